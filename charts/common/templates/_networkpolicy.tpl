@@ -1,0 +1,78 @@
+{{/*
+NetworkPolicies. Every workload of the stack carries its own policy selecting exactly its pods;
+the umbrella adds a namespace-wide default deny. Rules are plain Kubernetes NetworkPolicy rules.
+*/}}
+
+{{/*
+common.networkpolicy.dnsEgress: the egress rule every pod needs to resolve names: UDP and TCP 53
+to the cluster DNS in kube-system (global.networkPolicy.dnsNamespace to change it).
+*/}}
+{{- define "common.networkpolicy.dnsEgress" -}}
+{{- $ns := "kube-system" -}}
+{{- with .context.Values.global }}{{- with .networkPolicy }}{{- with .dnsNamespace }}{{- $ns = . -}}{{- end }}{{- end }}{{- end -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ $ns | quote }}
+  ports:
+    - protocol: UDP
+      port: 53
+    - protocol: TCP
+      port: 53
+{{- end -}}
+
+{{/*
+common.networkpolicy: a NetworkPolicy for one workload with both policy types (so anything not
+listed is denied). ingress and egress are lists of rules; DNS egress is always added.
+Usage: include "common.networkpolicy" (dict "name" "users" "fullname" "shop-users" "component" "service" "ingress" $rules "egress" $rules "context" $)
+*/}}
+{{- define "common.networkpolicy" -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ .fullname }}
+  namespace: {{ .context.Release.Namespace | quote }}
+  labels:
+    {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "common.labels.selector" (dict "name" .name "context" .context) | nindent 6 }}
+  policyTypes:
+    - Ingress
+    - Egress
+  {{- if .ingress }}
+  ingress:
+    {{- toYaml .ingress | nindent 4 }}
+  {{- else }}
+  ingress: []
+  {{- end }}
+  egress:
+    {{- include "common.networkpolicy.dnsEgress" . | nindent 4 }}
+    {{- with .egress }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end -}}
+
+{{/*
+common.networkpolicy.fromMonitoring: an ingress rule admitting the monitoring scraper to a
+metrics port. The scraper is found by global.networkPolicy.monitoringNamespace (the monitoring
+chart runs in its own namespace) and the label app.kubernetes.io/name=prometheus.
+Usage: include "common.networkpolicy.fromMonitoring" (dict "port" 9113 "context" $)
+*/}}
+{{- define "common.networkpolicy.fromMonitoring" -}}
+{{- $np := dict -}}
+{{- with .context.Values.global }}{{- with .networkPolicy }}{{- $np = . -}}{{- end }}{{- end -}}
+- from:
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/name: prometheus
+      {{- if $np.monitoringNamespace }}
+      namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ $np.monitoringNamespace | quote }}
+      {{- end }}
+  ports:
+    - protocol: TCP
+      port: {{ .port }}
+{{- end -}}

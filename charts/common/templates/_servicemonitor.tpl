@@ -1,0 +1,53 @@
+{{/*
+common.servicemonitor: a prometheus-operator ServiceMonitor, rendered only when the cluster
+serves monitoring.coreos.com/v1 (helm template --api-versions monitoring.coreos.com/v1/ServiceMonitor
+emulates one). Pod annotations cover plain Prometheus; this covers the operator.
+Usage: include "common.servicemonitor" (dict "name" "gateway" "fullname" "shop-gateway" "component" "gateway" "port" "metrics" "path" "/metrics" "interval" "30s" "context" $)
+*/}}
+{{- define "common.servicemonitor" -}}
+{{- if .context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor" }}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ .fullname }}
+  namespace: {{ .context.Release.Namespace | quote }}
+  labels:
+    {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "common.labels.selector" (dict "name" .name "context" .context) | nindent 6 }}
+  namespaceSelector:
+    matchNames:
+      - {{ .context.Release.Namespace | quote }}
+  endpoints:
+    - port: {{ .port | quote }}
+      path: {{ .path | default "/metrics" | quote }}
+      interval: {{ .interval | default "30s" | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+common.podmonitor: a prometheus-operator PodMonitor (for pods without a Service, e.g. workers),
+rendered only when the cluster serves monitoring.coreos.com/v1.
+Usage: include "common.podmonitor" (dict "name" "mailer" "fullname" "shop-mailer" "component" "worker" "port" "metrics" "path" "/metrics" "interval" "30s" "context" $)
+*/}}
+{{- define "common.podmonitor" -}}
+{{- if .context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PodMonitor" }}
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata:
+  name: {{ .fullname }}
+  namespace: {{ .context.Release.Namespace | quote }}
+  labels:
+    {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "common.labels.selector" (dict "name" .name "context" .context) | nindent 6 }}
+  podMetricsEndpoints:
+    - port: {{ .port | quote }}
+      path: {{ .path | default "/metrics" | quote }}
+      interval: {{ .interval | default "30s" | quote }}
+{{- end }}
+{{- end -}}

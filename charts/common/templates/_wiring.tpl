@@ -1,0 +1,113 @@
+{{/*
+Dependency wiring. The backing charts (mysql, redis, rabbitmq) publish their Service and Secret
+under conventional names; a consumer that declares `uses: [mysql, redis, rabbitmq]` gets the env
+vars, the secretKeyRefs, a client label and the egress rules for exactly those flows, and the
+backing chart's NetworkPolicy admits pods that carry the client label. Nothing reads another
+chart's values: the only shared facts are these conventions and global.dependencies.<name>,
+where a release overrides host, port, secret name and keys (e.g. an existing Secret).
+*/}}
+
+{{/* common.deps.known: the backing services the convention knows. */}}
+{{- define "common.deps.known" -}}
+mysql redis rabbitmq
+{{- end -}}
+
+{{/*
+common.deps.info: the connection facts of one backing service as YAML:
+host, port, secretName, passwordKey, username, database (mysql), vhost (rabbitmq), selector.
+Usage: include "common.deps.info" (dict "name" "mysql" "key" "apps.users.uses" "context" $) | fromYaml
+*/}}
+{{- define "common.deps.info" -}}
+{{- $ctx := .context -}}
+{{- $known := splitList " " (include "common.deps.known" .) -}}
+{{- if not (has .name $known) -}}
+{{- fail (printf "%s: unknown dependency %q (known: %s)" (.key | default "uses") .name (join ", " $known)) -}}
+{{- end -}}
+{{- $full := include "common.names.component" (dict "name" .name "context" $ctx) -}}
+{{- $defaults := dict
+  "mysql" (dict "port" 3306 "passwordKey" "mysql-password" "username" "app" "database" "app")
+  "redis" (dict "port" 6379 "passwordKey" "redis-password")
+  "rabbitmq" (dict "port" 5672 "passwordKey" "rabbitmq-password" "username" "app" "vhost" "/") -}}
+{{- $info := deepCopy (get $defaults .name) -}}
+{{- $_ := set $info "host" (include "common.names.fqdn" (dict "service" $full "context" $ctx)) -}}
+{{- $_ = set $info "secretName" $full -}}
+{{- with $ctx.Values.global }}{{- with .dependencies }}{{- with get . $.name }}
+{{- $info = mergeOverwrite $info (deepCopy .) -}}
+{{- end }}{{- end }}{{- end -}}
+{{- $_ = set $info "selector" (dict "app.kubernetes.io/name" .name "app.kubernetes.io/instance" $ctx.Release.Name) -}}
+{{- toYaml $info -}}
+{{- end -}}
+
+{{/*
+common.deps.clientLabels: the labels that mark a pod as a client of its dependencies
+(uses.stack.dev/<name>: "true") and of the services it calls (calls.stack.dev/<name>: "true").
+Usage: include "common.deps.clientLabels" (dict "uses" .uses "calls" .calls)
+*/}}
+{{- define "common.deps.clientLabels" -}}
+{{- range .uses }}
+uses.stack.dev/{{ . }}: "true"
+{{- end }}
+{{- range .calls }}
+calls.stack.dev/{{ . }}: "true"
+{{- end }}
+{{- end -}}
+
+{{/*
+common.deps.env: environment variables for each dependency in uses.
+  mysql:    MYSQL_HOST MYSQL_PORT MYSQL_DATABASE MYSQL_USER MYSQL_PASSWORD
+  redis:    REDIS_HOST REDIS_PORT REDIS_ADDR REDIS_PASSWORD
+  rabbitmq: RABBITMQ_HOST RABBITMQ_PORT RABBITMQ_USER RABBITMQ_PASSWORD RABBITMQ_VHOST AMQP_URL
+Passwords are secretKeyRefs, never values. AMQP_URL embeds the password through Kubernetes'
+$(VAR) expansion; a password with URL-reserved characters needs the discrete variables instead.
+Usage: include "common.deps.env" (dict "uses" .uses "key" "apps.users.uses" "context" $)
+*/}}
+{{- define "common.deps.env" -}}
+{{- range $name := .uses }}
+{{- $d := include "common.deps.info" (dict "name" $name "key" $.key "context" $.context) | fromYaml }}
+{{- $p := upper $name }}
+- name: {{ $p }}_HOST
+  value: {{ $d.host | quote }}
+- name: {{ $p }}_PORT
+  value: {{ $d.port | quote }}
+{{- if eq $name "mysql" }}
+- name: MYSQL_DATABASE
+  value: {{ $d.database | quote }}
+- name: MYSQL_USER
+  value: {{ $d.username | quote }}
+{{- else if eq $name "rabbitmq" }}
+- name: RABBITMQ_USER
+  value: {{ $d.username | quote }}
+- name: RABBITMQ_VHOST
+  value: {{ $d.vhost | quote }}
+{{- else if eq $name "redis" }}
+- name: REDIS_ADDR
+  value: {{ printf "%s:%v" $d.host $d.port | quote }}
+{{- end }}
+- name: {{ $p }}_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $d.secretName | quote }}
+      key: {{ $d.passwordKey | quote }}
+{{- if eq $name "rabbitmq" }}
+- name: AMQP_URL
+  value: {{ printf "amqp://$(RABBITMQ_USER):$(RABBITMQ_PASSWORD)@%s:%v/%s" $d.host $d.port (urlquery $d.vhost) | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+common.deps.egress: NetworkPolicy egress rules to each dependency's pods on its port.
+Usage: include "common.deps.egress" (dict "uses" .uses "key" "apps.users.uses" "context" $)
+*/}}
+{{- define "common.deps.egress" -}}
+{{- range $name := .uses }}
+{{- $d := include "common.deps.info" (dict "name" $name "key" $.key "context" $.context) | fromYaml }}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- toYaml $d.selector | nindent 10 }}
+  ports:
+    - protocol: TCP
+      port: {{ $d.port }}
+{{- end }}
+{{- end -}}

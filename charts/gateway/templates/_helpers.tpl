@@ -1,0 +1,104 @@
+{{/* gateway.fullname */}}
+{{- define "gateway.fullname" -}}
+{{- include "common.names.fullname" . -}}
+{{- end -}}
+
+{{/*
+gateway.upstream: host:port of a route or of the auth service. A `service` is an app of the
+services chart, found by the naming convention (<release>-<service>); `host` is taken as is.
+Usage: include "gateway.upstream" (dict "target" $route "context" $)
+*/}}
+{{- define "gateway.upstream" -}}
+{{- $host := .target.host -}}
+{{- if not $host -}}
+{{- $host = include "common.names.fqdn" (dict "service" (include "common.names.component" (dict "name" .target.service "context" .context)) "context" .context) -}}
+{{- end -}}
+{{- printf "%s:%v" $host .target.port -}}
+{{- end -}}
+
+{{/* gateway.headerVar: an HTTP header as the nginx variable suffix (X-User-Id -> x_user_id). */}}
+{{- define "gateway.headerVar" -}}
+{{- . | lower | replace "-" "_" -}}
+{{- end -}}
+
+{{/*
+gateway.routes: the routes with defaults applied and validated, as a YAML list. Each gains
+`auth`, `rateLimit`, `timeouts` and `publicPaths` (auth.publicPaths that fall under it).
+*/}}
+{{- define "gateway.routes" -}}
+{{- $v := .Values -}}
+{{- $out := list -}}
+{{- $seen := dict -}}
+{{- range $i, $r := $v.routes -}}
+{{- $k := printf "routes[%d]" $i -}}
+{{- if not (or $r.service $r.host) }}{{- fail (printf "%s: set service (an app of the services chart) or host" $k) -}}{{- end -}}
+{{- if and $r.service $r.host }}{{- fail (printf "%s: set service or host, not both" $k) -}}{{- end -}}
+{{- if hasKey $seen $r.path }}{{- fail (printf "%s.path %q is already routed by routes[%v]" $k $r.path (get $seen $r.path)) -}}{{- end -}}
+{{- if or (eq $r.path "/healthz/") (hasPrefix "/_stack" $r.path) }}{{- fail (printf "%s.path %q is reserved by the gateway" $k $r.path) -}}{{- end -}}
+{{- $_ := set $seen $r.path $i -}}
+{{- $route := include "common.utils.merge" (dict "base" (dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "timeouts" $v.timeouts "publicPaths" list) "override" $r) | fromYaml -}}
+{{- $out = append $out $route -}}
+{{- end -}}
+{{- range $j, $p := $v.auth.publicPaths -}}
+{{- $best := -1 -}}
+{{- $bestLen := 0 -}}
+{{- range $i, $r := $out -}}
+{{- if and (hasPrefix $r.path $p) (gt (len $r.path) $bestLen) -}}{{- $best = $i -}}{{- $bestLen = len $r.path -}}{{- end -}}
+{{- end -}}
+{{- if lt $best 0 }}{{- fail (printf "auth.publicPaths[%d] %q is not under any route path" $j $p) -}}{{- end -}}
+{{- if eq (len $p) $bestLen }}{{- fail (printf "auth.publicPaths[%d] %q is a whole route: set auth: false on that route instead" $j $p) -}}{{- end -}}
+{{- $r := index $out $best -}}
+{{- $_ := set $r "publicPaths" (append ($r.publicPaths | default list) $p) -}}
+{{- end -}}
+{{- if $v.auth.enabled -}}
+{{- if not (or $v.auth.service $v.auth.host) }}{{- fail "auth.enabled is true: set auth.service (the app that validates tokens) or auth.host" -}}{{- end -}}
+{{- end -}}
+{{- if and (eq $v.service.type "NodePort") (not $v.service.nodePort) }}{{- fail "service.nodePort is required with service.type NodePort (a fixed port in 30000-32767)" -}}{{- end -}}
+{{- if and $v.service.nodePort (ne $v.service.type "NodePort") }}{{- fail (printf "service.nodePort is set but service.type is %s" $v.service.type) -}}{{- end -}}
+{{- if and (not $v.hpa.enabled) (lt (int $v.replicas) 2) }}{{- fail (printf "replicas: the gateway needs at least 2 replicas (got %v) so that one survives a drain or a rollout" $v.replicas) -}}{{- end -}}
+{{- if and $v.hpa.enabled (lt (int $v.hpa.minReplicas) 2) }}{{- fail (printf "hpa.minReplicas: the gateway needs at least 2 (got %v)" $v.hpa.minReplicas) -}}{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/*
+gateway.proxy: the proxy directives of one location. proxy_set_header is not inherited once a
+location sets any, so every location states all of them.
+Usage: include "gateway.proxy" (dict "route" $r "public" true "context" $)
+*/}}
+{{- define "gateway.proxy" -}}
+{{- $r := .route -}}
+{{- $v := .context.Values -}}
+{{- if $r.rateLimit }}
+limit_req zone=stack_per_client burst={{ $v.rateLimit.burst }} nodelay;
+{{- end }}
+{{- if and $r.auth (not .public) }}
+auth_request /_stack_auth;
+{{- range $i, $h := $v.auth.responseHeaders }}
+auth_request_set $stack_auth_{{ $i }} $upstream_http_{{ include "gateway.headerVar" $h }};
+{{- end }}
+{{- end }}
+set $stack_upstream "{{ include "gateway.upstream" (dict "target" $r "context" .context) }}";
+{{- if $r.stripPrefix }}
+rewrite ^{{ $r.path | replace "." "\\." }}(.*)$ /$1 break;
+{{- end }}
+proxy_pass http://$stack_upstream;
+proxy_http_version 1.1;
+proxy_set_header Host $host;
+proxy_set_header X-Real-IP $remote_addr;
+proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+proxy_set_header X-Forwarded-Proto $stack_forwarded_proto;
+proxy_set_header X-Forwarded-Prefix {{ $r.path | quote }};
+proxy_set_header X-Request-ID $stack_request_id;
+{{- range $i, $h := $v.auth.responseHeaders }}
+proxy_set_header {{ $h }} {{ if and $r.auth (not $.public) }}$stack_auth_{{ $i }}{{ else }}""{{ end }};
+{{- end }}
+{{- if $r.websocket }}
+proxy_set_header Upgrade $http_upgrade;
+proxy_set_header Connection $stack_connection_upgrade;
+{{- else }}
+proxy_set_header Connection "";
+{{- end }}
+proxy_connect_timeout {{ $r.timeouts.connect }};
+proxy_read_timeout {{ $r.timeouts.read }};
+proxy_send_timeout {{ $r.timeouts.send }};
+{{- end -}}

@@ -1,0 +1,109 @@
+{{/*
+services.apps: every enabled app merged over .Values.defaults and validated, as YAML
+(name -> app). Templates call it once each: `include "services.apps" . | fromYaml`.
+*/}}
+{{- define "services.apps" -}}
+{{- $out := dict -}}
+{{- range $name, $app := .Values.apps -}}
+{{- $m := include "common.utils.merge" (dict "base" $.Values.defaults "override" ($app | default dict)) | fromYaml -}}
+{{- if $m.enabled -}}
+{{- $_ := set $out $name $m -}}
+{{- end -}}
+{{- end -}}
+{{- range $name, $app := $out -}}
+{{- include "services.validate" (dict "name" $name "app" $app "apps" $out "context" $) -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/* services.reserved: names the other charts of the stack use for their own objects. */}}
+{{- define "services.reserved" -}}
+gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-issuer
+{{- end -}}
+
+{{/* services.validate: impossible combinations fail with the key to fix. */}}
+{{- define "services.validate" -}}
+{{- $n := .name -}}
+{{- $a := .app -}}
+{{- $k := printf "apps.%s" $n -}}
+{{- if has $n (splitList " " (include "services.reserved" .)) -}}
+{{- fail (printf "%s: the name %q is reserved for another chart of the stack; choose another app name" $k $n) -}}
+{{- end -}}
+{{- $exposed := list -}}
+{{- range $i, $p := $a.ports -}}
+{{- if ne (toString $p.expose) "false" }}{{- $exposed = append $exposed $p -}}{{- end -}}
+{{- if and $p.nodePort (ne $a.service.type "NodePort") -}}
+{{- fail (printf "%s.ports[%d].nodePort is set but %s.service.type is %s; set service.type: NodePort or drop the nodePort" $k $i $k $a.service.type) -}}
+{{- end -}}
+{{- if and (eq $a.service.type "NodePort") (eq $a.type "service") (ne (toString $p.expose) "false") (not $p.nodePort) -}}
+{{- fail (printf "%s.ports[%d].nodePort is required with service.type NodePort (a fixed port in 30000-32767)" $k $i) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $a.type "service") (not $exposed) -}}
+{{- fail (printf "%s.ports: a service needs at least one exposed port (or use type: worker)" $k) -}}
+{{- end -}}
+{{- if and $a.privileged (ne $a.type "worker") -}}
+{{- fail (printf "%s.privileged: only workers may run privileged (type is %s)" $k $a.type) -}}
+{{- end -}}
+{{- if eq $a.type "cronjob" -}}
+{{- if not $a.schedule }}{{- fail (printf "%s.schedule is required for a cronjob (e.g. \"*/5 * * * *\")" $k) -}}{{- end -}}
+{{- if $a.hpa.enabled }}{{- fail (printf "%s.hpa.enabled: a cronjob cannot autoscale" $k) -}}{{- end -}}
+{{- else if $a.schedule -}}
+{{- fail (printf "%s.schedule is set but the app is a %s; set type: cronjob" $k $a.type) -}}
+{{- end -}}
+{{- range $a.calls -}}
+{{- $callee := get $.apps . -}}
+{{- if eq . $n }}{{- fail (printf "%s.calls: an app cannot call itself" $k) -}}{{- end -}}
+{{- if not $callee }}{{- fail (printf "%s.calls: %q is not an enabled app of this chart" $k .) -}}{{- end -}}
+{{- if ne $callee.type "service" }}{{- fail (printf "%s.calls: %q is a %s, and only services can be called" $k . $callee.type) -}}{{- end -}}
+{{- end -}}
+{{- range $a.uses -}}
+{{- $_ := include "common.deps.info" (dict "name" . "key" (printf "%s.uses" $k) "context" $.context) -}}
+{{- end -}}
+{{- range $a.configMaps -}}
+{{- if not (hasKey $.context.Values.configMaps .) }}{{- fail (printf "%s.configMaps: %q is not defined under configMaps" $k .) -}}{{- end -}}
+{{- end -}}
+{{- range $a.secrets -}}
+{{- if not (hasKey $.context.Values.secrets .) }}{{- fail (printf "%s.secrets: %q is not defined under secrets" $k .) -}}{{- end -}}
+{{- end -}}
+{{- if $a.metrics.enabled -}}
+{{- if not (include "services.portNumber" (dict "app" $a "port" $a.metrics.port)) -}}
+{{- fail (printf "%s.metrics.port: %v is not one of the app's ports" $k $a.metrics.port) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $a.type "service") (lt (int ($a.hpa.enabled | ternary $a.hpa.minReplicas $a.replicas)) 1) -}}
+{{- fail (printf "%s.replicas must be at least 1 for a service" $k) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* services.portNumber: the containerPort of a port given by name or number ("" when absent). */}}
+{{- define "services.portNumber" -}}
+{{- range .app.ports -}}
+{{- if or (eq (toString .name) (toString $.port)) (eq (toString .containerPort) (toString $.port)) -}}
+{{- .containerPort -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* services.exposedPorts: the ports of an app that its Service publishes, as a YAML list. */}}
+{{- define "services.exposedPorts" -}}
+{{- $out := list -}}
+{{- range .ports -}}
+{{- if ne (toString .expose) "false" }}{{- $out = append $out . -}}{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/* services.serviceAccountName */}}
+{{- define "services.serviceAccountName" -}}
+{{- if .app.serviceAccount.create -}}
+{{- default .fullname .app.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .app.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* services.envName: an app name as an environment variable prefix (users-api -> USERS_API). */}}
+{{- define "services.envName" -}}
+{{- . | upper | replace "-" "_" -}}
+{{- end -}}
