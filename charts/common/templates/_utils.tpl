@@ -1,20 +1,21 @@
 {{/*
-common.utils.merge: deep-merge two maps, the override winning at every level — including an
-explicit false, 0 or "" (sprig's mergeOverwrite skips those, which would make "enabled: false"
-impossible to set over a default of true). Lists are replaced, not appended.
-Usage: include "common.utils.merge" (dict "base" .Values.defaults "override" $app) | fromYaml
+common.utils.merge: deep-merge .override into .base IN PLACE (both must be dicts the caller
+owns, e.g. from deepCopy), the override winning at every level — including an explicit false, 0,
+"" or [] (sprig's mergeOverwrite skips those, which would make "enabled: false" impossible to set
+over a default of true). Lists are replaced, not appended. It renders nothing: maps are passed by
+reference, so no YAML round trip is needed (that made renders several times slower).
+Usage: {{- $app := deepCopy .Values.defaults }}{{- include "common.utils.merge" (dict "base" $app "override" (deepCopy $raw)) }}
 */}}
 {{- define "common.utils.merge" -}}
-{{- $out := deepCopy (.base | default dict) -}}
+{{- $base := .base -}}
 {{- range $k, $v := (.override | default dict) -}}
-{{- $cur := get $out $k -}}
+{{- $cur := get $base $k -}}
 {{- if and (kindIs "map" $v) (kindIs "map" $cur) -}}
-{{- $_ := set $out $k (include "common.utils.merge" (dict "base" $cur "override" $v) | fromYaml) -}}
+{{- include "common.utils.merge" (dict "base" $cur "override" $v) -}}
 {{- else -}}
-{{- $_ := set $out $k $v -}}
+{{- $_ := set $base $k $v -}}
 {{- end -}}
 {{- end -}}
-{{- toYaml $out -}}
 {{- end -}}
 
 {{/*

@@ -36,7 +36,8 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- if hasKey $seen $r.path }}{{- fail (printf "%s.path %q is already routed by routes[%v]" $k $r.path (get $seen $r.path)) -}}{{- end -}}
 {{- if or (eq $r.path "/healthz/") (hasPrefix "/_stack" $r.path) }}{{- fail (printf "%s.path %q is reserved by the gateway" $k $r.path) -}}{{- end -}}
 {{- $_ := set $seen $r.path $i -}}
-{{- $route := include "common.utils.merge" (dict "base" (dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "timeouts" $v.timeouts "publicPaths" list) "override" $r) | fromYaml -}}
+{{- $route := dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "timeouts" (deepCopy $v.timeouts) "publicPaths" list -}}
+{{- include "common.utils.merge" (dict "base" $route "override" (deepCopy $r)) -}}
 {{- $out = append $out $route -}}
 {{- end -}}
 {{- range $j, $p := $v.auth.publicPaths -}}

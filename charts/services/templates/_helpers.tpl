@@ -1,19 +1,27 @@
 {{/*
-services.apps: every enabled app merged over .Values.defaults and validated, as YAML
-(name -> app). Templates call it once each: `include "services.apps" . | fromYaml`.
+services.apps: every enabled app merged over .Values.defaults and validated, as a dict
+(name -> app). Merging and validating is the costly part of a render, so it is done once and
+kept on the render context ($._stackApps, shared by all templates of this chart in one render).
+Usage: {{- include "services.apps" . }}{{- $apps := ._stackApps }}
 */}}
 {{- define "services.apps" -}}
+{{- if not (hasKey . "_stackApps") -}}
 {{- $out := dict -}}
 {{- range $name, $app := .Values.apps -}}
-{{- $m := include "common.utils.merge" (dict "base" $.Values.defaults "override" ($app | default dict)) | fromYaml -}}
+{{- $m := deepCopy $.Values.defaults -}}
+{{- include "common.utils.merge" (dict "base" $m "override" (deepCopy ($app | default dict))) -}}
 {{- if $m.enabled -}}
+{{- $exposed := list -}}
+{{- range $m.ports }}{{- if ne (toString .expose) "false" }}{{- $exposed = append $exposed . -}}{{- end }}{{- end -}}
+{{- $_ := set $m "_exposed" $exposed -}}
 {{- $_ := set $out $name $m -}}
 {{- end -}}
 {{- end -}}
 {{- range $name, $app := $out -}}
 {{- include "services.validate" (dict "name" $name "app" $app "apps" $out "context" $) -}}
 {{- end -}}
-{{- toYaml $out -}}
+{{- $_ := set . "_stackApps" $out -}}
+{{- end -}}
 {{- end -}}
 
 {{/* services.reserved: names the other charts of the stack use for their own objects. */}}
@@ -61,10 +69,10 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- $_ := include "common.deps.info" (dict "name" . "key" (printf "%s.uses" $k) "context" $.context) -}}
 {{- end -}}
 {{- range $a.configMaps -}}
-{{- if not (hasKey $.context.Values.configMaps .) }}{{- fail (printf "%s.configMaps: %q is not defined under configMaps" $k .) -}}{{- end -}}
+{{- if not (get $.context.Values.configMaps .) }}{{- fail (printf "%s.configMaps: %q is not defined under configMaps" $k .) -}}{{- end -}}
 {{- end -}}
 {{- range $a.secrets -}}
-{{- if not (hasKey $.context.Values.secrets .) }}{{- fail (printf "%s.secrets: %q is not defined under secrets" $k .) -}}{{- end -}}
+{{- if not (get $.context.Values.secrets .) }}{{- fail (printf "%s.secrets: %q is not defined under secrets" $k .) -}}{{- end -}}
 {{- end -}}
 {{- if $a.metrics.enabled -}}
 {{- if not (include "services.portNumber" (dict "app" $a "port" $a.metrics.port)) -}}
@@ -83,15 +91,6 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- .containerPort -}}
 {{- end -}}
 {{- end -}}
-{{- end -}}
-
-{{/* services.exposedPorts: the ports of an app that its Service publishes, as a YAML list. */}}
-{{- define "services.exposedPorts" -}}
-{{- $out := list -}}
-{{- range .ports -}}
-{{- if ne (toString .expose) "false" }}{{- $out = append $out . -}}{{- end -}}
-{{- end -}}
-{{- toYaml $out -}}
 {{- end -}}
 
 {{/* services.serviceAccountName */}}

@@ -96,7 +96,7 @@ spec:
         {{- end }}
         {{- range $a.calls }}
         {{- $callee := get $.apps . }}
-        {{- $port := first (include "services.exposedPorts" $callee | fromYamlArray) }}
+        {{- $port := first $callee._exposed }}
         - name: {{ include "services.envName" . }}_URL
           value: {{ printf "http://%s:%v" (include "common.names.fqdn" (dict "service" (include "common.names.component" (dict "name" . "context" $ctx)) "context" $ctx)) ($port.servicePort | default $port.containerPort) | quote }}
         {{- end }}

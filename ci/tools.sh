@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs the pinned tools the tests need, idempotently, under $STACK_CACHE/bin (default
+# ~/.cache/stack/bin): Debian's nginx (nginx -t of the gateway config) and yamllint (ct lint),
+# and, built from the Go module proxy, helm v3 (with the version ldflags release binaries carry),
+# helm-docs and chart-testing (ct). A tool already present at the pinned version is not rebuilt.
+set -euo pipefail
+
+CACHE="${STACK_CACHE:-$HOME/.cache/stack}"
+BIN="$CACHE/bin"
+mkdir -p "$BIN"
+
+HELM_VERSION=v3.22.0
+HELM_K8S_MINOR=37          # k8s.io/client-go v0.37 in helm v3.22.0's go.mod
+HELM_DOCS_VERSION=v1.14.2
+CT_VERSION=v3.14.0
+
+log() { printf '[tools %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# stamp NAME VERSION: true when $BIN/NAME was built at VERSION.
+stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
+stamp() { echo "$2" > "$BIN/.$1.version"; }
+
+apt_install nginx-light yamllint git
+
+if ! stamp_ok helm "$HELM_VERSION"; then
+  log "building helm $HELM_VERSION"
+  GOBIN="$BIN" go install -ldflags "-s -w \
+    -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+    -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_K8S_MINOR \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_K8S_MINOR" \
+    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  stamp helm "$HELM_VERSION"
+fi
+
+if ! stamp_ok helm-docs "$HELM_DOCS_VERSION"; then
+  log "building helm-docs $HELM_DOCS_VERSION"
+  GOBIN="$BIN" go install "github.com/norwoodj/helm-docs/cmd/helm-docs@$HELM_DOCS_VERSION"
+  stamp helm-docs "$HELM_DOCS_VERSION"
+fi
+
+if ! stamp_ok ct "$CT_VERSION"; then
+  # The proxy refuses `go install ct@version` (it will not list the module's versions), but a
+  # module that requires the pinned version resolves it.
+  log "building chart-testing (ct) $CT_VERSION"
+  src="$CACHE/src/ct"
+  rm -rf "$src" && mkdir -p "$src"
+  printf 'module stacktools/ct\n\ngo 1.26\n' > "$src/go.mod"
+  (cd "$src" && go get "github.com/helm/chart-testing/v3/ct@$CT_VERSION" && go build -o "$BIN/ct" github.com/helm/chart-testing/v3/ct)
+  stamp ct "$CT_VERSION"
+fi
+
+log "ready: $(ls "$BIN" | tr '\n' ' ')"

@@ -1,0 +1,100 @@
+package unit
+
+import (
+	"testing"
+
+	"github.com/stack-charts/stack/tests/render"
+)
+
+// badInput is one invalid configuration and the words its error must contain: the key at fault
+// and what is wrong with it.
+type badInput struct {
+	name  string
+	chart string
+	opts  render.Options
+	want  []string
+}
+
+func withApp(name string, fields map[string]any) map[string]any {
+	return map[string]any{"apps": map[string]any{name: podinfoApp(fields)}}
+}
+
+func withRoutes(routes []any, extra map[string]any) map[string]any {
+	v := map[string]any{"routes": routes}
+	for k, x := range extra {
+		v[k] = x
+	}
+	return v
+}
+
+func route(path, service string) map[string]any {
+	return map[string]any{"path": path, "service": service, "port": 80}
+}
+
+func badInputs() []badInput {
+	svc := func(fields map[string]any) render.Options { return render.Options{Values: withApp("users", fields)} }
+	gw := func(v map[string]any) render.Options { return render.Options{Values: v} }
+	users := []any{route("/api/users/", "users")}
+	return []badInput{
+		// Unknown keys and wrong types, caught by the schemas.
+		{"an unknown umbrella key is refused", "stack", devOpts(nil, "gatway.replicas=3"), []string{"additional properties 'gatway' not allowed"}},
+		{"an unknown gateway key is refused", "stack", devOpts(nil, "gateway.replicaz=3"), []string{"gateway:", "additional properties 'replicaz' not allowed"}},
+		{"an unknown app field is refused", "services", svc(map[string]any{"replicaz": 3}), []string{"/apps/users", "additional properties 'replicaz' not allowed"}},
+		{"a mistyped service field is refused", "services", svc(map[string]any{"service": map[string]any{"sessionAfinity": "ClientIP"}}), []string{"/apps/users/service", "'sessionAfinity' not allowed"}},
+		{"replicas must be a number", "stack", devOpts(nil, "services.apps.users.replicas=three"), []string{"/apps/users/replicas", "want integer"}},
+		{"the gateway needs two replicas", "gateway", gw(withRoutes(users, map[string]any{"replicas": 1})), []string{"/replicas", "minimum"}},
+		{"an app type must be known", "services", svc(map[string]any{"type": "daemon"}), []string{"/apps/users/type", "service", "worker", "cronjob"}},
+		{"a dependency must be known", "services", svc(map[string]any{"uses": []any{"postgres"}}), []string{"/apps/users/uses/0", "mysql"}},
+		{"an app name must be a DNS label", "services", render.Options{Values: map[string]any{"apps": map[string]any{"Users": podinfoApp(nil)}}}, []string{"'Users' does not match pattern"}},
+		{"a nodePort must be in the node port range", "services", svc(map[string]any{"service": map[string]any{"type": "NodePort"}, "ports": []any{map[string]any{"name": "http", "containerPort": 9898, "nodePort": 80}}}), []string{"/apps/users/ports/0/nodePort", "minimum"}},
+		{"a digest must be a sha256", "services", svc(map[string]any{"image": map[string]any{"repository": "x", "digest": "latest"}}), []string{"/apps/users/image/digest"}},
+		{"a pull policy must be known", "stack", devOpts(nil, "global.imagePullPolicy=Sometimes"), []string{"/global/imagePullPolicy"}},
+		{"a rate limit key must be known", "gateway", gw(withRoutes(users, map[string]any{"rateLimit": map[string]any{"key": "cookie"}})), []string{"/rateLimit/key"}},
+		{"a route path must start and end with a slash", "gateway", gw(withRoutes([]any{route("/api/users", "users")}, nil)), []string{"/routes/0/path"}},
+		{"a timeout needs a unit", "gateway", gw(withRoutes(users, map[string]any{"timeouts": map[string]any{"read": 60}})), []string{"/timeouts/read"}},
+
+		// Impossible combinations, caught by the templates with the key to fix.
+		{"a cronjob needs a schedule", "services", svc(map[string]any{"type": "cronjob"}), []string{"apps.users.schedule is required"}},
+		{"only a cronjob has a schedule", "services", svc(map[string]any{"schedule": "@daily"}), []string{"apps.users.schedule is set", "type: cronjob"}},
+		{"a NodePort service needs fixed node ports", "services", svc(map[string]any{"service": map[string]any{"type": "NodePort"}}), []string{"apps.users.ports[0].nodePort is required"}},
+		{"a nodePort needs a NodePort service", "services", svc(map[string]any{"ports": []any{map[string]any{"name": "http", "containerPort": 9898, "nodePort": 30080}}}), []string{"apps.users.ports[0].nodePort is set", "NodePort"}},
+		{"a service needs an exposed port", "services", svc(map[string]any{"ports": []any{}}), []string{"apps.users.ports", "at least one exposed port"}},
+		{"only workers may run privileged", "services", svc(map[string]any{"privileged": true}), []string{"apps.users.privileged", "only workers"}},
+		{"an app cannot call an unknown app", "services", svc(map[string]any{"calls": []any{"billing"}}), []string{"apps.users.calls", `"billing" is not an enabled app`}},
+		{"an app cannot call itself", "services", svc(map[string]any{"calls": []any{"users"}}), []string{"apps.users.calls", "cannot call itself"}},
+		{"only services can be called", "services", render.Options{Values: map[string]any{"apps": map[string]any{"users": podinfoApp(map[string]any{"calls": []any{"mailer"}}), "mailer": podinfoApp(map[string]any{"type": "worker"})}}}, []string{"apps.users.calls", `"mailer" is a worker`}},
+		{"app names of other charts are reserved", "services", render.Options{Values: map[string]any{"apps": map[string]any{"mysql": podinfoApp(nil)}}}, []string{"apps.mysql", "reserved"}},
+		{"an image needs a tag or digest", "services", svc(map[string]any{"image": map[string]any{"repository": "stefanprodan/podinfo"}}), []string{"apps.users.image", "set tag or digest"}},
+		{"latest is not a version", "services", svc(map[string]any{"image": map[string]any{"repository": "stefanprodan/podinfo", "tag": "latest"}}), []string{"apps.users.image.tag", "latest"}},
+		{"every container declares its requests", "services", render.Options{Values: map[string]any{"defaults": map[string]any{"resources": nil}, "apps": map[string]any{"users": podinfoApp(map[string]any{"resources": map[string]any{"requests": map[string]any{"cpu": "10m"}}})}}}, []string{"apps.users.resources.requests", "cpu and memory"}},
+		{"a probe needs a handler", "services", svc(map[string]any{"probes": map[string]any{"liveness": map[string]any{"periodSeconds": 5}}}), []string{"apps.users.probes.liveness", "httpGet, tcpSocket, exec or grpc"}},
+		{"an HPA's minimum cannot exceed its maximum", "services", svc(map[string]any{"hpa": map[string]any{"enabled": true, "minReplicas": 5, "maxReplicas": 2}}), []string{"apps.users.hpa", "minReplicas (5) is greater than maxReplicas (2)"}},
+		{"a cronjob cannot autoscale", "services", svc(map[string]any{"type": "cronjob", "schedule": "@daily", "hpa": map[string]any{"enabled": true}}), []string{"apps.users.hpa.enabled", "cannot autoscale"}},
+		{"an app loads only defined ConfigMaps", "services", svc(map[string]any{"configMaps": []any{"settings"}}), []string{"apps.users.configMaps", `"settings" is not defined`}},
+		{"a metrics port must be a port of the app", "services", svc(map[string]any{"metrics": map[string]any{"enabled": true, "port": "metrics"}}), []string{"apps.users.metrics.port", "not one of the app's ports"}},
+		{"a chart Secret has no empty value", "services", render.Options{Values: map[string]any{"secrets": map[string]any{"jwt": map[string]any{"KEY": ""}}}}, []string{"secrets.jwt.KEY is empty"}},
+		{"a route needs a target", "gateway", gw(withRoutes([]any{map[string]any{"path": "/api/x/", "port": 80}}, nil)), []string{"routes[0]", "set service", "or host"}},
+		{"a route has one target", "gateway", gw(withRoutes([]any{map[string]any{"path": "/api/x/", "port": 80, "service": "x", "host": "x.example.org"}}, nil)), []string{"routes[0]", "not both"}},
+		{"a path is routed once", "gateway", gw(withRoutes([]any{route("/api/x/", "x"), route("/api/x/", "y")}, nil)), []string{"routes[1].path", "already routed by routes[0]"}},
+		{"gateway paths are reserved", "gateway", gw(withRoutes([]any{route("/_stack/", "x")}, nil)), []string{"routes[0].path", "reserved"}},
+		{"a public path lies under a route", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"publicPaths": []any{"/api/orders/list"}}})), []string{"auth.publicPaths[0]", "not under any route"}},
+		{"a whole public route uses auth: false", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"publicPaths": []any{"/api/users/"}}})), []string{"auth.publicPaths[0]", "auth: false"}},
+		{"auth needs an auth service", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"service": ""}})), []string{"auth.enabled", "auth.service"}},
+		{"a NodePort gateway needs a fixed port", "gateway", gw(withRoutes(users, map[string]any{"service": map[string]any{"type": "NodePort"}})), []string{"service.nodePort is required"}},
+		{"a ClusterIP gateway has no nodePort", "gateway", gw(withRoutes(users, map[string]any{"service": map[string]any{"nodePort": 30080}})), []string{"service.nodePort is set", "ClusterIP"}},
+		{"an autoscaled gateway keeps two pods", "gateway", gw(withRoutes(users, map[string]any{"hpa": map[string]any{"enabled": true, "minReplicas": 1}})), []string{"hpa.minReplicas", "at least 2"}},
+	}
+}
+
+func TestBadInputFailsWithAMessageNamingTheKey(t *testing.T) {
+	cases := badInputs()
+	if len(cases) < 20 {
+		t.Fatalf("the bad-input table must keep at least 20 cases, has %d", len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			render.Fails(t, chart(tc.chart), tc.opts, tc.want...)
+		})
+	}
+	t.Logf("%d bad-input cases", len(cases))
+}
