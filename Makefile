@@ -32,8 +32,8 @@ deps: tools ## package the file:// dependencies into charts/*/charts (for helm l
 lint-helm: deps
 	@for c in $(CHARTS); do \
 	  files=$$(ls charts/$$c/ci/*-values.yaml 2>/dev/null); \
-	  if [ -z "$$files" ]; then helm lint --strict charts/$$c >/dev/null || { helm lint --strict charts/$$c; exit 1; }; echo "helm lint --strict charts/$$c: ok"; fi; \
-	  for f in $$files; do helm lint --strict charts/$$c -f $$f >/dev/null || { helm lint --strict charts/$$c -f $$f; exit 1; }; echo "helm lint --strict charts/$$c -f $$f: ok"; done; \
+	  if [ -z "$$files" ]; then helm lint --strict charts/$$c >/dev/null 2>&1 || { helm lint --strict charts/$$c; exit 1; }; echo "helm lint --strict charts/$$c: ok"; fi; \
+	  for f in $$files; do helm lint --strict charts/$$c -f $$f >/dev/null 2>&1 || { helm lint --strict charts/$$c -f $$f; exit 1; }; echo "helm lint --strict charts/$$c -f $$f: ok"; done; \
 	done
 
 lint-ct: deps

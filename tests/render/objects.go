@@ -32,14 +32,14 @@ func (o Object) GVK() schema.GroupVersionKind {
 	return schema.FromAPIVersionAndKind(o.APIVersion, o.Kind)
 }
 
-// strict rejects unknown and duplicate fields, so a misspelt field in a template
+// strict rejects unknown fields (and YAMLToJSONStrict duplicate keys), so a misspelt field in a template
 // ("sessionAfinity") fails the render test instead of being silently dropped by the API server.
 var strict = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
 
 // Decode decodes one YAML document: built-in kinds strictly into typed objects, anything else
 // into unstructured.
 func Decode(doc string) (Object, error) {
-	js, err := yaml.YAMLToJSON([]byte(doc))
+	js, err := yaml.YAMLToJSONStrict([]byte(doc))
 	if err != nil {
 		return Object{}, fmt.Errorf("invalid YAML: %w", err)
 	}
