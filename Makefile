@@ -1,7 +1,7 @@
 # stack — charts, the stackcheck plugin and the chart test framework.
 #
 #   make test     every test tier that exists: lint, chart docs, render tests
-#   make up       the main job: a kind cluster with the stack installed (air-gapped substrate: issue 5)
+#   make up       the main job: a kind cluster with the stack installed (air-gapped images)
 #   make bench    render speed: in-process vs `helm template`, same run
 #
 # Tools are pinned and installed under $(STACK_CACHE)/bin by ci/tools.sh, never into the repo.
@@ -17,7 +17,7 @@ CHARTS       := common services gateway stack
 UMBRELLAS    := services gateway stack
 GO_TEST      ?= go test -count=1
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit bench up clean
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench images up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -54,12 +54,18 @@ test: lint test-unit ## every test tier that exists today
 bench: deps ## in-process render vs a helm template subprocess, in the same run
 	go test -run '^$$' -bench UmbrellaRender -benchtime 20x ./tests/unit
 
-up: ## create a kind cluster and install the stack (needs the air-gapped kind substrate)
-	@echo "make up: not available yet. This machine cannot pull images; the air-gapped kind substrate" >&2
-	@echo "(locally built node and workload images, issue 5) is what will create the cluster and install" >&2
-	@echo "the stack. Until then, on a cluster that can pull images:" >&2
-	@echo "  make deps && helm install stack charts/stack -n stack --create-namespace -f charts/stack/profiles/dev.yaml" >&2
-	@exit 2
+images: ## build the air-gapped substrate: node image, control-plane and workload images (cached)
+	@ci/substrate/build.sh
+
+up: tools images deps ## the main job: create (or reuse) the kind cluster and install the stack (dev profile)
+	go run ./ci/up $(UP_ARGS)
+
+down: ## delete the kind clusters of `make up` and the e2e suites
+	@PATH=$(CURDIR)/ci/substrate/wrapper:$$PATH; for c in stack stack-e2e; do \
+	  docker ps -a --format '{{.Names}}' | grep -qx "$$c-control-plane" && docker rm -f $$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$$c) >/dev/null && echo "deleted cluster $$c"; done; true
+
+test-e2e: tools images deps ## e2e tier: install into kind and assert behaviour (build tag e2e)
+	$(GO_TEST) -tags e2e -timeout 60m -v ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)' ; exit $${PIPESTATUS[0]}
 
 clean: ## remove packaged dependencies
 	rm -rf $(addsuffix /charts,$(addprefix charts/,$(UMBRELLAS)))

@@ -15,7 +15,30 @@ ETCD_IMAGE_TAG="${ETCD_IMAGE_TAG:-3.6.8-0}"
 COREDNS_VERSION="${COREDNS_VERSION:-v1.14.2}"
 PAUSE_TAG="${PAUSE_TAG:-3.10.2}"
 KIND_VERSION="${KIND_VERSION:-v0.33.0}"
+LOCAL_PATH_VERSION="${LOCAL_PATH_VERSION:-v0.0.30}"
+KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v1.4.0}"
 
 _t0=$(date +%s)
 step() { printf '[substrate %s +%4ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - _t0 ))" "$*"; }
 die() { printf '[substrate] FAILED at step: %s\n' "$*" >&2; exit 1; }
+
+# The Debian mirror the host's apt uses (containers reach the same one).
+debian_mirror() {
+  local uri
+  uri=$(grep -hE '^\s*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1)
+  [ -n "$uri" ] || uri=$(grep -hE '^\s*deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | head -n1)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# hash_inputs FILE_OR_DIR...: a short content hash of files (names and bytes) and strings.
+hash_inputs() {
+  local f
+  for f in "$@"; do
+    if [ -d "$f" ]; then (cd "$f" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    elif [ -f "$f" ]; then sha256sum "$f"
+    else printf '%s\n' "$f"
+    fi
+  done | sha256sum | cut -c1-12
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }

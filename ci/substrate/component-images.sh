@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds the control-plane images under the names kubeadm expects (registry.k8s.io/...), from
+# the binaries built by binaries.sh: static binaries in tiny imported trees, except kube-proxy,
+# which needs iptables/nftables/conntrack and starts FROM the Debian base. Also the small helper
+# images the node needs at boot (local-path-provisioner and its busybox helper).
+set -euo pipefail
+here=$(dirname "$0")
+. "$here/lib.sh"
+
+bin="$SUBSTRATE_CACHE/bin"
+k8sbin="$SUBSTRATE_CACHE/k8s/$K8S_VERSION/bin"
+export DOCKER_BUILDKIT=0
+
+# import_tree IMAGE ENTRYPOINT_JSON SRC:DEST... — a minimal image with static binaries.
+import_tree() {
+  local image=$1 entrypoint=$2; shift 2
+  local tree; tree=$(mktemp -d)
+  mkdir -p "$tree/tmp" "$tree/etc" && chmod 1777 "$tree/tmp"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$tree/etc/passwd"
+  printf 'root:x:0:\nnonroot:x:65532:\n' >"$tree/etc/group"
+  cp /etc/ssl/certs/ca-certificates.crt "$tree/etc/ca-certificates.crt" 2>/dev/null || true
+  local pair
+  for pair in "$@"; do
+    mkdir -p "$tree/$(dirname "${pair#*:}")"
+    cp "${pair%%:*}" "$tree/${pair#*:}"
+  done
+  tar -C "$tree" -c . | docker import --change "ENTRYPOINT $entrypoint" - "$image" >/dev/null || die "docker import $image"
+  rm -rf "$tree"
+  step "image $image"
+}
+
+# Rebuild only when the binaries changed: the label records their hash.
+want=$(hash_inputs "$0" "$k8sbin" "$bin/kube-router-$KUBE_ROUTER_VERSION" "$bin/etcd-$ETCD_VERSION" "$bin/coredns-$COREDNS_VERSION" "$bin/pause-$PAUSE_TAG" "$bin/local-path-provisioner-$LOCAL_PATH_VERSION")
+stampfile="$SUBSTRATE_CACHE/component-images.hash"
+if [ "$(cat "$stampfile" 2>/dev/null)" = "$want" ] && image_exists "registry.k8s.io/kube-proxy:$K8S_VERSION" && image_exists "stack.local/busybox:1.35.0" && image_exists "stack.local/kube-router:$KUBE_ROUTER_VERSION"; then
+  step "component images: cached ($want)"
+  exit 0
+fi
+
+for c in kube-apiserver kube-controller-manager kube-scheduler; do
+  import_tree "registry.k8s.io/$c:$K8S_VERSION" "[\"/usr/local/bin/$c\"]" "$k8sbin/$c:/usr/local/bin/$c"
+done
+import_tree "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" '["/usr/local/bin/etcd"]' "$bin/etcd-$ETCD_VERSION:/usr/local/bin/etcd"
+import_tree "registry.k8s.io/coredns/coredns:$COREDNS_VERSION" '["/coredns"]' "$bin/coredns-$COREDNS_VERSION:/coredns"
+import_tree "registry.k8s.io/pause:$PAUSE_TAG" '["/pause"]' "$bin/pause-$PAUSE_TAG:/pause"
+import_tree "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION" '["/local-path-provisioner"]' "$bin/local-path-provisioner-$LOCAL_PATH_VERSION:/local-path-provisioner"
+
+ctx=$(mktemp -d)
+cp "$k8sbin/kube-proxy" "$ctx/kube-proxy"
+cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM stack.local/debian:bookworm
+RUN apt-get update -qq && apt-get install -y -qq iptables nftables conntrack ipset kmod iproute2 >/dev/null \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+COPY kube-proxy /usr/local/bin/kube-proxy
+ENTRYPOINT ["/usr/local/bin/kube-proxy"]
+DOCKERFILE
+docker build -q -t "registry.k8s.io/kube-proxy:$K8S_VERSION" "$ctx" >/dev/null || die "docker build kube-proxy"
+step "image registry.k8s.io/kube-proxy:$K8S_VERSION"
+
+# kube-router (NetworkPolicy enforcement add-on): iptables with the nf_tables backend, as on the node.
+cp "$bin/kube-router-$KUBE_ROUTER_VERSION" "$ctx/kube-router"
+cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM stack.local/debian:bookworm
+RUN apt-get update -qq && apt-get install -y -qq iptables ipset conntrack iproute2 >/dev/null \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+COPY kube-router /usr/local/bin/kube-router
+ENTRYPOINT ["/usr/local/bin/kube-router"]
+DOCKERFILE
+docker build -q -t "stack.local/kube-router:$KUBE_ROUTER_VERSION" "$ctx" >/dev/null || die "docker build kube-router"
+step "image stack.local/kube-router:$KUBE_ROUTER_VERSION"
+rm -f "$ctx/kube-router" "$ctx/kube-proxy"
+
+# busybox from Debian's busybox-static, on scratch: the local-path helper and test pods' shell.
+cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM stack.local/debian:bookworm AS build
+RUN apt-get update -qq && apt-get install -y -qq busybox-static >/dev/null \
+ && mkdir -p /out/bin /out/tmp && chmod 1777 /out/tmp && cp /bin/busybox /out/bin/busybox \
+ && /out/bin/busybox --install -s /out/bin
+FROM scratch
+COPY --from=build /out/ /
+ENTRYPOINT ["/bin/sh"]
+DOCKERFILE
+docker build -q -t stack.local/busybox:1.35.0 "$ctx" >/dev/null || die "docker build busybox"
+step "image stack.local/busybox:1.35.0"
+rm -rf "$ctx"
+docker image prune -f >/dev/null
+echo "$want" >"$stampfile"

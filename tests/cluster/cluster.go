@@ -1,0 +1,365 @@
+// Package cluster manages the kind clusters the e2e suites run in, through kind's Go API:
+// create from a config file, reuse a healthy cluster, load images, export a kubeconfig, delete.
+//
+// Two image modes: air-gapped (the default here), where the node image and every workload image
+// are built locally by ci/substrate and loaded into the nodes, and upstream, where kind uses its
+// kindest/node image and pods pull public images.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	kind "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+	kindlog "sigs.k8s.io/kind/pkg/log"
+)
+
+// Options says which cluster to get.
+type Options struct {
+	// Name of the kind cluster (default "stack").
+	Name string
+	// ConfigFile is the kind cluster config (v1alpha4).
+	ConfigFile string
+	// NodeImage is the node image; empty uses kind's default (upstream mode).
+	NodeImage string
+	// KubeconfigPath is where the cluster's kubeconfig is written (default
+	// $STACK_CACHE/kind/<name>.kubeconfig; never the user's ~/.kube/config).
+	KubeconfigPath string
+	// DockerWrapperDir is prepended to PATH before kind runs docker (the --privileged
+	// compatibility wrapper of ci/substrate/wrapper).
+	DockerWrapperDir string
+	// Recreate deletes an existing cluster of that name instead of reusing it.
+	Recreate bool
+	// WaitForReady bounds how long creation waits for the control plane (default 3m).
+	WaitForReady time.Duration
+	// Log receives progress lines (default os.Stderr).
+	Log io.Writer
+}
+
+// Cluster is a running kind cluster.
+type Cluster struct {
+	Name       string
+	Kubeconfig string
+	// Reused is true when an existing healthy cluster was reused.
+	Reused bool
+	// CreateTime is how long creation took (zero when reused).
+	CreateTime time.Duration
+
+	provider *kind.Provider
+	log      io.Writer
+}
+
+func (o *Options) defaults() error {
+	if o.Name == "" {
+		o.Name = "stack"
+	}
+	if o.WaitForReady == 0 {
+		o.WaitForReady = 3 * time.Minute
+	}
+	if o.Log == nil {
+		o.Log = os.Stderr
+	}
+	if o.KubeconfigPath == "" {
+		o.KubeconfigPath = filepath.Join(CacheDir(), "kind", o.Name+".kubeconfig")
+	}
+	if o.DockerWrapperDir != "" {
+		path := os.Getenv("PATH")
+		if !strings.HasPrefix(path, o.DockerWrapperDir+string(os.PathListSeparator)) {
+			if err := os.Setenv("PATH", o.DockerWrapperDir+string(os.PathListSeparator)+path); err != nil {
+				return err
+			}
+		}
+	}
+	return os.MkdirAll(filepath.Dir(o.KubeconfigPath), 0o755)
+}
+
+// CacheDir is $STACK_CACHE, default ~/.cache/stack: where kubeconfigs and builds live.
+func CacheDir() string {
+	if d := os.Getenv("STACK_CACHE"); d != "" {
+		return d
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "stack")
+}
+
+// GetE returns a ready cluster: the existing one when it is healthy and runs NodeImage, else a
+// new one.
+func GetE(opts Options) (*Cluster, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	c := &Cluster{Name: opts.Name, Kubeconfig: opts.KubeconfigPath, log: opts.Log,
+		provider: kind.NewProvider(kind.ProviderWithDocker(), kind.ProviderWithLogger(kindlog.NoopLogger{}))}
+
+	existing, err := c.provider.List()
+	if err != nil {
+		return nil, fmt.Errorf("list kind clusters: %w", err)
+	}
+	if contains(existing, opts.Name) {
+		if !opts.Recreate {
+			if why := c.unhealthy(opts.NodeImage); why == "" {
+				c.Reused = true
+				c.logf("reusing healthy kind cluster %q", opts.Name)
+				return c, nil
+			} else {
+				c.logf("kind cluster %q exists but %s: recreating it", opts.Name, why)
+			}
+		}
+		if err := c.DeleteE(); err != nil {
+			return nil, err
+		}
+	}
+
+	c.logf("creating kind cluster %q (node image %s)", opts.Name, valueOr(opts.NodeImage, "kind's default"))
+	start := time.Now()
+	createOpts := []kind.CreateOption{
+		kind.CreateWithKubeconfigPath(opts.KubeconfigPath),
+		kind.CreateWithWaitForReady(opts.WaitForReady),
+		kind.CreateWithDisplayUsage(false),
+		kind.CreateWithDisplaySalutation(false),
+	}
+	if opts.ConfigFile != "" {
+		createOpts = append(createOpts, kind.CreateWithConfigFile(opts.ConfigFile))
+	}
+	if opts.NodeImage != "" {
+		createOpts = append(createOpts, kind.CreateWithNodeImage(opts.NodeImage))
+	}
+	if err := c.provider.Create(opts.Name, createOpts...); err != nil {
+		return nil, fmt.Errorf("create kind cluster %q: %w", opts.Name, err)
+	}
+	c.CreateTime = time.Since(start)
+	c.logf("kind cluster %q created in %s", opts.Name, c.CreateTime.Round(100*time.Millisecond))
+	return c, nil
+}
+
+// Get is GetE that fails the test.
+func Get(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	c, err := GetE(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// unhealthy says why an existing cluster cannot be reused ("" when it can).
+func (c *Cluster) unhealthy(nodeImage string) string {
+	if _, err := os.Stat(c.Kubeconfig); err != nil {
+		if err := c.provider.ExportKubeConfig(c.Name, c.Kubeconfig, false); err != nil {
+			return "its kubeconfig cannot be exported"
+		}
+	}
+	nodeList, err := c.provider.ListNodes(c.Name)
+	if err != nil || len(nodeList) == 0 {
+		return "it has no nodes"
+	}
+	if nodeImage != "" {
+		for _, n := range nodeList {
+			out, err := exec.Command("docker", "inspect", "-f", "{{.Config.Image}}", n.String()).Output()
+			if err != nil || strings.TrimSpace(string(out)) != nodeImage {
+				return fmt.Sprintf("node %s does not run %s", n, nodeImage)
+			}
+		}
+	}
+	cs, err := c.ClientsetE()
+	if err != nil {
+		return "its API server cannot be reached"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nl, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "its API server does not answer"
+	}
+	for _, n := range nl.Items {
+		if !nodeReady(n) {
+			return fmt.Sprintf("node %s is not Ready", n.Name)
+		}
+	}
+	return ""
+}
+
+func nodeReady(n corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// RESTConfigE is the client configuration for the cluster.
+func (c *Cluster) RESTConfigE() (*rest.Config, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", c.Kubeconfig, err)
+	}
+	return cfg, nil
+}
+
+// ClientsetE is a typed client for the cluster.
+func (c *Cluster) ClientsetE() (*kubernetes.Clientset, error) {
+	cfg, err := c.RESTConfigE()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
+}
+
+// Nodes are the cluster's node containers.
+func (c *Cluster) Nodes() ([]nodes.Node, error) { return c.provider.ListNodes(c.Name) }
+
+// LoadImagesE makes local docker images available in every node, skipping those a node already
+// has under the same ID. It streams `docker save` into the node's containerd (kind's own loader),
+// without kind's crictl check, which needs a tool that cannot be built offline.
+func (c *Cluster) LoadImagesE(images ...string) error {
+	nodeList, err := c.Nodes()
+	if err != nil {
+		return err
+	}
+	for _, img := range images {
+		id, err := exec.Command("docker", "image", "inspect", "-f", "{{.Id}}", img).Output()
+		if err != nil {
+			return fmt.Errorf("image %s is not in the local docker: %w", img, err)
+		}
+		for _, n := range nodeList {
+			if hasImage(n, img, strings.TrimSpace(string(id))) {
+				continue
+			}
+			start := time.Now()
+			if err := loadImage(n, img); err != nil {
+				return fmt.Errorf("load %s into %s: %w", img, n, err)
+			}
+			c.logf("loaded %s into %s in %s", img, n, time.Since(start).Round(100*time.Millisecond))
+		}
+	}
+	return nil
+}
+
+// LoadImages is LoadImagesE that fails the test.
+func (c *Cluster) LoadImages(t testing.TB, images ...string) {
+	t.Helper()
+	if err := c.LoadImagesE(images...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hasImage reports whether the node's containerd holds img with the same content as the local
+// docker image id (docker's image ID is the digest of the image config, which the manifest that
+// containerd stores for that name references).
+func hasImage(n nodes.Node, img, id string) bool {
+	var out strings.Builder
+	script := fmt.Sprintf("d=$(ctr --namespace=k8s.io images ls name==%s | awk 'NR==2 {print $3}'); [ -n \"$d\" ] && ctr --namespace=k8s.io content get \"$d\"", normalise(img))
+	cmd := n.Command("sh", "-c", script)
+	cmd.SetStdout(&out)
+	if err := cmd.Run(); err != nil {
+		return false
+	}
+	return strings.Contains(out.String(), id)
+}
+
+func loadImage(n nodes.Node, img string) error {
+	save := exec.Command("docker", "save", img)
+	pipe, err := save.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := save.Start(); err != nil {
+		return err
+	}
+	loadErr := nodeutils.LoadImageArchive(n, pipe)
+	saveErr := save.Wait()
+	return errors.Join(loadErr, saveErr)
+}
+
+// normalise gives the name containerd stores for a docker image reference.
+func normalise(img string) string {
+	name := img
+	first, _, hasSlash := strings.Cut(img, "/")
+	if !hasSlash || (!strings.ContainsAny(first, ".:") && first != "localhost") {
+		name = "docker.io/" + img
+		if !hasSlash {
+			name = "docker.io/library/" + img
+		}
+	}
+	return name
+}
+
+// DeleteE deletes the cluster and its kubeconfig.
+func (c *Cluster) DeleteE() error {
+	c.logf("deleting kind cluster %q", c.Name)
+	if err := c.provider.Delete(c.Name, c.Kubeconfig); err != nil {
+		return fmt.Errorf("delete kind cluster %q: %w", c.Name, err)
+	}
+	_ = os.Remove(c.Kubeconfig)
+	return nil
+}
+
+// CollectLogsE writes the nodes' logs (kind export logs) under dir.
+func (c *Cluster) CollectLogsE(dir string) error { return c.provider.CollectLogs(c.Name, dir) }
+
+var started = time.Now()
+
+func (c *Cluster) logf(format string, args ...any) {
+	fmt.Fprintf(c.log, "[cluster +%5.1fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func valueOr(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// ApplyManifestE applies a manifest file with the control-plane node's kubectl (server-side),
+// so cluster add-ons install without a kubectl on the test machine.
+func (c *Cluster) ApplyManifestE(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	nodeList, err := c.Nodes()
+	if err != nil {
+		return err
+	}
+	for _, n := range nodeList {
+		role, _ := n.Role()
+		if role != "control-plane" {
+			continue
+		}
+		var out strings.Builder
+		cmd := n.Command("kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "apply", "--server-side", "--force-conflicts", "-f", "-")
+		cmd.SetStdin(f).SetStdout(&out).SetStderr(&out)
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("apply %s: %w\n%s", path, err, out.String())
+		}
+		c.logf("applied %s", filepath.Base(path))
+		return nil
+	}
+	return fmt.Errorf("apply %s: no control-plane node", path)
+}

@@ -1,0 +1,84 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/helm"
+	"github.com/gruntwork-io/terratest/modules/k8s"
+	"github.com/gruntwork-io/terratest/modules/logger"
+	"github.com/gruntwork-io/terratest/modules/random"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/stack-charts/stack/tests/kube"
+)
+
+// namespace creates a namespace for one test, enforcing Pod Security "restricted", and registers
+// its deletion (and, when the test failed, a diagnostics dump) before anything is installed.
+func namespace(t *testing.T, prefix string) string {
+	t.Helper()
+	name := fmt.Sprintf("%s-%s", prefix, strings.ToLower(random.UniqueId()))
+	ctx := context.Background()
+	_, err := env.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   name,
+		Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted", "stack.dev/e2e": "true"},
+	}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			kube.Dump(context.Background(), env.Clientset, name, os.Stdout)
+		}
+		if os.Getenv("STACK_KEEP_NAMESPACES") == "" {
+			_ = env.Clientset.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
+		}
+	})
+	return name
+}
+
+// helmOptions installs the umbrella into ns with the dev profile and, in air-gapped mode, the
+// overlay that points every image at the local builds.
+func helmOptions(ns string, extraValues ...string) *helm.Options {
+	files := []string{filepath.Join(root, "charts", "stack", "profiles", "dev.yaml")}
+	if env.Overlay != "" {
+		files = append(files, env.Overlay)
+	}
+	return &helm.Options{
+		KubectlOptions: k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns),
+		ValuesFiles:    append(files, extraValues...),
+		Logger:         logger.Discard,
+		ExtraArgs:      map[string][]string{"install": {"--wait", "--timeout", "5m"}, "upgrade": {"--wait", "--timeout", "5m"}},
+	}
+}
+
+func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {
+	ns := namespace(t, "smoke")
+	release := "stack"
+	opts := helmOptions(ns)
+	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
+	t.Logf("images: %s (overlay %s)", env.Mode, valueOr(env.Overlay, "none: public images"))
+	for name, tag := range env.Images {
+		t.Logf("  %s = %s", name, tag)
+	}
+
+	start := time.Now()
+	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), release)
+	installed := time.Since(start)
+	kube.Wait(t, kube.WaitOptions{What: "every pod of the release Ready", Timeout: 3 * time.Minute},
+		kube.PodsReady(env.Clientset, ns, "app.kubernetes.io/instance="+release))
+	progress("umbrella install-to-Ready: %s (helm install --wait returned after %s)", time.Since(start).Round(100*time.Millisecond), installed.Round(100*time.Millisecond))
+
+	out, err := helm.RunHelmCommandAndGetOutputE(t, opts, "test", release, "--logs", "--timeout", "3m")
+	require.NoError(t, err, "helm test failed:\n%s", out)
+	require.Contains(t, out, "gateway routes and auth OK")
+	require.Contains(t, out, "Phase:          Succeeded")
+	t.Logf("helm test:\n%s", out)
+}

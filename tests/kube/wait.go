@@ -1,0 +1,165 @@
+// Package kube holds the e2e suites' cluster helpers: waits that poll status with a deadline and
+// report the last status seen (never bare sleeps), and the diagnostics dumped when a test fails.
+package kube
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Condition reports whether a wait is over, and a status line for the report when it is not.
+type Condition func(ctx context.Context) (done bool, status string, err error)
+
+// WaitOptions bound a wait.
+type WaitOptions struct {
+	// What is waited for, for messages ("pods of namespace x Ready").
+	What string
+	// Timeout (default 2m) and Interval (default 1s).
+	Timeout, Interval time.Duration
+}
+
+// WaitE polls cond until it is done, it errors, or the timeout passes; the timeout error quotes
+// the last status seen.
+func WaitE(ctx context.Context, opts WaitOptions, cond Condition) (time.Duration, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	if opts.Interval == 0 {
+		opts.Interval = time.Second
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	ticker := time.NewTicker(opts.Interval)
+	defer ticker.Stop()
+	last := "no status yet"
+	for {
+		done, status, err := cond(ctx)
+		if err != nil && ctx.Err() == nil {
+			return time.Since(start), fmt.Errorf("%s: %w", opts.What, err)
+		}
+		if status != "" {
+			last = status
+		}
+		if done {
+			return time.Since(start), nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Since(start), fmt.Errorf("%s: not done after %s; last status: %s", opts.What, opts.Timeout, last)
+		case <-ticker.C:
+		}
+	}
+}
+
+// PodsReady is a Condition: every pod of the namespace matching selector is Ready (pods of
+// finished Jobs excepted), and there is at least one.
+func PodsReady(cs kubernetes.Interface, namespace, selector string) Condition {
+	return func(ctx context.Context) (bool, string, error) {
+		pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			return false, "list pods: " + err.Error(), nil
+		}
+		var notReady []string
+		n := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodSucceeded || p.DeletionTimestamp != nil {
+				continue
+			}
+			n++
+			if !PodReady(p) {
+				notReady = append(notReady, fmt.Sprintf("%s (%s)", p.Name, podState(p)))
+			}
+		}
+		if n == 0 {
+			return false, "no pods yet", nil
+		}
+		sort.Strings(notReady)
+		return len(notReady) == 0, fmt.Sprintf("%d/%d Ready; waiting for %s", n-len(notReady), n, strings.Join(notReady, ", ")), nil
+	}
+}
+
+// PodReady reports the pod's Ready condition.
+func PodReady(p corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// podState is a short reason a pod is not Ready: a waiting container's reason, or the phase.
+func podState(p corev1.Pod) string {
+	for _, cs := range append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		if cs.State.Waiting != nil && cs.State.Waiting.Reason != "" {
+			return cs.Name + ": " + cs.State.Waiting.Reason
+		}
+		if cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0 {
+			return fmt.Sprintf("%s: exited %d", cs.Name, cs.State.Terminated.ExitCode)
+		}
+	}
+	return string(p.Status.Phase)
+}
+
+// PodFinished is a Condition: the pod has Succeeded or Failed. The phase is stored in *phase.
+func PodFinished(cs kubernetes.Interface, namespace, name string, phase *corev1.PodPhase) Condition {
+	return func(ctx context.Context) (bool, string, error) {
+		p, err := cs.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, "get pod: " + err.Error(), nil
+		}
+		*phase = p.Status.Phase
+		done := p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
+		return done, fmt.Sprintf("pod %s %s", name, podState(*p)), nil
+	}
+}
+
+// Wait is WaitE that fails the test, logging how long the wait took.
+func Wait(t testing.TB, opts WaitOptions, cond Condition) time.Duration {
+	t.Helper()
+	d, err := WaitE(context.Background(), opts, cond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s after %s", opts.What, d.Round(100*time.Millisecond))
+	return d
+}
+
+// Dump writes the namespace's events and every container's recent logs: what a failed e2e test
+// leaves behind to read.
+func Dump(ctx context.Context, cs kubernetes.Interface, namespace string, w io.Writer) {
+	fmt.Fprintf(w, "===== diagnostics for namespace %s =====\n", namespace)
+	if ev, err := cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{}); err == nil {
+		sort.Slice(ev.Items, func(i, j int) bool { return ev.Items[i].LastTimestamp.Before(&ev.Items[j].LastTimestamp) })
+		for _, e := range ev.Items {
+			fmt.Fprintf(w, "event %s %s/%s: %s %s\n", e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
+		}
+	}
+	pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		fmt.Fprintf(w, "list pods: %v\n", err)
+		return
+	}
+	tail := int64(40)
+	for _, p := range pods.Items {
+		fmt.Fprintf(w, "pod %s: %s\n", p.Name, podState(p))
+		for _, c := range p.Spec.Containers {
+			raw, err := cs.CoreV1().Pods(namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name, TailLines: &tail}).DoRaw(ctx)
+			if err != nil {
+				fmt.Fprintf(w, "  logs %s: %v\n", c.Name, err)
+				continue
+			}
+			fmt.Fprintf(w, "  ---- logs %s/%s ----\n%s\n", p.Name, c.Name, strings.TrimSpace(string(raw)))
+		}
+	}
+}
