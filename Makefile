@@ -20,7 +20,7 @@ GO_TEST      ?= go test -count=1
 .PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench images up down clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 tools: ## install the pinned tools (helm, helm-docs, ct, nginx, yamllint)
 	@ci/tools.sh
@@ -60,9 +60,9 @@ images: ## build the air-gapped substrate: node image, control-plane and workloa
 up: tools images deps ## the main job: create (or reuse) the kind cluster and install the stack (dev profile)
 	go run ./ci/up $(UP_ARGS)
 
-down: ## delete the kind clusters of `make up` and the e2e suites
-	@PATH=$(CURDIR)/ci/substrate/wrapper:$$PATH; for c in stack stack-e2e; do \
-	  docker ps -a --format '{{.Names}}' | grep -qx "$$c-control-plane" && docker rm -f $$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$$c) >/dev/null && echo "deleted cluster $$c"; done; true
+down: ## delete the kind clusters of `make up` and of the e2e suites
+	go run ./ci/up -delete -cluster stack
+	go run ./ci/up -delete -cluster stack-e2e
 
 test-e2e: tools images deps ## e2e tier: install into kind and assert behaviour (build tag e2e)
 	$(GO_TEST) -tags e2e -timeout 60m -v ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)' ; exit $${PIPESTATUS[0]}

@@ -300,6 +300,24 @@ func normalise(img string) string {
 	return name
 }
 
+// DeleteE deletes the named cluster if it exists (a no-op otherwise).
+func DeleteE(opts Options) error {
+	if err := opts.defaults(); err != nil {
+		return err
+	}
+	c := &Cluster{Name: opts.Name, Kubeconfig: opts.KubeconfigPath, log: opts.Log,
+		provider: kind.NewProvider(kind.ProviderWithDocker(), kind.ProviderWithLogger(kindlog.NoopLogger{}))}
+	existing, err := c.provider.List()
+	if err != nil {
+		return fmt.Errorf("list kind clusters: %w", err)
+	}
+	if !contains(existing, opts.Name) {
+		c.logf("no kind cluster %q", opts.Name)
+		return nil
+	}
+	return c.DeleteE()
+}
+
 // DeleteE deletes the cluster and its kubeconfig.
 func (c *Cluster) DeleteE() error {
 	c.logf("deleting kind cluster %q", c.Name)

@@ -19,7 +19,7 @@ import (
 
 type flags struct {
 	cluster, namespace, release, profile, images string
-	recreate                                     bool
+	recreate, delete                             bool
 	timeout                                      time.Duration
 }
 
@@ -34,9 +34,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.profile, "profile", "dev", "values profile (charts/stack/profiles/<name>.yaml)")
 	fs.StringVar(&f.images, "images", "", "image mode: airgap (default, built by make images) or upstream")
 	fs.BoolVar(&f.recreate, "recreate", false, "delete and recreate the cluster")
+	fs.BoolVar(&f.delete, "delete", false, "delete the cluster instead (make down)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long the install may take to be Ready")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if f.delete {
+		if err := cluster.DeleteE(cluster.Options{Name: f.cluster, DockerWrapperDir: filepath.Join(repoRoot(), "ci", "substrate", "wrapper")}); err != nil {
+			fmt.Fprintf(stderr, "up: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if err := run(f, stdout); err != nil {
 		fmt.Fprintf(stderr, "up: %v\n", err)
