@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned tools the tests need, idempotently, under $STACK_CACHE/bin (default
-# ~/.cache/stack/bin): Debian's nginx (nginx -t of the gateway config) and yamllint (ct lint),
+# ~/.cache/stack/bin): Debian's nginx with the njs module (the gateway config is checked with
+# nginx -t and run live) and yamllint (ct lint),
 # and, built from the Go module proxy, helm v3 (with the version ldflags release binaries carry),
 # helm-docs and chart-testing (ct). A tool already present at the pinned version is not rebuilt.
 set -euo pipefail
@@ -33,7 +34,7 @@ apt_install() {
 stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" > "$BIN/.$1.version"; }
 
-apt_install nginx-light yamllint git
+apt_install nginx-light libnginx-mod-http-js yamllint git
 
 if ! stamp_ok helm "$HELM_VERSION"; then
   log "building helm $HELM_VERSION"

@@ -45,6 +45,8 @@ type Options struct {
 	DockerWrapperDir string
 	// Recreate deletes an existing cluster of that name instead of reusing it.
 	Recreate bool
+	// Retain keeps the node containers when creation fails, to debug them.
+	Retain bool
 	// WaitForReady bounds how long creation waits for the control plane (default 3m).
 	WaitForReady time.Duration
 	// Log receives progress lines (default os.Stderr).
@@ -132,6 +134,7 @@ func GetE(opts Options) (*Cluster, error) {
 		kind.CreateWithWaitForReady(opts.WaitForReady),
 		kind.CreateWithDisplayUsage(false),
 		kind.CreateWithDisplaySalutation(false),
+		kind.CreateWithRetain(opts.Retain),
 	}
 	if opts.ConfigFile != "" {
 		createOpts = append(createOpts, kind.CreateWithConfigFile(opts.ConfigFile))

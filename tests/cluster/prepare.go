@@ -33,6 +33,8 @@ type PrepareOptions struct {
 	Mode Mode
 	// Recreate deletes an existing cluster first.
 	Recreate bool
+	// Retain keeps the nodes of a failed creation for debugging.
+	Retain bool
 }
 
 // Env is a cluster ready for the stack, with what an install needs to know.
@@ -59,7 +61,7 @@ func PrepareE(opts PrepareOptions) (*Env, error) {
 		env.Mode = AirGap
 	}
 	substrate := filepath.Join(CacheDir(), "substrate")
-	copts := Options{Name: opts.Name, Recreate: opts.Recreate}
+	copts := Options{Name: opts.Name, Recreate: opts.Recreate, Retain: opts.Retain}
 	switch env.Mode {
 	case AirGap:
 		node, err := os.ReadFile(filepath.Join(substrate, "node-image.txt"))

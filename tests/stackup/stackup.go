@@ -19,7 +19,7 @@ import (
 
 type flags struct {
 	cluster, namespace, release, profile, images string
-	recreate, delete                             bool
+	recreate, delete, retain                     bool
 	timeout                                      time.Duration
 }
 
@@ -35,6 +35,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.images, "images", "", "image mode: airgap (default, built by make images) or upstream")
 	fs.BoolVar(&f.recreate, "recreate", false, "delete and recreate the cluster")
 	fs.BoolVar(&f.delete, "delete", false, "delete the cluster instead (make down)")
+	fs.BoolVar(&f.retain, "retain", false, "keep the nodes when cluster creation fails (debugging)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long the install may take to be Ready")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -61,7 +62,7 @@ func repoRoot() string {
 func run(f flags, out io.Writer) error {
 	root := repoRoot()
 	start := time.Now()
-	env, err := cluster.PrepareE(cluster.PrepareOptions{RepoRoot: root, Name: f.cluster, Mode: cluster.Mode(f.images), Recreate: f.recreate})
+	env, err := cluster.PrepareE(cluster.PrepareOptions{RepoRoot: root, Name: f.cluster, Mode: cluster.Mode(f.images), Recreate: f.recreate, Retain: f.retain})
 	if err != nil {
 		return err
 	}

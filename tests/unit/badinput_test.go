@@ -20,7 +20,7 @@ func withApp(name string, fields map[string]any) map[string]any {
 }
 
 func withRoutes(routes []any, extra map[string]any) map[string]any {
-	v := map[string]any{"routes": routes}
+	v := map[string]any{"routes": routes, "auth": map[string]any{"mode": "request"}}
 	for k, x := range extra {
 		v[k] = x
 	}
@@ -77,9 +77,11 @@ func badInputs() []badInput {
 		{"a route has one target", "gateway", gw(withRoutes([]any{map[string]any{"path": "/api/x/", "port": 80, "service": "x", "host": "x.example.org"}}, nil)), []string{"routes[0]", "not both"}},
 		{"a path is routed once", "gateway", gw(withRoutes([]any{route("/api/x/", "x"), route("/api/x/", "y")}, nil)), []string{"routes[1].path", "already routed by routes[0]"}},
 		{"gateway paths are reserved", "gateway", gw(withRoutes([]any{route("/_stack/", "x")}, nil)), []string{"routes[0].path", "reserved"}},
-		{"a public path lies under a route", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"publicPaths": []any{"/api/orders/list"}}})), []string{"auth.publicPaths[0]", "not under any route"}},
-		{"a whole public route uses auth: false", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"publicPaths": []any{"/api/users/"}}})), []string{"auth.publicPaths[0]", "auth: false"}},
-		{"auth needs an auth service", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"service": ""}})), []string{"auth.enabled", "auth.service"}},
+		{"a public path lies under a route", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"mode": "request", "publicPaths": []any{"/api/orders/list"}}})), []string{"auth.publicPaths[0]", "not under any route"}},
+		{"a whole public route uses auth: false", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"mode": "request", "publicPaths": []any{"/api/users/"}}})), []string{"auth.publicPaths[0]", "auth: false"}},
+		{"request auth needs an auth service", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"mode": "request", "service": ""}})), []string{"auth.mode request", "auth.service"}},
+		{"jwt auth needs the signing key", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"mode": "jwt"}})), []string{"auth.jwt.secret.name and auth.jwt.secret.key are required"}},
+		{"an auth mode must be known", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"mode": "oauth"}})), []string{"/auth/mode"}},
 		{"a NodePort gateway needs a fixed port", "gateway", gw(withRoutes(users, map[string]any{"service": map[string]any{"type": "NodePort"}})), []string{"service.nodePort is required"}},
 		{"a ClusterIP gateway has no nodePort", "gateway", gw(withRoutes(users, map[string]any{"service": map[string]any{"nodePort": 30080}})), []string{"service.nodePort is set", "ClusterIP"}},
 		{"an autoscaled gateway keeps two pods", "gateway", gw(withRoutes(users, map[string]any{"hpa": map[string]any{"enabled": true, "minReplicas": 1}})), []string{"hpa.minReplicas", "at least 2"}},

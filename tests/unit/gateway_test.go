@@ -31,8 +31,15 @@ func gatewayRoutes() map[string]any {
 			map[string]any{"path": "/api/legacy/", "host": "legacy.other.svc.cluster.local", "port": 8000, "rateLimit": false},
 			map[string]any{"path": "/", "service": "frontend", "port": 80, "auth": false, "stripPrefix": false},
 		},
-		"auth": map[string]any{"responseHeaders": []any{"X-User-Id"}, "publicPaths": []any{"/api/auth/token"}},
+		"auth": map[string]any{"mode": "request", "responseHeaders": []any{"X-User-Id"}, "publicPaths": []any{"/api/auth/token"}},
 	}
+}
+
+// jwtAuth is a JWT-mode auth configuration.
+func jwtAuth() map[string]any {
+	return map[string]any{"mode": "jwt", "publicPaths": []any{"/api/auth/token"},
+		"jwt": map[string]any{"secret": map[string]any{"name": "{{ .Release.Name }}-jwt", "key": "signing-key"},
+			"issuer": "podinfo", "leewaySeconds": 5, "claimHeaders": map[string]any{"X-User": "name", "X-Tenant": "tenant"}}}
 }
 
 func renderGateway(t *testing.T, vals map[string]any, set ...string) *render.Result {
@@ -40,13 +47,67 @@ func renderGateway(t *testing.T, vals map[string]any, set ...string) *render.Res
 	return render.Render(t, chart("gateway"), render.Options{ReleaseName: "shop", Namespace: "prod", Values: vals, Set: set})
 }
 
-// nginxConf returns the gateway's nginx.conf as the image's entrypoint would write it.
-func nginxConf(t *testing.T, r *render.Result, fullname string) string {
+// gatewayFiles returns the gateway's config files as the image's entrypoint writes them:
+// nginx.conf with the pod's resolvers substituted, and jwt.js when JWT auth is on.
+func gatewayFiles(t *testing.T, r *render.Result, fullname string) map[string]string {
 	t.Helper()
 	cm := render.Get[*corev1.ConfigMap](t, r, fullname)
 	tpl, ok := cm.Data["nginx.conf.template"]
 	require.True(t, ok, "ConfigMap %s has nginx.conf.template", fullname)
-	return strings.ReplaceAll(tpl, "${NGINX_LOCAL_RESOLVERS}", "127.0.0.1")
+	files := map[string]string{"nginx.conf": strings.ReplaceAll(tpl, "${NGINX_LOCAL_RESOLVERS}", "127.0.0.1")}
+	if js, ok := cm.Data["jwt.js"]; ok {
+		files["jwt.js"] = js
+	}
+	return files
+}
+
+// nginxConf is the gateway's nginx.conf as the entrypoint writes it.
+func nginxConf(t *testing.T, r *render.Result, fullname string) string {
+	t.Helper()
+	return gatewayFiles(t, r, fullname)["nginx.conf"]
+}
+
+// hostNJSModule is where Debian's libnginx-mod-http-js puts the njs module; the images keep it
+// at /etc/nginx/modules (the official layout, which the air-gapped image links to).
+const hostNJSModule = "/usr/lib/nginx/modules/ngx_http_js_module.so"
+
+// onHost writes the gateway's files into dir laid out for the host's nginx: the njs module and
+// script paths and the pid file point into dir. Nothing else changes.
+func onHost(t *testing.T, files map[string]string, dir string) string {
+	t.Helper()
+	conf := files["nginx.conf"]
+	conf = strings.ReplaceAll(conf, "load_module /etc/nginx/modules/ngx_http_js_module.so;", "load_module "+hostNJSModule+";")
+	conf = strings.ReplaceAll(conf, `js_path "/etc/nginx/stack-templates/";`, `js_path "`+dir+`/";`)
+	conf = strings.ReplaceAll(conf, "pid /tmp/nginx.pid;", "pid "+dir+"/nginx.pid;")
+	for name, content := range files {
+		if name != "nginx.conf" {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+		}
+	}
+	path := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(path, []byte(conf), 0o644))
+	return path
+}
+
+// nginxTestE runs `nginx -t` on a config file and returns its output on failure.
+func nginxTestE(path string) (string, error) {
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command(bin, "-t", "-q", "-p", filepath.Dir(path), "-e", "stderr", "-c", path).CombinedOutput()
+	return string(out), err
+}
+
+// requireNginxAccepts fails the test unless a real nginx accepts the gateway's files.
+func requireNginxAccepts(t *testing.T, files map[string]string) {
+	t.Helper()
+	if _, err := exec.LookPath("nginx"); err != nil {
+		t.Fatalf("nginx is required to validate gateway configs (make tools installs it): %v", err)
+	}
+	path := onHost(t, files, t.TempDir())
+	out, err := nginxTestE(path)
+	require.NoError(t, err, "nginx -t rejected the rendered config:\n%s\n--- config ---\n%s", out, files["nginx.conf"])
 }
 
 // location returns the body of `location <path> {` in an nginx config.
@@ -58,39 +119,10 @@ func location(t *testing.T, conf, path string) string {
 	return m[1]
 }
 
-// nginxTestE runs `nginx -t` on a config and returns its output on failure.
-func nginxTestE(conf string) (string, error) {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("", "nginx-t-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		return "", err
-	}
-	out, err := exec.Command(bin, "-t", "-q", "-p", dir, "-e", "stderr", "-c", path).CombinedOutput()
-	return string(out), err
-}
-
-// requireNginxAccepts fails the test unless a real nginx accepts the config.
-func requireNginxAccepts(t *testing.T, conf string) {
-	t.Helper()
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Fatalf("nginx is required to validate gateway configs (apt-get install nginx-light): %v", err)
-	}
-	out, err := nginxTestE(conf)
-	require.NoError(t, err, "nginx -t rejected the rendered config:\n%s\n--- config ---\n%s", out, conf)
-}
-
 func TestGatewayRoutesBecomeNginxLocations(t *testing.T) {
 	r := renderGateway(t, gatewayRoutes())
 	conf := nginxConf(t, r, "shop-gateway")
-	requireNginxAccepts(t, conf)
+	requireNginxAccepts(t, gatewayFiles(t, r, "shop-gateway"))
 
 	users := location(t, conf, "/api/users/")
 	assert.Contains(t, users, `set $stack_upstream "shop-users.prod.svc.cluster.local:80";`, "a service is found by the naming convention")
@@ -153,7 +185,7 @@ func TestGatewayTuningKnobsReachNginx(t *testing.T) {
 	vals["auth"].(map[string]any)["port"] = 9000
 	r := renderGateway(t, vals)
 	conf := nginxConf(t, r, "shop-gateway")
-	requireNginxAccepts(t, conf)
+	requireNginxAccepts(t, gatewayFiles(t, r, "shop-gateway"))
 	for _, want := range []string{
 		"resolver 10.96.0.10 valid=30s ipv6=off;",
 		"limit_req_zone $http_authorization zone=stack_per_client:20m rate=5r/s;",
@@ -171,12 +203,12 @@ func TestGatewayTuningKnobsReachNginx(t *testing.T) {
 func TestGatewayWithoutAuthRateLimitOrMetrics(t *testing.T) {
 	r := renderGateway(t, map[string]any{
 		"routes":    []any{map[string]any{"path": "/api/users/", "service": "users", "port": 80}},
-		"auth":      map[string]any{"enabled": false},
+		"auth":      map[string]any{"enabled": false, "mode": "jwt"},
 		"rateLimit": map[string]any{"enabled": false},
 		"metrics":   map[string]any{"enabled": false},
 	})
 	conf := nginxConf(t, r, "shop-gateway")
-	requireNginxAccepts(t, conf)
+	requireNginxAccepts(t, gatewayFiles(t, r, "shop-gateway"))
 	assert.NotContains(t, conf, "auth_request")
 	assert.NotContains(t, conf, "_stack_auth")
 	assert.NotContains(t, conf, "limit_req")
@@ -191,10 +223,10 @@ func TestGatewayWithoutAuthRateLimitOrMetrics(t *testing.T) {
 func TestGatewayAuthByExplicitHost(t *testing.T) {
 	r := renderGateway(t, map[string]any{
 		"routes": []any{map[string]any{"path": "/api/", "service": "api", "port": 80}},
-		"auth":   map[string]any{"service": "", "host": "auth.idp.svc.cluster.local", "port": 443},
+		"auth":   map[string]any{"mode": "request", "service": "", "host": "auth.idp.svc.cluster.local", "port": 443},
 	})
 	conf := nginxConf(t, r, "shop-gateway")
-	requireNginxAccepts(t, conf)
+	requireNginxAccepts(t, gatewayFiles(t, r, "shop-gateway"))
 	assert.Contains(t, location(t, conf, "= /_stack_auth"), `"auth.idp.svc.cluster.local:443"`)
 }
 
@@ -247,7 +279,7 @@ func TestGatewayScalingServiceAndPolicyKnobs(t *testing.T) {
 		"resources": map[string]any{"requests": map[string]any{"cpu": "5m", "memory": "8Mi"}, "limits": map[string]any{"memory": "16Mi"}}}
 	r := render.Render(t, chart("gateway"), render.Options{ReleaseName: "shop", Namespace: "prod", Values: vals,
 		APIVersions: []string{"monitoring.coreos.com/v1/ServiceMonitor"}})
-	requireNginxAccepts(t, nginxConf(t, r, "shop-gateway"))
+	requireNginxAccepts(t, gatewayFiles(t, r, "shop-gateway"))
 
 	d := render.Get[*appsv1.Deployment](t, r, "shop-gateway")
 	assert.Nil(t, d.Spec.Replicas)
@@ -360,4 +392,34 @@ func TestGatewayExporterImageProbesAndPodSecurity(t *testing.T) {
 	assert.EqualValues(t, 3, nginx.ReadinessProbe.PeriodSeconds)
 	assert.Equal(t, "mirror.local/exporter@sha256:"+strings.Repeat("b", 64), exporter.Image)
 	assert.Equal(t, corev1.PullAlways, exporter.ImagePullPolicy)
+}
+
+func TestGatewayJWTModeWiresTheKeyScriptAndClaims(t *testing.T) {
+	vals := gatewayRoutes()
+	vals["auth"] = jwtAuth()
+	vals["auth"].(map[string]any)["jwt"].(map[string]any)["njsModule"] = "/usr/lib/nginx/modules/ngx_http_js_module.so"
+	r := renderGateway(t, vals)
+	files := gatewayFiles(t, r, "shop-gateway")
+	requireNginxAccepts(t, files)
+	conf := files["nginx.conf"]
+	assert.Contains(t, conf, "load_module /usr/lib/nginx/modules/ngx_http_js_module.so;")
+	assert.Contains(t, conf, "env STACK_JWT_SECRET;", "the key reaches njs through the environment")
+	assert.Contains(t, location(t, conf, "= /_stack_auth"), "js_content stack_jwt.verify;")
+	users := location(t, conf, "/api/users/")
+	assert.Contains(t, users, "auth_request /_stack_auth;")
+	assert.Contains(t, users, "proxy_set_header X-Tenant $stack_claim_0;", "claim headers, sorted by header name")
+	assert.Contains(t, users, "proxy_set_header X-User $stack_claim_1;")
+	assert.Contains(t, location(t, conf, "/api/auth/token"), `proxy_set_header X-User "";`)
+	assert.Contains(t, files["jwt.js"], `var ISSUER = "podinfo";`)
+	assert.Contains(t, files["jwt.js"], "var LEEWAY = 5;")
+	assert.Contains(t, files["jwt.js"], "export default {verify, claim0, claim1};")
+	assert.NotContains(t, conf, "$upstream_http_", "no auth service is asked in jwt mode")
+
+	d := render.Get[*appsv1.Deployment](t, r, "shop-gateway")
+	key := env(d.Spec.Template.Spec.Containers[0])["STACK_JWT_SECRET"].ValueFrom.SecretKeyRef
+	assert.Equal(t, "shop-jwt", key.Name, "the Secret name is a template")
+	assert.Equal(t, "signing-key", key.Key)
+	items := d.Spec.Template.Spec.Volumes[0].ConfigMap.Items
+	require.Len(t, items, 2)
+	assert.Equal(t, "jwt.js", items[1].Path)
 }

@@ -41,7 +41,7 @@ func TestTheDevProfileRendersTheGatewayInFrontOfTheServices(t *testing.T) {
 
 	// Every route points at a rendered Service on the routed port: the naming convention holds.
 	conf := nginxConf(t, r, "stack-gateway")
-	requireNginxAccepts(t, conf)
+	requireNginxAccepts(t, gatewayFiles(t, r, "stack-gateway"))
 	routes := defaultRoutes(t)
 	for _, rt := range routes {
 		route := rt.(map[string]any)
@@ -142,7 +142,8 @@ func TestEveryPodOfEveryProfileMeetsThePolicy(t *testing.T) {
 func TestEveryProfileRendersAGatewayConfigNginxAccepts(t *testing.T) {
 	for name, opts := range profiles {
 		t.Run(name, func(t *testing.T) {
-			requireNginxAccepts(t, nginxConf(t, render.Render(t, chart("stack"), opts), "stack-gateway"))
+			r := render.Render(t, chart("stack"), opts)
+			requireNginxAccepts(t, gatewayFiles(t, r, "stack-gateway"))
 		})
 	}
 }
@@ -186,7 +187,9 @@ func TestTheProfilesInTheREADMEExist(t *testing.T) {
 }
 
 func TestTheNginxCheckRejectsABrokenConfig(t *testing.T) {
-	out, err := nginxTestE("events {}\nhttp { server { listen 8080; location / { proxy_pass http://$undefined_variable; } } }\n")
+	path := filepath.Join(t.TempDir(), "nginx.conf")
+	require.NoError(t, os.WriteFile(path, []byte("events {}\nhttp { server { listen 8080; location / { proxy_pass http://$undefined_variable; } } }\n"), 0o644))
+	out, err := nginxTestE(path)
 	require.Error(t, err, "nginx -t must reject an unknown variable; the gateway checks would be vacuous otherwise")
 	assert.Contains(t, out, "unknown", out)
 }

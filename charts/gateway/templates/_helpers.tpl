@@ -52,7 +52,11 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- $_ := set $r "publicPaths" (append ($r.publicPaths | default list) $p) -}}
 {{- end -}}
 {{- if $v.auth.enabled -}}
-{{- if not (or $v.auth.service $v.auth.host) }}{{- fail "auth.enabled is true: set auth.service (the app that validates tokens) or auth.host" -}}{{- end -}}
+{{- if eq $v.auth.mode "jwt" -}}
+{{- if not (and $v.auth.jwt.secret.name $v.auth.jwt.secret.key) }}{{- fail "auth.jwt.secret.name and auth.jwt.secret.key are required with auth.mode jwt: the Secret and key holding the HS256 key the tokens are signed with" -}}{{- end -}}
+{{- else if not (or $v.auth.service $v.auth.host) -}}
+{{- fail "auth.mode request: set auth.service (the app that validates tokens) or auth.host" -}}
+{{- end -}}
 {{- end -}}
 {{- if and (eq $v.service.type "NodePort") (not $v.service.nodePort) }}{{- fail "service.nodePort is required with service.type NodePort (a fixed port in 30000-32767)" -}}{{- end -}}
 {{- if and $v.service.nodePort (ne $v.service.type "NodePort") }}{{- fail (printf "service.nodePort is set but service.type is %s" $v.service.type) -}}{{- end -}}
@@ -72,10 +76,14 @@ Usage: include "gateway.proxy" (dict "route" $r "public" true "context" $)
 {{- if $r.rateLimit }}
 limit_req zone=stack_per_client burst={{ $v.rateLimit.burst }} nodelay;
 {{- end }}
-{{- if and $r.auth (not .public) }}
+{{- $authed := and $v.auth.enabled $r.auth (not .public) }}
+{{- $jwt := eq $v.auth.mode "jwt" }}
+{{- if $authed }}
 auth_request /_stack_auth;
+{{- if not $jwt }}
 {{- range $i, $h := $v.auth.responseHeaders }}
 auth_request_set $stack_auth_{{ $i }} $upstream_http_{{ include "gateway.headerVar" $h }};
+{{- end }}
 {{- end }}
 {{- end }}
 set $stack_upstream "{{ include "gateway.upstream" (dict "target" $r "context" .context) }}";
@@ -90,8 +98,16 @@ proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
 proxy_set_header X-Forwarded-Proto $stack_forwarded_proto;
 proxy_set_header X-Forwarded-Prefix {{ $r.path | quote }};
 proxy_set_header X-Request-ID $stack_request_id;
+{{- if $jwt }}
+{{- $i := 0 }}
+{{- range $h, $_ := $v.auth.jwt.claimHeaders }}
+proxy_set_header {{ $h }} {{ if $authed }}$stack_claim_{{ $i }}{{ else }}""{{ end }};
+{{- $i = add1 $i }}
+{{- end }}
+{{- else }}
 {{- range $i, $h := $v.auth.responseHeaders }}
-proxy_set_header {{ $h }} {{ if and $r.auth (not $.public) }}$stack_auth_{{ $i }}{{ else }}""{{ end }};
+proxy_set_header {{ $h }} {{ if $authed }}$stack_auth_{{ $i }}{{ else }}""{{ end }};
+{{- end }}
 {{- end }}
 {{- if $r.websocket }}
 proxy_set_header Upgrade $http_upgrade;

@@ -21,7 +21,8 @@ if [ "${1:-}" = "nginx" ] || [ "${1:-}" = "nginx-debug" ]; then
   if [ -d "$template_dir" ]; then
     [ -w "$output_dir" ] || { echo "docker-entrypoint: $output_dir is not writable" >&2; exit 1; }
     defined=$(env | cut -d= -f1 | grep -E "${filter:-.}" | sed 's/^/${/; s/$/}/' | tr '\n' ' ')
-    find "$template_dir" -follow -type f -name "*$suffix" | while read -r template; do
+    # (skip the ..data and ..timestamp directories of a mounted ConfigMap: they hold the same files)
+    find "$template_dir" -follow -type f -name "*$suffix" -not -path '*/..*' | while read -r template; do
       relative="${template#"$template_dir"/}"
       out="$output_dir/${relative%"$suffix"}"
       mkdir -p "$(dirname "$out")"
