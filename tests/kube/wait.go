@@ -47,8 +47,8 @@ func WaitE(ctx context.Context, opts WaitOptions, cond Condition) (time.Duration
 		if err != nil && ctx.Err() == nil {
 			return time.Since(start), fmt.Errorf("%s: %w", opts.What, err)
 		}
-		if status != "" {
-			last = status
+		if status != "" && ctx.Err() == nil {
+			last = status // a status produced after the deadline is only about the deadline
 		}
 		if done {
 			return time.Since(start), nil
@@ -61,8 +61,9 @@ func WaitE(ctx context.Context, opts WaitOptions, cond Condition) (time.Duration
 	}
 }
 
-// PodsReady is a Condition: every pod of the namespace matching selector is Ready (pods of
-// finished Jobs excepted), and there is at least one.
+// PodsReady is a Condition: every pod of the namespace matching selector is Ready, and there is
+// at least one. Pods of finished Jobs and Helm hook pods (e.g. a failed `helm test` pod, which
+// Helm keeps for inspection) are not workloads and are not counted.
 func PodsReady(cs kubernetes.Interface, namespace, selector string) Condition {
 	return func(ctx context.Context) (bool, string, error) {
 		pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
@@ -72,7 +73,7 @@ func PodsReady(cs kubernetes.Interface, namespace, selector string) Condition {
 		var notReady []string
 		n := 0
 		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodSucceeded || p.DeletionTimestamp != nil {
+			if p.Status.Phase == corev1.PodSucceeded || p.DeletionTimestamp != nil || p.Annotations["helm.sh/hook"] != "" {
 				continue
 			}
 			n++

@@ -1,0 +1,69 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+func pod(name string, ready bool, phase corev1.PodPhase, annotations map[string]string) *corev1.Pod {
+	status := corev1.ConditionFalse
+	if ready {
+		status = corev1.ConditionTrue
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: map[string]string{"app": "x"}, Annotations: annotations},
+		Status:     corev1.PodStatus{Phase: phase, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
+	}
+}
+
+func TestPodsReadyCountsWorkloadsOnly(t *testing.T) {
+	cs := fake.NewSimpleClientset(
+		pod("web", true, corev1.PodRunning, nil),
+		pod("job", false, corev1.PodSucceeded, nil),
+		pod("helm-test", false, corev1.PodFailed, map[string]string{"helm.sh/hook": "test"}),
+	)
+	done, status, err := PodsReady(cs, "ns", "app=x")(context.Background())
+	require.NoError(t, err)
+	assert.True(t, done, status)
+	assert.Equal(t, "1/1 Ready; waiting for ", status)
+
+	_, err = cs.CoreV1().Pods("ns").Create(context.Background(), pod("api", false, corev1.PodPending, nil), metav1.CreateOptions{})
+	require.NoError(t, err)
+	done, status, _ = PodsReady(cs, "ns", "app=x")(context.Background())
+	assert.False(t, done)
+	assert.Contains(t, status, "1/2 Ready; waiting for api (Pending)")
+
+	done, status, _ = PodsReady(fake.NewSimpleClientset(), "ns", "")(context.Background())
+	assert.False(t, done, "no pods is not ready")
+	assert.Equal(t, "no pods yet", status)
+}
+
+func TestWaitReportsTheLastRealStatusOnTimeout(t *testing.T) {
+	n := 0
+	_, err := WaitE(context.Background(), WaitOptions{What: "the thing", Timeout: 300 * time.Millisecond, Interval: 50 * time.Millisecond},
+		func(ctx context.Context) (bool, string, error) {
+			n++
+			if ctx.Err() != nil {
+				return false, "deadline noise", nil
+			}
+			return false, "still 1/2", nil
+		})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the thing: not done after 300ms; last status: still 1/2")
+	assert.Greater(t, n, 2, "it polls")
+
+	d, err := WaitE(context.Background(), WaitOptions{What: "quick"}, func(context.Context) (bool, string, error) { return true, "", nil })
+	require.NoError(t, err)
+	assert.Less(t, d, time.Second)
+
+	_, err = WaitE(context.Background(), WaitOptions{What: "broken"}, func(context.Context) (bool, string, error) { return false, "", errors.New("boom") })
+	assert.EqualError(t, err, "broken: boom")
+}
