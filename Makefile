@@ -1,6 +1,6 @@
 # stack — charts, the stackcheck plugin and the chart test framework.
 #
-#   make test     every test tier that exists: lint, chart docs, render tests
+#   make test     every test tier: lint, render (in-process), e2e (air-gapped kind)
 #   make up       the main job: a kind cluster with the stack installed (air-gapped images)
 #   make bench    render speed: in-process vs `helm template`, same run
 #
@@ -48,8 +48,8 @@ docs: tools ## regenerate the chart READMEs from values.yaml (helm-docs)
 test-unit: tools ## render tier: every chart rendered in-process, no cluster
 	$(GO_TEST) ./tests/...
 
-test: lint test-unit ## every test tier that exists today
-	@echo "make test: lint and render tiers passed (the kind e2e tier arrives with the air-gapped substrate, issue 5)"
+test: lint test-unit test-e2e ## every test tier: lint, render, then e2e in kind
+	@echo "make test: lint, render and e2e tiers passed"
 
 bench: deps ## in-process render vs a helm template subprocess, in the same run
 	go test -run '^$$' -bench UmbrellaRender -benchtime 20x ./tests/unit
