@@ -26,5 +26,13 @@ node=$("$here/node-image.sh" | tee /dev/stderr | tail -n 1) || die "node image"
 echo "$node" >"$SUBSTRATE_CACHE/node-image.txt"
 step "== node image: $(( $(date +%s) - t ))s"
 run "workload images" "$here/workload-images.sh"
+# Remove superseded builds: every stack.local image whose tag is not the current one.
+keep=$(printf '%s\n' "$node" stack.local/debian:bookworm "$(docker image inspect -f '{{index .RepoTags 0}}' stack.local/debian:bookworm)" \
+  "stack.local/busybox:1.35.0" "stack.local/kube-router:$KUBE_ROUTER_VERSION" "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION"; \
+  awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt")
+docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^stack.local/' | while read -r img; do
+  grep -qxF "$img" <<<"$keep" || { docker rmi "$img" >/dev/null 2>&1 && step "removed superseded image $img"; } || true
+done
+docker image prune -f >/dev/null
 step "substrate ready in $(( $(date +%s) - total ))s; node image $node"
 docker system df --format '{{.Type}}: {{.Size}} ({{.Reclaimable}} reclaimable)' | sed 's/^/[substrate] disk /'

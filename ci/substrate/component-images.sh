@@ -54,7 +54,7 @@ RUN apt-get update -qq && apt-get install -y -qq iptables nftables conntrack ips
 COPY kube-proxy /usr/local/bin/kube-proxy
 ENTRYPOINT ["/usr/local/bin/kube-proxy"]
 DOCKERFILE
-docker build --no-cache -q -t "registry.k8s.io/kube-proxy:$K8S_VERSION" "$ctx" >/dev/null || die "docker build kube-proxy"
+dbuild -t "registry.k8s.io/kube-proxy:$K8S_VERSION" "$ctx" >/dev/null || die "docker build kube-proxy"
 step "image registry.k8s.io/kube-proxy:$K8S_VERSION"
 
 # kube-router (NetworkPolicy enforcement add-on): iptables with the nf_tables backend, as on the node.
@@ -66,7 +66,7 @@ RUN apt-get update -qq && apt-get install -y -qq iptables ipset conntrack iprout
 COPY kube-router /usr/local/bin/kube-router
 ENTRYPOINT ["/usr/local/bin/kube-router"]
 DOCKERFILE
-docker build --no-cache -q -t "stack.local/kube-router:$KUBE_ROUTER_VERSION" "$ctx" >/dev/null || die "docker build kube-router"
+dbuild -t "stack.local/kube-router:$KUBE_ROUTER_VERSION" "$ctx" >/dev/null || die "docker build kube-router"
 step "image stack.local/kube-router:$KUBE_ROUTER_VERSION"
 rm -f "$ctx/kube-router" "$ctx/kube-proxy"
 
@@ -81,7 +81,7 @@ COPY --from=build /out/ /
 ENV PATH=/bin
 ENTRYPOINT ["/bin/sh"]
 DOCKERFILE
-docker build --no-cache -q -t stack.local/busybox:1.35.0 "$ctx" >/dev/null || die "docker build busybox"
+dbuild -t stack.local/busybox:1.35.0 "$ctx" >/dev/null || die "docker build busybox"
 step "image stack.local/busybox:1.35.0"
 rm -rf "$ctx"
 docker image prune -f >/dev/null

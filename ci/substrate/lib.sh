@@ -35,10 +35,25 @@ hash_inputs() {
   local f
   for f in "$@"; do
     if [ -d "$f" ]; then (cd "$f" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
-    elif [ -f "$f" ]; then sha256sum "$f"
+    elif [ -f "$f" ]; then sha256sum <"$f"   # content only: the same inputs in another checkout hash alike
     else printf '%s\n' "$f"
     fi
   done | sha256sum | cut -c1-12
 }
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# dbuild ARGS...: docker build (legacy builder: Debian's docker.io has no buildx), quiet unless it
+# fails, never reusing layers (every tag is content-addressed, so a build only runs for new inputs,
+# and the legacy builder has been seen to reuse a stale multi-stage layer).
+dbuild() {
+  local log
+  log=$(mktemp)
+  if DOCKER_BUILDKIT=0 docker build --no-cache -q "$@" >/dev/null 2>"$log"; then
+    rm -f "$log"
+  else
+    grep -v DEPRECATED "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+}

@@ -38,7 +38,7 @@ mkdir -p "$ctx/bin" "$ctx/files/kind"
 cp "$k8sbin/kubeadm" "$k8sbin/kubelet" "$k8sbin/kubectl" "$ctx/bin/"
 echo "$K8S_VERSION" >"$ctx/files/kind/version"
 step "building node base for $tag"
-docker build --no-cache -q -t "stack.local/kind-node-base:$hash" "$ctx" >/dev/null || die "docker build node base"
+dbuild -t "stack.local/kind-node-base:$hash" "$ctx" >/dev/null || die "docker build node base"
 
 step "preloading ${#images[@]} images into the node's containerd"
 docker run -d --name stack-node-preload --entrypoint /usr/bin/containerd -v "$work:/preload" \

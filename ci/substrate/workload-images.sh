@@ -23,7 +23,7 @@ build() {
   if image_exists "$tag"; then
     step "image $tag: cached"
   else
-    docker build --no-cache -q -t "$tag" "$ctx" >/dev/null || die "docker build $name"
+    dbuild -t "$tag" "$ctx" >/dev/null || die "docker build $name"
     step "image $tag: built"
   fi
   echo "$name $tag" >>"$manifest.tmp"
