@@ -10,9 +10,13 @@ here=$(dirname "$0")
 "$here/gobin.sh" local-path-provisioner github.com/rancher/local-path-provisioner "$LOCAL_PATH_VERSION" github.com/rancher/local-path-provisioner
 # kube-router: the checksum database has no entry for it, and the proxy refuses `go install` of it.
 GONOSUMDB=github.com/cloudnativelabs/kube-router "$here/gobin.sh" kube-router github.com/cloudnativelabs/kube-router "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/cmd/kube-router
-mkdir -p "$SUBSTRATE_CACHE/bin"
-if [ ! -x "$SUBSTRATE_CACHE/bin/pause-$PAUSE_TAG" ] || [ "$here/pause/main.go" -nt "$SUBSTRATE_CACHE/bin/pause-$PAUSE_TAG" ]; then
+# pause is the project's own (ci/substrate/pause), cached by the hash of its source.
+pause_hash=$(hash_inputs "$here/pause")
+if [ "$(cat "$SUBSTRATE_CACHE/bin/.pause.hash" 2>/dev/null)" != "$pause_hash" ] || [ ! -x "$SUBSTRATE_CACHE/bin/pause-$PAUSE_TAG" ]; then
   (cd "$here/../.." && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$SUBSTRATE_CACHE/bin/pause-$PAUSE_TAG" ./ci/substrate/pause)
+  echo "$pause_hash" >"$SUBSTRATE_CACHE/bin/.pause.hash"
   step "pause $PAUSE_TAG: built from ci/substrate/pause"
+else
+  step "pause $PAUSE_TAG: cached"
 fi
 step "all substrate binaries ready"

@@ -27,7 +27,7 @@ echo "$node" >"$SUBSTRATE_CACHE/node-image.txt"
 step "== node image: $(( $(date +%s) - t ))s"
 run "workload images" "$here/workload-images.sh"
 # Remove superseded builds: every stack.local image whose tag is not the current one.
-keep=$(printf '%s\n' "$node" stack.local/debian:bookworm "$(docker image inspect -f '{{index .RepoTags 0}}' stack.local/debian:bookworm)" \
+keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm) \
   "stack.local/busybox:1.35.0" "stack.local/kube-router:$KUBE_ROUTER_VERSION" "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION"; \
   awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt")
 docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^stack.local/' | while read -r img; do
