@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // writeChart writes a chart from a map of relative path -> content.
@@ -32,7 +33,7 @@ func parentAndChild(t *testing.T) string {
 		"templates/test.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: child-test\n  annotations: {helm.sh/hook: test}\nspec: {containers: [{name: t, image: busybox:1.36}]}\n",
 	})
 	writeChart(t, filepath.Join(root, "parent"), map[string]string{
-		"Chart.yaml": "apiVersion: v2\nname: parent\nversion: 0.1.0\ndependencies:\n  - {name: child, version: 0.1.0, repository: file://../child, condition: child.enabled}\n",
+		"Chart.yaml":  "apiVersion: v2\nname: parent\nversion: 0.1.0\ndependencies:\n  - {name: child, version: 0.1.0, repository: file://../child, condition: child.enabled}\n",
 		"values.yaml": "replicas: 2\n",
 		"templates/deploy.yaml": `apiVersion: apps/v1
 kind: Deployment
@@ -82,7 +83,7 @@ func TestOptionsReachTheRender(t *testing.T) {
 	assert.EqualValues(t, 5, *Get[*appsv1.Deployment](t, r, "web").Spec.Replicas)
 	assert.Equal(t, "yo", Get[*corev1.ConfigMap](t, r, "child").Data["greeting"], "--set-string wins over values")
 	w := Unstructured(t, r, "Widget", "w")
-	kube, _, _ := unstructuredString(w.Object, "spec", "kube")
+	kube, _, _ := unstructured.NestedString(w.Object, "spec", "kube")
 	assert.Equal(t, "v1.35.2", kube)
 	assert.False(t, Has[*corev1.Pod](r, "child-test"), "SkipTests")
 	assert.Contains(t, r.Notes, "release shop in prod")
@@ -123,17 +124,4 @@ func TestYAMLIsTheWholeRenderInOrder(t *testing.T) {
 	y := Render(t, parentAndChild(t), Options{}).YAML()
 	assert.Less(t, strings.Index(y, "kind: ConfigMap"), strings.Index(y, "kind: Deployment"), "Helm's install order")
 	assert.Contains(t, y, "# Source: parent/charts/child/templates/cm.yaml")
-}
-
-func unstructuredString(obj map[string]any, path ...string) (string, bool, error) {
-	cur := any(obj)
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return "", false, nil
-		}
-		cur = m[p]
-	}
-	s, ok := cur.(string)
-	return s, ok, nil
 }

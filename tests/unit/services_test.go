@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/stack-charts/stack/tests/render"
 )
@@ -385,7 +386,7 @@ func TestMetricsAnnotateAndEmitOperatorObjectsWhenServed(t *testing.T) {
 	r = render.Render(t, chart("services"), render.Options{ReleaseName: "shop", Values: map[string]any{"apps": apps},
 		APIVersions: []string{"monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor"}})
 	sm := render.Unstructured(t, r, "ServiceMonitor", "shop-users")
-	eps, _, _ := unstructuredSlice(sm.Object, "spec", "endpoints")
+	eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
 	assert.Equal(t, "15s", eps[0].(map[string]any)["interval"])
 	render.Unstructured(t, r, "PodMonitor", "shop-mailer")
 }
@@ -513,19 +514,6 @@ func TestDefaultsApplyToEveryAppAndAnAppOverridesThem(t *testing.T) {
 	}, map[string]any{"defaults": map[string]any{"replicas": 3, "hpa": map[string]any{"enabled": true, "minReplicas": 3}}})
 	assert.Nil(t, render.Get[*appsv1.Deployment](t, r, "shop-users").Spec.Replicas, "defaults.hpa applies")
 	assert.EqualValues(t, 5, *render.Get[*appsv1.Deployment](t, r, "shop-orders").Spec.Replicas, "an explicit false overrides a default true")
-}
-
-func unstructuredSlice(obj map[string]any, path ...string) ([]any, bool, error) {
-	cur := any(obj)
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false, nil
-		}
-		cur = m[p]
-	}
-	s, ok := cur.([]any)
-	return s, ok, nil
 }
 
 func TestProbesCanBeSwitchedOffForEveryApp(t *testing.T) {
