@@ -28,7 +28,8 @@ step "== node image: $(( $(date +%s) - t ))s"
 run "workload images" "$here/workload-images.sh"
 # Remove superseded builds: every stack.local image whose tag is not the current one.
 keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm) \
-  "stack.local/busybox:1.35.0" "stack.local/kube-router:$KUBE_ROUTER_VERSION" "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION"; \
+  "stack.local/busybox:1.35.0" "stack.local/kube-router:$KUBE_ROUTER_VERSION" "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION" \
+  "stack.local/metrics-server:$METRICS_SERVER_VERSION" "stack.local/kube-state-metrics:$KSM_VERSION"; \
   awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt")
 docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^stack.local/' | while read -r img; do
   grep -qxF "$img" <<<"$keep" || { docker rmi "$img" >/dev/null 2>&1 && step "removed superseded image $img"; } || true

@@ -17,6 +17,8 @@ PAUSE_TAG="${PAUSE_TAG:-3.10.2}"
 KIND_VERSION="${KIND_VERSION:-v0.33.0}"
 LOCAL_PATH_VERSION="${LOCAL_PATH_VERSION:-v0.0.30}"
 KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v1.4.0}"
+METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.9.0}"
+KSM_VERSION="${KSM_VERSION:-v2.16.0}"
 
 _t0=$(date +%s)
 step() { printf '[substrate %s +%4ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - _t0 ))" "$*"; }

@@ -91,15 +91,20 @@ func PrepareE(opts PrepareOptions) (*Env, error) {
 		return nil, err
 	}
 	if env.Mode == AirGap {
-		tags := []string{"stack.local/kube-router:v1.4.0"}
+		tags := []string{}
+		for _, a := range addons {
+			tags = append(tags, a.image)
+		}
 		for _, tag := range env.Images {
 			tags = append(tags, tag)
 		}
 		if err := c.LoadImagesE(tags...); err != nil {
 			return nil, err
 		}
-		if err := c.ApplyManifestE(filepath.Join(opts.RepoRoot, "ci", "kind", "addons", "kube-router.yaml")); err != nil {
-			return nil, err
+		for _, a := range addons {
+			if err := c.ApplyManifestE(filepath.Join(opts.RepoRoot, "ci", "kind", "addons", a.manifest)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	env.SystemReady, err = kube.WaitE(context.Background(), kube.WaitOptions{What: "kube-system pods Ready", Timeout: 4 * time.Minute, Interval: 2 * time.Second},
@@ -109,6 +114,13 @@ func PrepareE(opts PrepareOptions) (*Env, error) {
 	}
 	c.logf("cluster %q ready: kube-system pods Ready %s after the control plane", c.Name, env.SystemReady.Round(time.Second))
 	return env, nil
+}
+
+// addons are the cluster add-ons of the air-gapped cluster (ci/kind/addons) and their images:
+// NetworkPolicy enforcement and the resource metrics API for HPAs.
+var addons = []struct{ manifest, image string }{
+	{"kube-router.yaml", "stack.local/kube-router:v1.4.0"},
+	{"metrics-server.yaml", "stack.local/metrics-server:v0.9.0"},
 }
 
 func readImageList(path string) (map[string]string, error) {
