@@ -21,10 +21,8 @@ run "docker engine" "$here/docker.sh"
 run "base image" "$here/base-image.sh"
 run "go binaries" "$here/binaries.sh"
 run "component images" "$here/component-images.sh"
-t=$(date +%s)
-node=$("$here/node-image.sh" | tee /dev/stderr | tail -n 1) || die "node image"
-echo "$node" >"$SUBSTRATE_CACHE/node-image.txt"
-step "== node image: $(( $(date +%s) - t ))s"
+run "node image" "$here/node-image.sh"
+node=$(cat "$SUBSTRATE_CACHE/node-image.txt")
 run "workload images" "$here/workload-images.sh"
 # Remove superseded builds: every stack.local image whose tag is not the current one.
 keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm) \

@@ -2,7 +2,8 @@
 # Assembles the kind node image: builds node/Dockerfile with the Kubernetes binaries, then starts
 # containerd in a build container, imports every control-plane image into its k8s.io namespace
 # (one image per archive: multi-image archives left some untagged), and commits the result.
-# Tag: stack.local/kind-node:$K8S_VERSION-<hash of every input>. Prints the tag on the last line.
+# Tag: stack.local/kind-node:$K8S_VERSION-<hash of every input>, recorded in
+# $SUBSTRATE_CACHE/node-image.txt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -27,7 +28,7 @@ for img in "${images[@]}"; do
 done
 hash=$(hash_inputs "$here/node" "$0" "$k8sbin/kubeadm" "$k8sbin/kubelet" "$k8sbin/kubectl" "$ids" "$(docker image inspect -f '{{.Id}}' stack.local/debian:bookworm)")
 tag="stack.local/kind-node:$K8S_VERSION-$hash"
-if image_exists "$tag"; then step "node image $tag: cached"; echo "$tag"; exit 0; fi
+if image_exists "$tag"; then step "node image $tag: cached"; echo "$tag" >"$SUBSTRATE_CACHE/node-image.txt"; exit 0; fi
 
 ctx=$(mktemp -d)
 work=$(mktemp -d "$SUBSTRATE_CACHE/preload.XXXXXX")
@@ -59,5 +60,5 @@ docker stop -t 5 stack-node-preload >/dev/null
 docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' --change 'CMD []' \
   stack-node-preload "$tag" >/dev/null || die "docker commit node image"
 docker rmi "stack.local/kind-node-base:$hash" >/dev/null 2>&1 || true
+echo "$tag" >"$SUBSTRATE_CACHE/node-image.txt"
 step "node image ready: $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
-echo "$tag"
