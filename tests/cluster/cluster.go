@@ -171,6 +171,24 @@ func (c *Cluster) unhealthy(nodeImage string) string {
 	if err != nil || len(nodeList) == 0 {
 		return "it has no nodes"
 	}
+	for _, n := range nodeList {
+		// A node container restarted since it was created (a docker daemon or host restart) brings
+		// its control plane back unevenly: it can look Ready and still drop API connections for a
+		// minute. kind does not support restarted nodes well, so a fresh cluster is the safe choice.
+		out, err := exec.Command("docker", "inspect", "-f", "{{.Created}} {{.State.StartedAt}} {{.State.Running}}", n.String()).Output()
+		if err != nil {
+			return fmt.Sprintf("node %s cannot be inspected", n)
+		}
+		f := strings.Fields(string(out))
+		if len(f) != 3 || f[2] != "true" {
+			return fmt.Sprintf("node %s is not running", n)
+		}
+		created, err1 := time.Parse(time.RFC3339Nano, f[0])
+		startedAt, err2 := time.Parse(time.RFC3339Nano, f[1])
+		if err1 != nil || err2 != nil || startedAt.Sub(created) > 2*time.Minute {
+			return fmt.Sprintf("node %s was restarted since it was created", n)
+		}
+	}
 	if nodeImage != "" {
 		for _, n := range nodeList {
 			out, err := exec.Command("docker", "inspect", "-f", "{{.Config.Image}}", n.String()).Output()
