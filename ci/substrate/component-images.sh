@@ -49,31 +49,27 @@ import_tree "stack.local/metrics-server:$METRICS_SERVER_VERSION" '["/metrics-ser
 import_tree "stack.local/kube-state-metrics:$KSM_VERSION" '["/kube-state-metrics"]' "$bin/kube-state-metrics-$KSM_VERSION:/kube-state-metrics"
 import_tree "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION" '["/local-path-provisioner"]' "$bin/local-path-provisioner-$LOCAL_PATH_VERSION:/local-path-provisioner"
 
+# debian_image IMAGE BINARY PACKAGES...: a Debian-based image running one binary that needs system
+# tools (iptables with the nf_tables backend, as on the node).
+debian_image() {
+  local image=$1 binary=$2; shift 2
+  local dir; dir=$(mktemp -d)
+  cp "$binary" "$dir/$(basename "$image" | cut -d: -f1)"
+  cat >"$dir/Dockerfile" <<DOCKERFILE
+FROM stack.local/debian:bookworm
+RUN apt-get update -qq && apt-get install -y -qq $* >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*
+COPY $(basename "$image" | cut -d: -f1) /usr/local/bin/
+ENTRYPOINT ["/usr/local/bin/$(basename "$image" | cut -d: -f1)"]
+DOCKERFILE
+  dbuild -t "$image" "$dir" || die "docker build $image"
+  rm -rf "$dir"
+  step "image $image"
+}
+debian_image "registry.k8s.io/kube-proxy:$K8S_VERSION" "$k8sbin/kube-proxy" iptables nftables conntrack ipset kmod iproute2
+# kube-router: the NetworkPolicy enforcement add-on.
+debian_image "stack.local/kube-router:$KUBE_ROUTER_VERSION" "$bin/kube-router-$KUBE_ROUTER_VERSION" iptables ipset conntrack iproute2
+
 ctx=$(mktemp -d)
-cp "$k8sbin/kube-proxy" "$ctx/kube-proxy"
-cat >"$ctx/Dockerfile" <<'DOCKERFILE'
-FROM stack.local/debian:bookworm
-RUN apt-get update -qq && apt-get install -y -qq iptables nftables conntrack ipset kmod iproute2 >/dev/null \
- && apt-get clean && rm -rf /var/lib/apt/lists/*
-COPY kube-proxy /usr/local/bin/kube-proxy
-ENTRYPOINT ["/usr/local/bin/kube-proxy"]
-DOCKERFILE
-dbuild -t "registry.k8s.io/kube-proxy:$K8S_VERSION" "$ctx" >/dev/null || die "docker build kube-proxy"
-step "image registry.k8s.io/kube-proxy:$K8S_VERSION"
-
-# kube-router (NetworkPolicy enforcement add-on): iptables with the nf_tables backend, as on the node.
-cp "$bin/kube-router-$KUBE_ROUTER_VERSION" "$ctx/kube-router"
-cat >"$ctx/Dockerfile" <<'DOCKERFILE'
-FROM stack.local/debian:bookworm
-RUN apt-get update -qq && apt-get install -y -qq iptables ipset conntrack iproute2 >/dev/null \
- && apt-get clean && rm -rf /var/lib/apt/lists/*
-COPY kube-router /usr/local/bin/kube-router
-ENTRYPOINT ["/usr/local/bin/kube-router"]
-DOCKERFILE
-dbuild -t "stack.local/kube-router:$KUBE_ROUTER_VERSION" "$ctx" >/dev/null || die "docker build kube-router"
-step "image stack.local/kube-router:$KUBE_ROUTER_VERSION"
-rm -f "$ctx/kube-router" "$ctx/kube-proxy"
-
 # busybox from Debian's busybox-static, on scratch: the local-path helper and test pods' shell.
 cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM stack.local/debian:bookworm AS build
