@@ -53,3 +53,16 @@ Usage: include "common.names.fqdn" (dict "service" "shop-users" "context" $)
 {{- with .context.Values.global -}}{{- with .clusterDomain -}}{{- $domain = . -}}{{- end -}}{{- end -}}
 {{- printf "%s.%s.svc.%s" .service .context.Release.Namespace $domain -}}
 {{- end -}}
+
+{{/*
+common.names.serviceAccount: the ServiceAccount a workload runs as — its own (serviceAccount.name,
+else the workload's full name) when serviceAccount.create, else the named one or "default".
+Usage: include "common.names.serviceAccount" (dict "serviceAccount" .Values.serviceAccount "fullname" $full)
+*/}}
+{{- define "common.names.serviceAccount" -}}
+{{- if .serviceAccount.create -}}
+{{- default .fullname .serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .serviceAccount.name -}}
+{{- end -}}
+{{- end -}}

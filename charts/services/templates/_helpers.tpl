@@ -93,15 +93,6 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- end -}}
 {{- end -}}
 
-{{/* services.serviceAccountName */}}
-{{- define "services.serviceAccountName" -}}
-{{- if .app.serviceAccount.create -}}
-{{- default .fullname .app.serviceAccount.name -}}
-{{- else -}}
-{{- default "default" .app.serviceAccount.name -}}
-{{- end -}}
-{{- end -}}
-
 {{/* services.envName: an app name as an environment variable prefix (users-api -> USERS_API). */}}
 {{- define "services.envName" -}}
 {{- . | upper | replace "-" "_" -}}

@@ -31,7 +31,7 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
 spec:
-  serviceAccountName: {{ include "services.serviceAccountName" (dict "app" $a "fullname" $full) }}
+  serviceAccountName: {{ include "common.names.serviceAccount" (dict "serviceAccount" $a.serviceAccount "fullname" $full) }}
   automountServiceAccountToken: {{ $a.serviceAccount.automountToken }}
   {{- with include "common.images.pullSecrets" (dict "secrets" $a.imagePullSecrets "context" $ctx) | trim }}
   {{- . | nindent 2 }}
@@ -63,18 +63,10 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- if and $a.topologySpread.enabled (ne $a.type "cronjob") }}
-  topologySpreadConstraints:
-    {{- range $a.topologySpread.topologyKeys }}
-    - maxSkew: {{ $a.topologySpread.maxSkew }}
-      topologyKey: {{ . | quote }}
-      whenUnsatisfiable: {{ $a.topologySpread.whenUnsatisfiable }}
-      labelSelector:
-        matchLabels:
-          {{- include "common.labels.selector" (dict "name" $name "context" $ctx) | nindent 10 }}
-      matchLabelKeys:
-        - pod-template-hash
-    {{- end }}
+  {{- if ne $a.type "cronjob" }}
+  {{- with include "common.pod.topologySpread" (dict "spread" $a.topologySpread "name" $name "context" $ctx) }}
+  {{- . | nindent 2 }}
+  {{- end }}
   {{- end }}
   containers:
     - name: {{ $name }}
