@@ -7,6 +7,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +114,7 @@ func GetE(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list kind clusters: %w", err)
 	}
-	if contains(existing, opts.Name) {
+	if slices.Contains(existing, opts.Name) {
 		if !opts.Recreate {
 			if why := c.unhealthy(opts.NodeImage); why == "" {
 				c.Reused = true
@@ -127,7 +129,7 @@ func GetE(opts Options) (*Cluster, error) {
 		}
 	}
 
-	c.logf("creating kind cluster %q (node image %s)", opts.Name, valueOr(opts.NodeImage, "kind's default"))
+	c.logf("creating kind cluster %q (node image %s)", opts.Name, cmp.Or(opts.NodeImage, "kind's default"))
 	start := time.Now()
 	createOpts := []kind.CreateOption{
 		kind.CreateWithKubeconfigPath(opts.KubeconfigPath),
@@ -332,7 +334,7 @@ func DeleteE(opts Options) error {
 	if err != nil {
 		return fmt.Errorf("list kind clusters: %w", err)
 	}
-	if !contains(existing, opts.Name) {
+	if !slices.Contains(existing, opts.Name) {
 		c.logf("no kind cluster %q", opts.Name)
 		return nil
 	}
@@ -356,22 +358,6 @@ var started = time.Now()
 
 func (c *Cluster) logf(format string, args ...any) {
 	fmt.Fprintf(c.log, "[cluster +%5.1fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func valueOr(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 // ApplyManifestE applies a manifest file with the control-plane node's kubectl (server-side),

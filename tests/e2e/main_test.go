@@ -8,18 +8,14 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stack-charts/stack/tests/cluster"
+	"github.com/stack-charts/stack/tests/repo"
 )
 
-var root = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}()
+var root = repo.Root()
 
 // env is the cluster every suite of this package shares (one per run, reused when healthy).
 var env *cluster.Env
@@ -48,11 +44,4 @@ func setup() error {
 	}
 	progress("image mode %s; cluster %s ready (created in %s, reused: %v)", env.Mode, env.Cluster.Name, env.Cluster.CreateTime.Round(time.Second), env.Cluster.Reused)
 	return nil
-}
-
-func valueOr(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -64,7 +65,7 @@ func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {
 	release := "stack"
 	opts := helmOptions(ns)
 	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
-	t.Logf("images: %s (overlay %s)", env.Mode, valueOr(env.Overlay, "none: public images"))
+	t.Logf("images: %s (overlay %s)", env.Mode, cmp.Or(env.Overlay, "none: public images"))
 	for name, tag := range env.Images {
 		t.Logf("  %s = %s", name, tag)
 	}

@@ -10,11 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
+	"github.com/stack-charts/stack/tests/repo"
 )
 
 type flags struct {
@@ -41,7 +41,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if f.delete {
-		if err := cluster.DeleteE(cluster.Options{Name: f.cluster, DockerWrapperDir: filepath.Join(repoRoot(), "ci", "substrate", "wrapper")}); err != nil {
+		if err := cluster.DeleteE(cluster.Options{Name: f.cluster, DockerWrapperDir: filepath.Join(repo.Root(), "ci", "substrate", "wrapper")}); err != nil {
 			fmt.Fprintf(stderr, "up: %v\n", err)
 			return 1
 		}
@@ -54,13 +54,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}
-
 func run(f flags, out io.Writer) error {
-	root := repoRoot()
+	root := repo.Root()
 	start := time.Now()
 	env, err := cluster.PrepareE(cluster.PrepareOptions{RepoRoot: root, Name: f.cluster, Mode: cluster.Mode(f.images), Recreate: f.recreate, Retain: f.retain})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -16,13 +15,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/tests/render"
+	"github.com/stack-charts/stack/tests/repo"
 )
 
-// root is the repository root, found from this file so tests run from any directory.
-var root = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}()
+// root is the repository root, so tests run from any directory.
+var root = repo.Root()
 
 // chart returns the directory of a chart under charts/.
 func chart(name string) string { return filepath.Join(root, "charts", name) }

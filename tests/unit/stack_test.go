@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,6 +24,25 @@ var profiles = map[string]render.Options{
 	"prod": {ReleaseName: "stack", Namespace: "stack", ValuesFiles: []string{profile("prod")}},
 }
 
+var (
+	profileRendersMu sync.Mutex
+	profileRenders   = map[string]*render.Result{}
+)
+
+// profileRender is the umbrella rendered with a profile, rendered once per test process: the
+// result is only read, so tests that inspect the same profile share it.
+func profileRender(t *testing.T, name string) *render.Result {
+	t.Helper()
+	profileRendersMu.Lock()
+	defer profileRendersMu.Unlock()
+	if r, ok := profileRenders[name]; ok {
+		return r
+	}
+	r := render.Render(t, chart("stack"), profiles[name])
+	profileRenders[name] = r
+	return r
+}
+
 func TestTheDefaultInstallRequiresTheJWTKey(t *testing.T) {
 	render.Fails(t, chart("stack"), render.Options{}, "secrets.jwt.PODINFO_JWT_SECRET is empty", "no default credentials")
 	r := render.Render(t, chart("stack"), render.Options{SetString: []string{"services.secrets.jwt.PODINFO_JWT_SECRET=s3cret"}})
@@ -30,7 +50,7 @@ func TestTheDefaultInstallRequiresTheJWTKey(t *testing.T) {
 }
 
 func TestTheDevProfileRendersTheGatewayInFrontOfTheServices(t *testing.T) {
-	r := render.Render(t, chart("stack"), profiles["dev"])
+	r := profileRender(t, "dev")
 	for _, name := range []string{"stack-gateway", "stack-frontend", "stack-auth", "stack-users", "stack-orders"} {
 		assert.True(t, render.Has[*appsv1.Deployment](r, name), "Deployment %s", name)
 	}
@@ -71,7 +91,7 @@ func defaultRoutes(t *testing.T) []any {
 }
 
 func TestTheProdProfileIsSizedForProduction(t *testing.T) {
-	r := render.Render(t, chart("stack"), profiles["prod"])
+	r := profileRender(t, "prod")
 	for _, name := range []string{"stack-gateway", "stack-users", "stack-orders"} {
 		hpa := render.Get[*autoscalingv2.HorizontalPodAutoscaler](t, r, name)
 		assert.GreaterOrEqual(t, *hpa.Spec.MinReplicas, int32(3), "%s HPA min", name)
@@ -124,13 +144,13 @@ func TestOperatorObjectsAppearWhenTheClusterServesMonitoringV1(t *testing.T) {
 	r := render.Render(t, chart("stack"), opts)
 	assert.Equal(t, 1, r.Count("ServiceMonitor"), "the gateway's metrics port is on its Service")
 	assert.Equal(t, 4, r.Count("PodMonitor"), "podinfo's metrics port is not on the Services, so its four services get PodMonitors")
-	assert.Zero(t, render.Render(t, chart("stack"), profiles["dev"]).Count("ServiceMonitor"))
+	assert.Zero(t, profileRender(t, "dev").Count("ServiceMonitor"))
 }
 
 func TestEveryPodOfEveryProfileMeetsThePolicy(t *testing.T) {
-	for name, opts := range profiles {
+	for name := range profiles {
 		t.Run(name, func(t *testing.T) {
-			r := render.Render(t, chart("stack"), opts)
+			r := profileRender(t, name)
 			require.NotEmpty(t, policy.Workloads(r.Objects))
 			for _, f := range policy.Check(r.Objects, policy.Options{}) {
 				t.Errorf("%s", f)
@@ -140,9 +160,9 @@ func TestEveryPodOfEveryProfileMeetsThePolicy(t *testing.T) {
 }
 
 func TestEveryProfileRendersAGatewayConfigNginxAccepts(t *testing.T) {
-	for name, opts := range profiles {
+	for name := range profiles {
 		t.Run(name, func(t *testing.T) {
-			r := render.Render(t, chart("stack"), opts)
+			r := profileRender(t, name)
 			requireNginxAccepts(t, gatewayFiles(t, r, "stack-gateway"))
 		})
 	}
@@ -171,9 +191,9 @@ func TestRendersAreDeterministic(t *testing.T) {
 }
 
 func TestGoldenRenders(t *testing.T) {
-	for name, opts := range profiles {
+	for name := range profiles {
 		t.Run(name, func(t *testing.T) {
-			golden.Assert(t, filepath.Join("testdata", "golden", "stack-"+name+".yaml"), []byte(render.Render(t, chart("stack"), opts).YAML()))
+			golden.Assert(t, filepath.Join("testdata", "golden", "stack-"+name+".yaml"), []byte(profileRender(t, name).YAML()))
 		})
 	}
 }
