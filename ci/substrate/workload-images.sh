@@ -40,6 +40,11 @@ build podinfo 6.9.2 "$ctx/podinfo"
 build nginx-unprivileged 1.22.1 "$here/workloads/nginx"
 build nginx-prometheus-exporter 0.11.0 "$here/workloads/nginx-exporter"
 build curl 7.88.1 "$here/workloads/curl"
+build mariadb 10.11 "$here/workloads/mariadb"
+build mysqld-exporter 0.14.0 "$here/workloads/mysqld-exporter"
+build redis 7.0.15 "$here/workloads/redis"
+build redis-exporter 1.45.0 "$here/workloads/redis-exporter"
+build rabbitmq 3.10.8 "$here/workloads/rabbitmq"
 mv "$manifest.tmp" "$manifest"
 
 tag_of() { awk -v n="$1" '$1 == n {print $2}' "$manifest"; }
@@ -57,5 +62,19 @@ services:
     image: {registry: stack.local, repository: $(repo podinfo), tag: "$(ver podinfo)", pullPolicy: Never}
 tests:
   image: {registry: stack.local, repository: $(repo curl), tag: "$(ver curl)", pullPolicy: Never}
+mysql:
+  flavor: mariadb
+  image:
+    mariadb: {registry: stack.local, repository: $(repo mariadb), tag: "$(ver mariadb)", pullPolicy: Never}
+  metrics:
+    image: {registry: stack.local, repository: $(repo mysqld-exporter), tag: "$(ver mysqld-exporter)", pullPolicy: Never}
+redis:
+  image: {registry: stack.local, repository: $(repo redis), tag: "$(ver redis)", pullPolicy: Never}
+  metrics:
+    image: {registry: stack.local, repository: $(repo redis-exporter), tag: "$(ver redis-exporter)", pullPolicy: Never}
+rabbitmq:
+  image: {registry: stack.local, repository: $(repo rabbitmq), tag: "$(ver rabbitmq)", pullPolicy: Never}
+  tests:
+    image: {registry: stack.local, repository: $(repo curl), tag: "$(ver curl)", pullPolicy: Never}
 VALUES
 step "workload images ready; overlay: $SUBSTRATE_CACHE/airgap-values.yaml"

@@ -110,15 +110,21 @@ func Check(objs []render.Object, opts Options) []Finding {
 				}
 			}
 		}
-		for _, c := range append(append([]corev1.Container(nil), w.Spec.InitContainers...), w.Spec.Containers...) {
-			out = append(out, container(w, c)...)
+		for _, c := range w.Spec.InitContainers {
+			// An init container runs to completion before the pod starts: it has no probes,
+			// unless it is a native sidecar (restartPolicy Always), which runs all along.
+			sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+			out = append(out, container(w, c, w.LongRunning && sidecar)...)
+		}
+		for _, c := range w.Spec.Containers {
+			out = append(out, container(w, c, w.LongRunning)...)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
 }
 
-func container(w Workload, c corev1.Container) []Finding {
+func container(w Workload, c corev1.Container, needsProbes bool) []Finding {
 	var out []Finding
 	add := func(rule, format string, args ...any) {
 		out = append(out, Finding{w.Object, rule, fmt.Sprintf("container %q: ", c.Name) + fmt.Sprintf(format, args...)})
@@ -130,7 +136,7 @@ func container(w Workload, c corev1.Container) []Finding {
 	if c.Resources.Limits.Memory().IsZero() {
 		add("resources", "no memory limit")
 	}
-	if w.LongRunning {
+	if needsProbes {
 		if c.LivenessProbe == nil {
 			add("probes", "no livenessProbe")
 		}

@@ -88,11 +88,77 @@ func badInputs() []badInput {
 	}
 }
 
+// backingBadInputs are the mysql, redis and rabbitmq cases (credentials given unless the case is
+// about them).
+func backingBadInputs() []badInput {
+	with := func(chartName string, vals map[string]any) render.Options {
+		return render.Options{ReleaseName: "shop", Values: backingValues(chartName, vals)}
+	}
+	mysql := func(v map[string]any) render.Options { return with("mysql", v) }
+	redis := func(v map[string]any) render.Options { return with("redis", v) }
+	mq := func(v map[string]any) render.Options { return with("rabbitmq", v) }
+	res := func(mem string) map[string]any {
+		return map[string]any{"requests": map[string]any{"cpu": "10m", "memory": "16Mi"}, "limits": map[string]any{"memory": mem}}
+	}
+	return []badInput{
+		// mysql
+		{"mysql: no root password", "mysql", render.Options{Values: map[string]any{"auth": map[string]any{"password": "a", "exporterPassword": "b"}}}, []string{"auth.rootPassword", "auth.existingSecret", "no default password"}},
+		{"mysql: no app password", "mysql", render.Options{Values: map[string]any{"auth": map[string]any{"rootPassword": "a", "exporterPassword": "b"}}}, []string{"auth.password", "auth.existingSecret"}},
+		{"mysql: no exporter password while metrics are on", "mysql", render.Options{Values: map[string]any{"auth": map[string]any{"rootPassword": "a", "password": "b"}}}, []string{"auth.exporterPassword", "mysql-exporter-password"}},
+		{"mysql: an unknown flavor", "mysql", mysql(map[string]any{"flavor": "percona"}), []string{"/flavor", "mysql", "mariadb"}},
+		{"mysql: a user name is an identifier", "mysql", mysql(map[string]any{"auth": map[string]any{"username": "app user"}}), []string{"/auth/username", "does not match pattern"}},
+		{"mysql: a database name is an identifier", "mysql", mysql(map[string]any{"auth": map[string]any{"database": "app-db;DROP"}}), []string{"/auth/database"}},
+		{"mysql: an init script is .sql or .sh", "mysql", mysql(map[string]any{"initdb": map[string]any{"scripts": map[string]any{"schema.txt": "x"}}}), []string{"initdb.scripts.schema.txt", "ending in .sql or .sh"}},
+		{"mysql: chart script names are reserved", "mysql", mysql(map[string]any{"initdb": map[string]any{"scripts": map[string]any{"00-stack-users.sql": "x"}}}), []string{"initdb.scripts.00-stack-users.sql", "reserved"}},
+		{"mysql: a buffer pool share is bounded", "mysql", mysql(map[string]any{"config": map[string]any{"innodbBufferPoolPercent": 95}}), []string{"/config/innodbBufferPoolPercent", "maximum"}},
+		{"mysql: a memory limit must be a quantity it can size from", "mysql", mysql(map[string]any{"resources": res("1.5e9")}), []string{"/resources/limits/memory"}},
+		{"mysql: milli-bytes are not a memory size", "mysql", mysql(map[string]any{"resources": res("500m")}), []string{"resources.limits.memory", `"500m"`, "not a memory quantity"}},
+		{"mysql: a backup keeps at least one dump", "mysql", mysql(map[string]any{"backup": map[string]any{"enabled": true, "keep": 0}}), []string{"/backup/keep", "minimum"}},
+		{"mysql: a PVC access mode must be known", "mysql", mysql(map[string]any{"persistence": map[string]any{"accessModes": []any{"ReadWriteSometimes"}}}), []string{"/persistence/accessModes/0"}},
+		{"mysql: the retention policy is Retain or Delete", "mysql", mysql(map[string]any{"persistentVolumeClaimRetentionPolicy": map[string]any{"whenDeleted": "Keep"}}), []string{"/persistentVolumeClaimRetentionPolicy/whenDeleted"}},
+		{"mysql: a resource policy is keep or empty", "mysql", mysql(map[string]any{"resourcePolicy": "retain"}), []string{"/resourcePolicy"}},
+		{"mysql: the server image needs a version", "mysql", mysql(map[string]any{"image": map[string]any{"mysql": map[string]any{"repository": "library/mysql", "tag": "latest"}}}), []string{"image.mysql.tag", "latest"}},
+		// redis
+		{"redis: no password", "redis", render.Options{}, []string{"auth.password", "auth.existingSecret", "redis-password"}},
+		{"redis: an eviction policy must be known", "redis", redis(map[string]any{"config": map[string]any{"maxmemoryPolicy": "lru"}}), []string{"/config/maxmemoryPolicy"}},
+		{"redis: an eviction policy needs a memory bound", "redis", redis(map[string]any{"resources": map[string]any{"requests": map[string]any{"cpu": "10m", "memory": "16Mi"}, "limits": nil}}), []string{"config.maxmemory", "resources.limits.memory", "OOM"}},
+		{"redis: maxmemory uses Redis units", "redis", redis(map[string]any{"config": map[string]any{"maxmemory": "100MiB"}}), []string{"/config/maxmemory"}},
+		{"redis: appendfsync must be known", "redis", redis(map[string]any{"persistence": map[string]any{"appendfsync": "sometimes"}}), []string{"/persistence/appendfsync"}},
+		{"redis: a metrics port is unprivileged", "redis", redis(map[string]any{"metrics": map[string]any{"port": 80}}), []string{"/metrics/port", "minimum"}},
+		{"redis: the exporter declares its requests", "redis", redis(map[string]any{"metrics": map[string]any{"resources": map[string]any{"requests": nil, "limits": map[string]any{"memory": "64Mi"}}}}), []string{"metrics.resources.requests", "cpu and memory"}},
+		// rabbitmq
+		{"rabbitmq: no password", "rabbitmq", render.Options{Values: map[string]any{"auth": map[string]any{"erlangCookie": "cookiecookiecookiecookie"}}}, []string{"auth.password", "rabbitmq-password"}},
+		{"rabbitmq: no Erlang cookie", "rabbitmq", render.Options{Values: map[string]any{"auth": map[string]any{"password": "x"}}}, []string{"auth.erlangCookie", "rabbitmq-erlang-cookie"}},
+		{"rabbitmq: a short Erlang cookie", "rabbitmq", mq(map[string]any{"auth": map[string]any{"erlangCookie": "abc"}}), []string{"auth.erlangCookie", "at least 20 characters"}},
+		{"rabbitmq: two nodes cannot keep a quorum", "rabbitmq", mq(map[string]any{"replicas": 2}), []string{"replicas", "use 1 or 3"}},
+		{"rabbitmq: a queue type must be known", "rabbitmq", mq(map[string]any{"definitions": map[string]any{"queues": []any{map[string]any{"name": "q", "type": "lazy"}}}}), []string{"/definitions/queues/0/type"}},
+		{"rabbitmq: a queue needs a name", "rabbitmq", mq(map[string]any{"definitions": map[string]any{"queues": []any{map[string]any{"type": "quorum"}}}}), []string{"/definitions/queues/0", "name"}},
+		{"rabbitmq: a quorum queue is durable", "rabbitmq", mq(map[string]any{"definitions": map[string]any{"queues": []any{map[string]any{"name": "q", "durable": false}}}}), []string{"definitions.queues[0].durable", "always durable"}},
+		{"rabbitmq: amq. exchanges are the broker's", "rabbitmq", mq(map[string]any{"definitions": map[string]any{"exchanges": []any{map[string]any{"name": "amq.mine"}}}}), []string{"definitions.exchanges[0].name", "reserved"}},
+		{"rabbitmq: a binding needs both ends", "rabbitmq", mq(map[string]any{"definitions": map[string]any{"bindings": []any{map[string]any{"source": "x"}}}}), []string{"/definitions/bindings/0", "destination"}},
+		{"rabbitmq: a policy needs a definition", "rabbitmq", mq(map[string]any{"definitions": map[string]any{"policies": []any{map[string]any{"name": "p", "pattern": ".*", "definition": map[string]any{}}}}}), []string{"/definitions/policies/0/definition"}},
+		{"rabbitmq: a user tag must be known", "rabbitmq", mq(map[string]any{"auth": map[string]any{"tags": []any{"root"}}}), []string{"/auth/tags/0"}},
+		{"rabbitmq: the memory watermark is a share", "rabbitmq", mq(map[string]any{"config": map[string]any{"memoryHighWatermark": 1.5}}), []string{"/config/memoryHighWatermark"}},
+		{"rabbitmq: partition handling must be known", "rabbitmq", mq(map[string]any{"config": map[string]any{"partitionHandling": "pause_if_all_down"}}), []string{"/config/partitionHandling"}},
+		// the umbrella's cross-chart checks
+		{"umbrella: an existing Secret on one side only", "stack", devOpts(nil, "mysql.auth.existingSecret=shop-db"), []string{"mysql.auth.existingSecret", "global.dependencies.mysql.secretName", "same value"}},
+		{"umbrella: a key renamed on one side only", "stack", devOpts(nil, "redis.auth.secretKey=pw"), []string{"redis.auth.secretKey", "global.dependencies.redis.passwordKey"}},
+		{"umbrella: a port changed on one side only", "stack", devOpts(nil, "rabbitmq.service.port=5673"), []string{"rabbitmq.service.port", "global.dependencies.rabbitmq.port"}},
+		{"umbrella: a vhost changed on one side only", "stack", devOpts(nil, "rabbitmq.auth.vhost=shop"), []string{"rabbitmq.auth.vhost", "global.dependencies.rabbitmq.vhost"}},
+		{"umbrella: an app uses a disabled backing service", "stack", devOpts(nil, "redis.enabled=false"), []string{"services.apps.users.uses", "redis is disabled", "global.dependencies.redis.host"}},
+	}
+}
+
 func TestBadInputFailsWithAMessageNamingTheKey(t *testing.T) {
 	cases := badInputs()
 	if len(cases) < 20 {
 		t.Fatalf("the bad-input table must keep at least 20 cases, has %d", len(cases))
 	}
+	backing := backingBadInputs()
+	if len(backing) < 30 {
+		t.Fatalf("the backing services need at least 30 bad-input cases, have %d", len(backing))
+	}
+	cases = append(cases, backing...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			render.Fails(t, chart(tc.chart), tc.opts, tc.want...)

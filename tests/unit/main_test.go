@@ -28,7 +28,10 @@ func chart(name string) string { return filepath.Join(root, "charts", name) }
 func profile(name string) string { return filepath.Join(chart("stack"), "profiles", name+".yaml") }
 
 // knobCharts are the charts whose every values.yaml leaf must be set by some test.
-var knobCharts = []string{"services", "gateway", "stack"}
+var knobCharts = []string{"services", "gateway", "mysql", "redis", "rabbitmq", "stack"}
+
+// subcharts are the umbrella's subcharts whose values it forwards.
+var subcharts = []string{"gateway", "services", "mysql", "redis", "rabbitmq"}
 
 var (
 	exercisedMu sync.Mutex
@@ -69,7 +72,7 @@ func recordKnobs(dir string, vals map[string]any) {
 func mapPath(chartName, p string) map[string]string {
 	out := map[string]string{chartName: p}
 	if chartName == "stack" {
-		for _, sub := range []string{"gateway", "services"} {
+		for _, sub := range subcharts {
 			if rest, ok := strings.CutPrefix(p, sub+"."); ok {
 				for k, v := range mapPath(sub, rest) {
 					out[k] = v
@@ -138,8 +141,8 @@ func unexercisedKnobs() []string {
 // and routes): those are values of subchart knobs, checked against the subcharts' own
 // values.yaml. The umbrella's own knobs are global.*, tests.* and each subchart's enabled switch.
 func subchartSetting(knob string) bool {
-	for _, sub := range []string{"gateway.", "services."} {
-		if strings.HasPrefix(knob, sub) && knob != sub+"enabled" {
+	for _, sub := range subcharts {
+		if strings.HasPrefix(knob, sub+".") && knob != sub+".enabled" {
 			return true
 		}
 	}

@@ -44,17 +44,21 @@ func profileRender(t *testing.T, name string) *render.Result {
 }
 
 func TestTheDefaultInstallRequiresTheJWTKey(t *testing.T) {
-	render.Fails(t, chart("stack"), render.Options{}, "secrets.jwt.PODINFO_JWT_SECRET is empty", "no default credentials")
-	r := render.Render(t, chart("stack"), render.Options{SetString: []string{"services.secrets.jwt.PODINFO_JWT_SECRET=s3cret"}})
+	backing := map[string]any{"mysql": creds("mysql"), "redis": creds("redis"), "rabbitmq": creds("rabbitmq")}
+	render.Fails(t, chart("stack"), render.Options{Values: backing}, "secrets.jwt.PODINFO_JWT_SECRET is empty", "no default credentials")
+	r := render.Render(t, chart("stack"), render.Options{Values: backing, SetString: []string{"services.secrets.jwt.PODINFO_JWT_SECRET=s3cret"}})
 	assert.Equal(t, "s3cret", string(render.Get[*corev1.Secret](t, r, "test-jwt").Data["PODINFO_JWT_SECRET"]))
 }
 
 func TestTheDevProfileRendersTheGatewayInFrontOfTheServices(t *testing.T) {
 	r := profileRender(t, "dev")
-	for _, name := range []string{"stack-gateway", "stack-frontend", "stack-auth", "stack-users", "stack-orders"} {
+	for _, name := range []string{"stack-gateway", "stack-frontend", "stack-auth", "stack-users", "stack-orders", "stack-mailer"} {
 		assert.True(t, render.Has[*appsv1.Deployment](r, name), "Deployment %s", name)
 	}
-	assert.Equal(t, 1, r.Count("CronJob"))
+	for _, name := range []string{"stack-mysql", "stack-redis", "stack-rabbitmq"} {
+		assert.True(t, render.Has[*appsv1.StatefulSet](r, name), "StatefulSet %s", name)
+	}
+	assert.Equal(t, 2, r.Count("CronJob"), "the pipeline and the database backup")
 	assert.EqualValues(t, 2, *render.Get[*appsv1.Deployment](t, r, "stack-gateway").Spec.Replicas, "the gateway keeps 2 replicas in dev")
 	assert.EqualValues(t, 1, *render.Get[*appsv1.Deployment](t, r, "stack-users").Spec.Replicas)
 	assert.Equal(t, 1, r.Count("PodDisruptionBudget"), "only the gateway runs several replicas in dev")
@@ -102,8 +106,8 @@ func TestTheProdProfileIsSizedForProduction(t *testing.T) {
 		assert.Equal(t, "0", d.Spec.Strategy.RollingUpdate.MaxUnavailable.String(), "%s rolls without losing capacity", name)
 		assert.NotNil(t, d.Spec.Template.Spec.Containers[0].StartupProbe)
 	}
-	assert.Equal(t, 5, r.Count("PodDisruptionBudget"), "every long-running workload has a PDB")
-	assert.Zero(t, r.Count("Secret"), "prod takes the JWT key from an existing Secret")
+	assert.Equal(t, 7, r.Count("PodDisruptionBudget"), "every Deployment and the 3-node RabbitMQ have a PDB")
+	assert.Zero(t, r.Count("Secret"), "prod takes the JWT key and the backing services' passwords from existing Secrets")
 	auth := render.Get[*appsv1.Deployment](t, r, "stack-auth").Spec.Template.Spec.Containers[0]
 	assert.Equal(t, "stack-auth-jwt", env(auth)["PODINFO_JWT_SECRET"].ValueFrom.SecretKeyRef.Name)
 }
@@ -111,7 +115,7 @@ func TestTheProdProfileIsSizedForProduction(t *testing.T) {
 func TestSubchartsCanBeSwitchedOff(t *testing.T) {
 	r := render.Render(t, chart("stack"), devOpts(nil, "gateway.enabled=false"))
 	assert.False(t, render.Has[*appsv1.Deployment](r, "stack-gateway"))
-	assert.Zero(t, r.Count("Pod"), "no gateway, no gateway test")
+	assert.False(t, render.Has[*corev1.Pod](r, "stack-test-gateway"), "no gateway, no gateway test")
 	assert.NotContains(t, r.Notes, "port-forward")
 	r = render.Render(t, chart("stack"), devOpts(nil, "services.enabled=false"))
 	assert.Equal(t, 1, r.Count("Deployment"), "only the gateway")
@@ -125,7 +129,16 @@ func TestGlobalValuesReachEverySubchart(t *testing.T) {
 				"dependencies":  map[string]any{"redis": map[string]any{"port": 6380}},
 				"networkPolicy": map[string]any{"dnsNamespace": "kube-system", "monitoringNamespace": "monitoring"}},
 			"tests": map[string]any{"image": map[string]any{"registry": "docker.io", "repository": "curlimages/curl", "tag": "8.17.0", "digest": "", "pullPolicy": "IfNotPresent"}},
+			"redis": map[string]any{"service": map[string]any{"port": 6380}},
 		}})
+	for _, s := range render.All[*appsv1.StatefulSet](r) {
+		for _, c := range s.Spec.Template.Spec.Containers {
+			assert.True(t, strings.HasPrefix(c.Image, "registry.local:5000/"), "%s/%s image %s", s.Name, c.Name, c.Image)
+		}
+		assert.Equal(t, "shop", s.Labels["team"])
+	}
+	users := render.Get[*appsv1.Deployment](t, r, "stack-users").Spec.Template.Spec.Containers[0]
+	assert.Equal(t, "stack-redis.default.svc.cluster.local:6380", env(users)["REDIS_ADDR"].Value, "a dependency override reaches the consumers")
 	for _, d := range render.All[*appsv1.Deployment](r) {
 		for _, c := range d.Spec.Template.Spec.Containers {
 			assert.True(t, strings.HasPrefix(c.Image, "registry.local:5000/"), "%s/%s image %s", d.Name, c.Name, c.Image)
@@ -142,8 +155,8 @@ func TestOperatorObjectsAppearWhenTheClusterServesMonitoringV1(t *testing.T) {
 	opts := profiles["dev"]
 	opts.APIVersions = []string{"monitoring.coreos.com/v1", "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor"}
 	r := render.Render(t, chart("stack"), opts)
-	assert.Equal(t, 1, r.Count("ServiceMonitor"), "the gateway's metrics port is on its Service")
-	assert.Equal(t, 4, r.Count("PodMonitor"), "podinfo's metrics port is not on the Services, so its four services get PodMonitors")
+	assert.Equal(t, 4, r.Count("ServiceMonitor"), "the gateway's, MySQL's, Redis' and RabbitMQ's metrics ports are on their Services")
+	assert.Equal(t, 5, r.Count("PodMonitor"), "podinfo's metrics port is not on the Services: four services and the worker get PodMonitors")
 	assert.Zero(t, profileRender(t, "dev").Count("ServiceMonitor"))
 }
 
@@ -212,4 +225,19 @@ func TestTheNginxCheckRejectsABrokenConfig(t *testing.T) {
 	out, err := nginxTestE(path)
 	require.Error(t, err, "nginx -t must reject an unknown variable; the gateway checks would be vacuous otherwise")
 	assert.Contains(t, out, "unknown", out)
+}
+
+// ct lints charts/stack/ci/*-values.yaml; they must be the profiles (ct cannot read profiles/).
+func TestTheLintValuesAreTheProfiles(t *testing.T) {
+	for _, p := range []string{"dev", "prod"} {
+		want, err := os.ReadFile(profile(p))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(chart("stack"), "ci", p+"-values.yaml"))
+		require.NoError(t, err)
+		body := string(got)
+		if strings.HasPrefix(body, "# chart-testing") {
+			body = body[strings.Index(body, "\n")+1:]
+		}
+		assert.Equal(t, string(want), body, "charts/stack/ci/%s-values.yaml must be profiles/%s.yaml (with an optional first comment line): copy it", p, p)
+	}
 }

@@ -76,3 +76,21 @@ Usage: include "common.networkpolicy.fromMonitoring" (dict "port" 9113 "context"
     - protocol: TCP
       port: {{ .port }}
 {{- end -}}
+
+{{/*
+common.networkpolicy.backing: the NetworkPolicy of a backing service (mysql, redis, rabbitmq):
+its port admits the pods labelled uses.stack.dev/<name>: "true" (the wiring convention's client
+label) plus the extra peers in .allowed; the metrics port admits the monitoring scraper;
+.ingress and .egress append rules. DNS egress is always allowed.
+Usage: include "common.networkpolicy.backing" (dict "name" "redis" "fullname" $full "component" "cache" "port" 6379 "metricsPort" 9121 "allowed" .Values.networkPolicy.allowedClients "context" $)
+*/}}
+{{- define "common.networkpolicy.backing" -}}
+{{- $label := dict (printf "uses.stack.dev/%s" .name) "true" -}}
+{{- $clients := concat (list (dict "podSelector" (dict "matchLabels" $label))) (.allowed | default list) -}}
+{{- $ingress := list (dict "from" $clients "ports" (list (dict "protocol" "TCP" "port" (int .port)))) -}}
+{{- if .metricsPort -}}
+{{- $ingress = concat $ingress (include "common.networkpolicy.fromMonitoring" (dict "port" (int .metricsPort) "context" .context) | fromYamlArray) -}}
+{{- end -}}
+{{- $ingress = concat $ingress (.ingress | default list) -}}
+{{- include "common.networkpolicy" (dict "name" .name "fullname" .fullname "component" .component "ingress" $ingress "egress" (.egress | default list) "context" .context) -}}
+{{- end -}}

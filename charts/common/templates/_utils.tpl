@@ -29,3 +29,30 @@ Usage: include "common.utils.tpl" (dict "value" .Values.x "context" $)
 {{- tpl (toYaml .value) .context -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.utils.bytes: a Kubernetes memory quantity ("512Mi", "1G", "1536M", "2e9", "1048576") as a
+whole number of bytes, for servers that take a byte count (InnoDB's buffer pool, Redis
+maxmemory). Milli-units ("500m") and an unparsable quantity fail naming the key.
+Usage: include "common.utils.bytes" (dict "quantity" .Values.resources.limits.memory "key" "resources.limits.memory")
+*/}}
+{{- define "common.utils.bytes" -}}
+{{- $q := toString .quantity | trim -}}
+{{- $m := regexFind "^[0-9]+(\\.[0-9]+)?" $q -}}
+{{- $suffix := trimPrefix $m $q -}}
+{{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 -}}
+{{- if or (not $m) (not (hasKey $units $suffix)) -}}
+{{- fail (printf "%s: %q is not a memory quantity this chart can size from (use e.g. 512Mi, 1Gi, 1G or bytes)" .key $q) -}}
+{{- end -}}
+{{- printf "%.0f" (mulf (float64 $m) (get $units $suffix)) -}}
+{{- end -}}
+
+{{/*
+common.key: a values key as the user writes it — prefixed with the chart name when the chart
+renders as a subchart of an umbrella ("redis.auth.password"), bare when installed alone.
+Usage: include "common.key" (dict "key" "auth.password" "context" $)
+*/}}
+{{- define "common.key" -}}
+{{- if contains "/charts/" .context.Template.BasePath -}}{{ .context.Chart.Name }}.{{ end -}}
+{{- .key -}}
+{{- end -}}

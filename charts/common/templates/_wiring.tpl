@@ -34,6 +34,9 @@ Usage: include "common.deps.info" (dict "name" "mysql" "key" "apps.users.uses" "
 {{- with $ctx.Values.global }}{{- with .dependencies }}{{- with get . $.name }}
 {{- $info = mergeOverwrite $info (deepCopy .) -}}
 {{- end }}{{- end }}{{- end -}}
+{{- range $k := list "host" "secretName" -}}
+{{- $_ := set $info $k (tpl (toString (get $info $k)) $ctx) -}}
+{{- end -}}
 {{- $_ = set $info "selector" (dict "app.kubernetes.io/name" .name "app.kubernetes.io/instance" $ctx.Release.Name) -}}
 {{- toYaml $info -}}
 {{- end -}}

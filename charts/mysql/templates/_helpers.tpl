@@ -1,0 +1,80 @@
+{{/* mysql.fullname: <release>-mysql, the name the wiring convention gives consumers. */}}
+{{- define "mysql.fullname" -}}
+{{- include "common.names.component" (dict "name" "mysql" "context" .) -}}
+{{- end -}}
+
+{{/*
+mysql.flavor: the facts that differ between the official mysql and mariadb images, as YAML:
+env (the prefix of the entrypoint's variables), client, admin and dump (the binaries; mariadb 11
+images no longer ship the mysql* names).
+*/}}
+{{- define "mysql.flavor" -}}
+{{- $flavors := dict
+  "mysql" (dict "env" "MYSQL" "client" "mysql" "admin" "mysqladmin" "dump" "mysqldump")
+  "mariadb" (dict "env" "MARIADB" "client" "mariadb" "admin" "mariadb-admin" "dump" "mariadb-dump") -}}
+{{- $f := get $flavors (toString .Values.flavor) -}}
+{{- if not $f -}}
+{{- fail (printf "flavor: %q is not supported (mysql or mariadb)" (toString .Values.flavor)) -}}
+{{- end -}}
+{{- toYaml $f -}}
+{{- end -}}
+
+{{/* mysql.image: the server image of the selected flavor. */}}
+{{- define "mysql.image" -}}
+{{- $flavor := toString .Values.flavor -}}
+{{- include "common.images.image" (dict "image" (get .Values.image $flavor) "key" (printf "image.%s" $flavor) "context" .) -}}
+{{- end -}}
+
+{{- define "mysql.pullPolicy" -}}
+{{- include "common.images.pullPolicy" (dict "image" (get .Values.image (toString .Values.flavor)) "context" .) -}}
+{{- end -}}
+
+{{/*
+mysql.secretName: the Secret holding the passwords — auth.existingSecret, or the one this chart
+renders from auth.*Password. Fails, naming the keys, when neither provides a password.
+*/}}
+{{- define "mysql.secretName" -}}
+{{- if .Values.auth.existingSecret -}}
+{{- tpl .Values.auth.existingSecret . -}}
+{{- else -}}
+{{- $need := list "rootPassword" "password" -}}
+{{- if .Values.metrics.enabled }}{{- $need = append $need "exporterPassword" -}}{{- end -}}
+{{- range $need -}}
+{{- if not (get $.Values.auth .) -}}
+{{- fail (printf "%s: set it, or %s (a Secret with keys %s) — there is no default password" (include "common.key" (dict "key" (printf "auth.%s" .) "context" $)) (include "common.key" (dict "key" "auth.existingSecret" "context" $)) (include "mysql.secretKeys" $)) -}}
+{{- end -}}
+{{- end -}}
+{{- include "mysql.fullname" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* mysql.secretKeys: the keys the Secret must hold, for messages. */}}
+{{- define "mysql.secretKeys" -}}
+{{- $k := .Values.auth.secretKeys -}}
+{{- $keys := list $k.rootPassword $k.password -}}
+{{- if .Values.metrics.enabled }}{{- $keys = append $keys $k.exporterPassword -}}{{- end -}}
+{{- join ", " $keys -}}
+{{- end -}}
+
+{{/* mysql.bufferPool: innodb_buffer_pool_size, explicit or a share of the memory limit (bytes). */}}
+{{- define "mysql.bufferPool" -}}
+{{- if .Values.config.innodbBufferPoolSize -}}
+{{- .Values.config.innodbBufferPoolSize -}}
+{{- else -}}
+{{- with .Values.resources.limits }}{{- with .memory -}}
+{{- $bytes := include "common.utils.bytes" (dict "quantity" . "key" "resources.limits.memory") | float64 -}}
+{{- $pool := divf (mulf $bytes (float64 $.Values.config.innodbBufferPoolPercent)) 100 -}}
+{{- /* InnoDB rounds to its chunk size (128Mi); never below one chunk. */ -}}
+{{- $chunk := 134217728.0 -}}
+{{- $chunks := floor (divf $pool $chunk) -}}
+{{- if lt $chunks 1.0 }}{{- $chunks = 1.0 -}}{{- end -}}
+{{- printf "%.0f" (mulf $chunks $chunk) -}}
+{{- end }}{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* mysql.selectOne: `SELECT 1` as the app user over TCP — what a client of the database can do. */}}
+{{- define "mysql.selectOne" -}}
+{{- $f := include "mysql.flavor" . | fromYaml -}}
+MYSQL_PWD="${{ $f.env }}_PASSWORD" {{ $f.client }} --protocol=TCP -h127.0.0.1 -P{{ .Values.service.port }} -u"${{ $f.env }}_USER" -e 'SELECT 1' "${{ $f.env }}_DATABASE"
+{{- end -}}
