@@ -74,6 +74,8 @@ redis:
     image: {registry: stack.local, repository: $(repo redis-exporter), tag: "$(ver redis-exporter)", pullPolicy: Never}
 rabbitmq:
   image: {registry: stack.local, repository: $(repo rabbitmq), tag: "$(ver rabbitmq)", pullPolicy: Never}
+  config:
+    quorumMembershipReconciliation: false   # RabbitMQ 3.10 refuses the 3.13+ key
   tests:
     image: {registry: stack.local, repository: $(repo curl), tag: "$(ver curl)", pullPolicy: Never}
 VALUES

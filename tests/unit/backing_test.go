@@ -436,7 +436,7 @@ func TestRabbitMQClusterAndDefinitions(t *testing.T) {
 		"replicas": 3,
 		"auth":     map[string]any{"username": "shop", "vhost": "shop", "tags": []any{"management", "monitoring"}},
 		"service":  map[string]any{"port": 5673, "managementPort": 15673},
-		"config":   map[string]any{"memoryHighWatermark": 0.5, "diskFreeLimit": "1GB", "partitionHandling": "autoheal", "extra": "heartbeat = 30"},
+		"config":   map[string]any{"memoryHighWatermark": 0.5, "diskFreeLimit": "1GB", "partitionHandling": "autoheal", "extra": "heartbeat = 30", "quorumMembershipReconciliation": false},
 		"definitions": map[string]any{
 			"defaultQueueType": "quorum",
 			"queues":           []any{map[string]any{"name": "orders", "type": "quorum", "durable": true, "arguments": map[string]any{"x-delivery-limit": 5}}, map[string]any{"name": "audit", "type": "stream"}},
@@ -472,6 +472,16 @@ func TestRabbitMQClusterAndDefinitions(t *testing.T) {
 		assert.Contains(t, cm["10-stack.conf"], want)
 	}
 	assert.Contains(t, cm["enabled_plugins"], "rabbitmq_management,rabbitmq_prometheus,rabbitmq_peer_discovery_k8s")
+	assert.NotContains(t, cm["10-stack.conf"], "continuous_membership_reconciliation", "switched off for servers before 3.13")
+	assert.Contains(t, render.Get[*corev1.ConfigMap](t, renderBacking(t, "rabbitmq", nil), "shop-rabbitmq").Data["10-stack.conf"],
+		"quorum_queue.continuous_membership_reconciliation.enabled = true", "queues from the definitions grow onto nodes that join later")
+	np := render.Get[*networkingv1.NetworkPolicy](t, r, "shop-rabbitmq")
+	var clusterPorts []int32
+	for _, p := range np.Spec.Ingress[len(np.Spec.Ingress)-1].Ports {
+		clusterPorts = append(clusterPorts, p.Port.IntVal)
+	}
+	assert.Len(t, clusterPorts, 13, "epmd, distribution and the 11 CLI distribution ports, between the nodes only: %v", clusterPorts)
+	assert.Contains(t, clusterPorts, int32(35682))
 	defs := cm["definitions.json"]
 	assert.True(t, strings.HasPrefix(defs, `{"bindings"`), "sorted keys: the init container prepends users")
 	for _, want := range []string{`"routing_key":"order.*"`, `"x-queue-type":"quorum"`, `"x-delivery-limit":5`, `"x-queue-type":"stream"`, `"type":"topic"`,
@@ -495,7 +505,7 @@ func TestRabbitMQClusterAndDefinitions(t *testing.T) {
 		"apiServer": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.1/32"}}}, "apiServerPorts": []any{6443}}})
 	assert.False(t, render.Has[*rbacv1.Role](norbac, "shop-rabbitmq-peer-discovery"))
 	assert.False(t, *render.Get[*appsv1.StatefulSet](t, norbac, "shop-rabbitmq").Spec.Template.Spec.AutomountServiceAccountToken)
-	np := render.Get[*networkingv1.NetworkPolicy](t, norbac, "shop-rabbitmq")
+	np = render.Get[*networkingv1.NetworkPolicy](t, norbac, "shop-rabbitmq")
 	assert.Equal(t, "ops", np.Spec.Ingress[2].From[1].PodSelector.MatchLabels["role"], "management clients")
 	withAPI := renderBacking(t, "rabbitmq", map[string]any{"networkPolicy": map[string]any{"apiServer": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.1/32"}}}, "apiServerPorts": []any{6443}}})
 	egress := render.Get[*networkingv1.NetworkPolicy](t, withAPI, "shop-rabbitmq").Spec.Egress
