@@ -79,7 +79,7 @@ func podUID(t *testing.T, ns, name string) types.UID {
 }
 
 // replacePod deletes a pod and waits until its replacement (a new UID) is Ready; returns how long it took.
-func replacePod(t *testing.T, ns, name, selector string) time.Duration {
+func replacePod(t *testing.T, ns, name string) time.Duration {
 	t.Helper()
 	before := podUID(t, ns, name)
 	start := time.Now()
@@ -96,17 +96,18 @@ func replacePod(t *testing.T, ns, name, selector string) time.Duration {
 	})
 	d := time.Since(start)
 	progress("%s/%s deleted and Ready again in %s", ns, name, d.Round(100*time.Millisecond))
-	_ = selector
 	return d
 }
 
-// tunnel port-forwards to a Service port and returns the local endpoint; closed at cleanup.
-func tunnel(t *testing.T, ns, service string, port int) string {
-	t.Helper()
+// tunnelE port-forwards to a Service port (one of its Ready pods) and returns the local endpoint;
+// the tunnel is closed at cleanup.
+func tunnelE(t *testing.T, ns, service string, port int) (string, error) {
 	tun := k8s.NewTunnelWithLogger(k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns), k8s.ResourceTypeService, service, 0, port, logger.Discard)
-	require.NoError(t, tun.ForwardPortE(t))
+	if err := tun.ForwardPortE(t); err != nil {
+		return "", err
+	}
 	t.Cleanup(tun.Close)
-	return tun.Endpoint()
+	return tun.Endpoint(), nil
 }
 
 // runJobFromCronJob starts a Job from a CronJob's template (what `kubectl create job --from`

@@ -80,6 +80,9 @@ func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {
 	out, err := helm.RunHelmCommandAndGetOutputE(t, opts, "test", release, "--logs", "--timeout", "3m")
 	require.NoError(t, err, "helm test failed:\n%s", out)
 	require.Contains(t, out, "gateway routes and auth OK")
-	require.Contains(t, out, "Phase:          Succeeded")
+	require.Contains(t, out, "ok: wrote 3 rows (1 duplicate ignored by the UNIQUE key)", "mysql round trip")
+	require.Contains(t, out, "ok: without the password: NOAUTH", "redis refuses anonymous clients")
+	require.Contains(t, out, "was consumed back", "rabbitmq round trip")
+	require.Equal(t, 4, strings.Count(out, "Phase:          Succeeded"), "the gateway, mysql, redis and rabbitmq tests all passed")
 	t.Logf("helm test:\n%s", out)
 }

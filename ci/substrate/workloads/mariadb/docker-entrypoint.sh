@@ -52,6 +52,10 @@ if [ "$1" = mariadbd ] || [ "$1" = mysqld ]; then
     {
       echo "SET @@SESSION.SQL_LOG_BIN=0;"
       echo "DELETE FROM mysql.user WHERE user='';"
+      # mariadb-install-db also creates root@127.0.0.1, root@::1 and root@<hostname> WITHOUT a
+      # password: with skip-name-resolve a TCP client from 127.0.0.1 would be root for free.
+      echo "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1';"
+      echo "EXECUTE IMMEDIATE CONCAT('DROP USER IF EXISTS root@', QUOTE(@@hostname));"
       echo "ALTER USER 'root'@'localhost' IDENTIFIED BY $(sql_quote "$ROOT_PW_SET");"
       if [ "$ROOT_HOST" != localhost ]; then
         echo "CREATE USER IF NOT EXISTS 'root'@$(sql_quote "$ROOT_HOST") IDENTIFIED BY $(sql_quote "$ROOT_PW_SET");"

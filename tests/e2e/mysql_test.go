@@ -1,0 +1,164 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	"github.com/gruntwork-io/terratest/modules/helm"
+	"github.com/gruntwork-io/terratest/modules/k8s"
+	"github.com/gruntwork-io/terratest/modules/random"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/stack-charts/stack/tests/kube"
+)
+
+// mysqlConn opens a connection through a fresh port-forward to the release's Service and waits
+// until the server answers (a pod that was just replaced may still be starting).
+func mysqlConn(t *testing.T, ns, user, password, database string) *sql.DB {
+	t.Helper()
+	var db *sql.DB
+	kube.Wait(t, kube.WaitOptions{What: "MySQL answers as " + user, Timeout: 2 * time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		endpoint, err := tunnelE(t, ns, "data-mysql", 3306)
+		if err != nil {
+			return false, "port-forward: " + err.Error(), nil
+		}
+		c, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/%s?timeout=5s&readTimeout=30s", user, password, endpoint, database))
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		if err := c.PingContext(ctx); err != nil {
+			c.Close()
+			return false, err.Error(), nil
+		}
+		db = c
+		return true, "", nil
+	})
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func rowCount(t *testing.T, db *sql.DB, table string) (n int, sum int64) {
+	t.Helper()
+	require.NoError(t, db.QueryRow("SELECT COUNT(*), COALESCE(SUM(CRC32(ref)), 0) FROM "+table).Scan(&n, &sum))
+	return n, sum
+}
+
+// The issue's MySQL suite: rows written through the app user survive deletion of the pod, a
+// `helm upgrade` that rolls the StatefulSet, and `helm uninstall` + reinstall with the same
+// existingSecret (the PVC is kept); the backup CronJob's dump restores into an empty database with
+// the same rows.
+func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *testing.T) {
+	ns := namespace(t, "mysql")
+	pw := map[string]string{"mysql-root-password": "root-" + random.UniqueId(), "mysql-password": "app-" + random.UniqueId(), "mysql-exporter-password": "exp-" + random.UniqueId()}
+	secret(t, ns, "data-db", pw)
+	set := map[string]string{"auth.existingSecret": "data-db", "backup.enabled": "true", "resources.requests.cpu": "50m"}
+	opts := chartOptions(t, ns, "mysql", set)
+	chart := filepath.Join(root, "charts", "mysql")
+	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
+
+	start := time.Now()
+	helm.Install(t, opts, chart, "data")
+	progress("mysql: installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
+	sts, err := env.Clientset.AppsV1().StatefulSets(ns).Get(context.Background(), "data-mysql", metav1.GetOptions{})
+	require.NoError(t, err)
+	server := sts.Spec.Template.Spec.Containers[0].Name // the flavor: mysql or mariadb
+	t.Logf("image under test: %s (flavor %s, %s images)", sts.Spec.Template.Spec.Containers[0].Image, server, env.Mode)
+
+	db := mysqlConn(t, ns, "app", pw["mysql-password"], "app")
+	endpoint, err := tunnelE(t, ns, "data-mysql", 3306)
+	require.NoError(t, err)
+	for _, cred := range []string{"root:", "root:wrong", "app:", "app:" + pw["mysql-root-password"]} {
+		c, err := sql.Open("mysql", fmt.Sprintf("%s@tcp(%s)/?timeout=5s", cred, endpoint))
+		require.NoError(t, err)
+		err = c.Ping()
+		c.Close()
+		require.ErrorContains(t, err, "Access denied", "%s is refused", strings.SplitN(cred, ":", 2)[0]+" with a wrong or empty password")
+	}
+	_, err = db.Exec("CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, ref VARCHAR(64) NOT NULL UNIQUE, note VARCHAR(64) NOT NULL) DEFAULT CHARSET=utf8mb4")
+	require.NoError(t, err)
+	for i := 0; i < 120; i++ { // 100 distinct refs, 20 duplicates dropped by INSERT IGNORE
+		_, err := db.Exec("INSERT IGNORE INTO orders (ref, note) VALUES (?, ?)", fmt.Sprintf("order-%03d", i%100), "ünïcode ✓")
+		require.NoError(t, err)
+	}
+	wantN, wantSum := rowCount(t, db, "orders")
+	require.Equal(t, 100, wantN)
+	check := func(stage string) {
+		t.Helper()
+		db := mysqlConn(t, ns, "app", pw["mysql-password"], "app")
+		n, sum := rowCount(t, db, "orders")
+		require.Equal(t, wantN, n, "rows after %s", stage)
+		require.Equal(t, wantSum, sum, "row contents after %s", stage)
+		progress("mysql: %d rows intact after %s", n, stage)
+	}
+
+	replacePod(t, ns, "data-mysql-0")
+	check("the pod was deleted")
+
+	before := podUID(t, ns, "data-mysql-0")
+	upgraded := chartOptions(t, ns, "mysql", merged(set, map[string]string{"config.maxConnections": "150"}))
+	helm.Upgrade(t, upgraded, chart, "data")
+	kube.Wait(t, kube.WaitOptions{What: "the upgrade rolled data-mysql-0", Timeout: 4 * time.Minute}, func(ctx context.Context) (bool, string, error) {
+		p, err := env.Clientset.CoreV1().Pods(ns).Get(ctx, "data-mysql-0", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return p.UID != before && kube.PodReady(*p), "pod " + string(p.Status.Phase), nil
+	})
+	check("a helm upgrade rolled the StatefulSet")
+	var name string
+	var maxConn int
+	require.NoError(t, mysqlConn(t, ns, "app", pw["mysql-password"], "app").QueryRow("SHOW VARIABLES LIKE 'max_connections'").Scan(&name, &maxConn))
+	require.Equal(t, 150, maxConn, "the upgrade's my.cnf is the one running")
+
+	helm.Delete(t, upgraded, "data", true)
+	kube.Wait(t, kube.WaitOptions{What: "the release's pods gone", Timeout: 3 * time.Minute}, func(ctx context.Context) (bool, string, error) {
+		pods, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=data"})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return len(pods.Items) == 0, fmt.Sprintf("%d pods left", len(pods.Items)), nil
+	})
+	_, err = env.Clientset.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data-data-mysql-0", metav1.GetOptions{})
+	require.NoError(t, err, "helm uninstall keeps the data PVC")
+	helm.Install(t, upgraded, chart, "data")
+	check("helm uninstall and a reinstall with the same existingSecret")
+
+	logs := runJobFromCronJob(t, ns, "data-mysql-backup", "backup-now")
+	t.Logf("backup job:\n%s", logs)
+	require.Contains(t, logs, "backup: wrote")
+	client := map[string]string{"mysql": "mysql", "mariadb": "mariadb"}[server]
+	script := fmt.Sprintf(`set -euo pipefail
+export MYSQL_PWD="$%[1]s_ROOT_PASSWORD"
+f=$(ls -1t /backup/app-*.sql.gz | head -n 1)
+echo "restoring $f"
+%[2]s -uroot -e "DROP DATABASE IF EXISTS restored; CREATE DATABASE restored"
+gunzip -c "$f" | %[2]s -uroot restored`, strings.ToUpper(server), client)
+	out, err := k8s.RunKubectlAndGetOutputE(t, k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns), "exec", "data-mysql-0", "-c", server, "--", "bash", "-c", script)
+	require.NoError(t, err, out)
+	t.Logf("restore: %s", out)
+	root := mysqlConn(t, ns, "root", pw["mysql-root-password"], "restored")
+	n, sum := rowCount(t, root, "restored.orders")
+	require.Equal(t, wantN, n, "rows restored from the dump")
+	require.Equal(t, wantSum, sum, "row contents restored from the dump")
+	progress("mysql: the backup restored %d identical rows into an empty database", n)
+}
+
+func merged(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/helm"
+	"github.com/gruntwork-io/terratest/modules/random"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stack-charts/stack/tests/kube"
+)
+
+// The Redis suite: commands without the password are refused (NOAUTH); a key SET with a
+// TTL expires; the eviction policy is the configured one — and it really evicts under memory
+// pressure instead of refusing writes.
+func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
+	ns := namespace(t, "redis")
+	password := "cache-" + random.UniqueId()
+	opts := chartOptions(t, ns, "redis", map[string]string{"auth.password": password, "config.maxmemory": "4mb", "resources.requests.cpu": "20m"})
+	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
+	start := time.Now()
+	helm.Install(t, opts, filepath.Join(root, "charts", "redis"), "data")
+	progress("redis: installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
+	imageOf(t, ns, "data-redis")
+
+	var endpoint string
+	kube.Wait(t, kube.WaitOptions{What: "port-forward to data-redis", Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		var err error
+		endpoint, err = tunnelE(t, ns, "data-redis", 6379)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return true, "", nil
+	})
+	ctx := context.Background()
+
+	anon := redis.NewClient(&redis.Options{Addr: endpoint})
+	defer anon.Close()
+	err := anon.Set(ctx, "anonymous", "x", 0).Err()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "NOAUTH", "a client without the password is refused")
+	wrong := redis.NewClient(&redis.Options{Addr: endpoint, Password: "not-" + password})
+	defer wrong.Close()
+	require.Error(t, wrong.Ping(ctx).Err(), "a wrong password is refused")
+
+	c := redis.NewClient(&redis.Options{Addr: endpoint, Password: password})
+	defer c.Close()
+	require.NoError(t, c.Set(ctx, "session:alice", "token", 2*time.Second).Err())
+	ttl, err := c.TTL(ctx, "session:alice").Result()
+	require.NoError(t, err)
+	require.Greater(t, ttl, time.Duration(0))
+	kube.Wait(t, kube.WaitOptions{What: "session:alice expired", Timeout: 15 * time.Second, Interval: 500 * time.Millisecond}, func(ctx context.Context) (bool, string, error) {
+		_, err := c.Get(ctx, "session:alice").Result()
+		return err == redis.Nil, fmt.Sprintf("GET: %v", err), nil
+	})
+
+	policy, err := c.ConfigGet(ctx, "maxmemory-policy").Result()
+	require.NoError(t, err)
+	require.Equal(t, "allkeys-lru", policy["maxmemory-policy"])
+
+	// 2,000 values of 8 KiB (16 MiB) into a 4 MiB cache: allkeys-lru evicts, no write fails.
+	value := strings.Repeat("x", 8192)
+	for i := 0; i < 2000; i++ {
+		require.NoError(t, c.Set(ctx, fmt.Sprintf("cache:%04d", i), value, time.Hour).Err(), "write %d (a full cache evicts, it does not refuse)", i)
+	}
+	keys, err := c.DBSize(ctx).Result()
+	require.NoError(t, err)
+	info, err := c.Info(ctx, "stats").Result()
+	require.NoError(t, err)
+	evicted := ""
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "evicted_keys:"); ok {
+			evicted = v
+		}
+	}
+	require.Less(t, keys, int64(2000), "keys were evicted")
+	require.NotEqual(t, "0", evicted)
+	progress("redis: NOAUTH without the password, TTL expiry, allkeys-lru kept %d of 2000 keys (evicted_keys %s)", keys, evicted)
+}
