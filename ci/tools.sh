@@ -3,6 +3,7 @@
 # ~/.cache/stack/bin): Debian's nginx with the njs module (the gateway config is checked with
 # nginx -t and run live) and yamllint (ct lint),
 # and, built from the Go module proxy, helm v3 (with the version ldflags release binaries carry),
+# helm v4 (as helm4, for the plugin tests),
 # helm-docs and chart-testing (ct). A tool already present at the pinned version is not rebuilt.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ mkdir -p "$BIN"
 
 HELM_VERSION=v3.22.0
 HELM_K8S_MINOR=37          # k8s.io/client-go v0.37 in helm v3.22.0's go.mod
+HELM4_VERSION=v4.3.1
 HELM_DOCS_VERSION=v1.14.2
 CT_VERSION=v3.14.0
 
@@ -45,6 +47,18 @@ if ! stamp_ok helm "$HELM_VERSION"; then
     -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_K8S_MINOR" \
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   stamp helm "$HELM_VERSION"
+fi
+
+# Helm 4 too, as helm4: the stackcheck plugin must install and run under both.
+if ! stamp_ok helm4 "$HELM4_VERSION"; then
+  log "building helm $HELM4_VERSION (as helm4)"
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" go install -ldflags "-s -w \
+    -X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION \
+    -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+    "helm.sh/helm/v4/cmd/helm@$HELM4_VERSION"
+  mv "$tmp/helm" "$BIN/helm4" && rmdir "$tmp"
+  stamp helm4 "$HELM4_VERSION"
 fi
 
 if ! stamp_ok helm-docs "$HELM_DOCS_VERSION"; then

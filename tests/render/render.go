@@ -10,20 +10,20 @@ package render
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"sigs.k8s.io/yaml"
+
+	"github.com/stack-charts/stack/plugin/pkg/chartload"
 )
 
 // DefaultKubeVersion is the Kubernetes version charts are rendered for when Options leaves it
@@ -200,57 +200,9 @@ func MergeValues(opts Options) (map[string]any, error) {
 }
 
 // LoadChart loads the chart in dir with every file:// dependency loaded, recursively, from the
-// directory it references. A packaged copy of such a dependency under charts/ (left there by
-// `helm dependency update`) is replaced: in a repository of charts the source directories are
-// the truth, and a stale package would silently test old templates.
-func LoadChart(dir string) (*chart.Chart, error) {
-	ch, err := loader.LoadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("load chart %s: %w", dir, err)
-	}
-	if err := attachFileDeps(ch, dir); err != nil {
-		return nil, err
-	}
-	return ch, nil
-}
-
-func attachFileDeps(ch *chart.Chart, dir string) error {
-	fromSource := map[string]*chart.Chart{}
-	for _, dep := range ch.Metadata.Dependencies {
-		repo, ok := strings.CutPrefix(dep.Repository, "file://")
-		if !ok {
-			continue
-		}
-		path := repo
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, repo)
-		}
-		sub, err := LoadChart(path)
-		if err != nil {
-			return fmt.Errorf("dependency %s of %s: %w", dep.Name, ch.Name(), err)
-		}
-		fromSource[dep.Name] = sub
-	}
-	if len(fromSource) == 0 {
-		return nil
-	}
-	var deps []*chart.Chart
-	for _, d := range ch.Dependencies() {
-		if _, replaced := fromSource[d.Name()]; !replaced {
-			deps = append(deps, d)
-		}
-	}
-	ch.SetDependencies(deps...)
-	names := make([]string, 0, len(fromSource))
-	for n := range fromSource {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		ch.AddDependency(fromSource[n])
-	}
-	return nil
-}
+// directory it references (see plugin/pkg/chartload, shared with helm stackcheck). A packaged copy
+// of such a dependency under charts/ is replaced: a stale package would silently test old templates.
+func LoadChart(dir string) (*chart.Chart, error) { return chartload.Load(dir) }
 
 func writeTempValues(v map[string]any) (string, error) {
 	b, err := yaml.Marshal(v)

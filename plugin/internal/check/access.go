@@ -1,0 +1,300 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	psapi "k8s.io/pod-security-admission/api"
+	pspolicy "k8s.io/pod-security-admission/policy"
+)
+
+// RBAC: the user may create every kind of object the release creates, where it creates it
+// (SelfSubjectAccessReviews; nothing is created).
+type RBAC struct{}
+
+func (RBAC) Name() string        { return "rbac" }
+func (RBAC) Description() string { return "you may create every object of the release (SelfSubjectAccessReview)" }
+func (RBAC) Run(ctx context.Context, env *Env) []Result {
+	type key struct{ group, resource, ns string }
+	seen := map[key][]string{}
+	var keys []key
+	for _, o := range env.Objects {
+		gvk := o.GroupVersionKind()
+		m, err := env.Clients.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			continue // api-groups reports it
+		}
+		k := key{gvk.Group, m.Resource.Resource, ""}
+		if m.Scope.Name() == "namespace" {
+			k.ns = namespaceOf(env, o)
+		}
+		if _, ok := seen[k]; !ok {
+			keys = append(keys, k)
+		}
+		seen[k] = append(seen[k], o.ID())
+	}
+	var out []Result
+	allowed := 0
+	for _, k := range keys {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: k.ns, Verb: "create", Group: k.group, Resource: k.resource}}}
+		got, err := env.Clients.Typed.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		where := "cluster-wide"
+		if k.ns != "" {
+			where = "in namespace " + k.ns
+		}
+		res := k.resource
+		if k.group != "" {
+			res += "." + k.group
+		}
+		switch {
+		case err != nil:
+			out = append(out, Result{Status: Fail, Object: strings.Join(seen[k], ", "), Message: fmt.Sprintf("cannot ask whether you may create %s %s: %v", res, where, err)})
+		case !got.Status.Allowed:
+			out = append(out, Result{Status: Fail, Object: strings.Join(seen[k], ", "), Message: fmt.Sprintf("you may not create %s %s", res, where),
+				Hint: "ask for a Role/ClusterRole granting create on " + res + " " + where + strings.TrimSpace(" "+got.Status.Reason)})
+		default:
+			allowed++
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, pass("you may create all %d kinds of object the release creates", allowed))
+	}
+	return out
+}
+
+// NodePorts: no fixed node port of the release is taken by another Service of the cluster.
+type NodePorts struct{}
+
+func (NodePorts) Name() string        { return "node-ports" }
+func (NodePorts) Description() string { return "the release's fixed node ports are free" }
+func (NodePorts) Run(ctx context.Context, env *Env) []Result {
+	want := map[int32]string{}
+	for _, o := range env.Objects {
+		if o.GetKind() != "Service" {
+			continue
+		}
+		var svc corev1.Service
+		if err := convert(o, &svc); err != nil {
+			return []Result{{Status: Fail, Object: o.ID(), Message: err.Error()}}
+		}
+		for _, p := range svc.Spec.Ports {
+			if p.NodePort != 0 {
+				want[p.NodePort] = namespaceOf(env, o) + "/" + o.GetName()
+			}
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	list, err := env.Clients.Typed.CoreV1().Services("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return []Result{{Status: Fail, Message: "cannot list Services: " + err.Error()}}
+	}
+	var out []Result
+	for _, s := range list.Items {
+		for _, p := range s.Spec.Ports {
+			owner, ok := want[p.NodePort]
+			if ok && p.NodePort != 0 && owner != s.Namespace+"/"+s.Name {
+				out = append(out, Result{Status: Fail, Object: "Service/" + owner, Message: fmt.Sprintf("node port %d is taken by Service %s/%s", p.NodePort, s.Namespace, s.Name),
+					Hint: "choose another nodePort (30000-32767) or remove the other Service"})
+			}
+		}
+	}
+	if len(out) == 0 {
+		ports := make([]string, 0, len(want))
+		for p := range want {
+			ports = append(ports, fmt.Sprint(p))
+		}
+		sort.Strings(ports)
+		out = append(out, pass("node ports %s are free", strings.Join(ports, ", ")))
+	}
+	return out
+}
+
+// Secrets: every Secret the pods reference and the release does not create exists, with the
+// referenced keys (an existingSecret, a pull secret, a TLS Secret).
+type Secrets struct{}
+
+func (Secrets) Name() string        { return "secrets" }
+func (Secrets) Description() string { return "the existing Secrets the release references are there, with their keys" }
+func (Secrets) Run(ctx context.Context, env *Env) []Result {
+	workloads, err := Workloads(env.Objects)
+	if err != nil {
+		return []Result{{Status: Fail, Message: err.Error()}}
+	}
+	created := map[string]bool{}
+	for _, o := range env.Objects {
+		switch o.GetKind() {
+		case "Secret":
+			created[namespaceOf(env, o)+"/"+o.GetName()] = true
+		case "Certificate": // cert-manager writes spec.secretName
+			if name, _, _ := unstructured.NestedString(o.Object, "spec", "secretName"); name != "" {
+				created[namespaceOf(env, o)+"/"+name] = true
+			}
+		}
+	}
+	type ref struct {
+		ns, name string
+		keys     map[string]bool
+		users    map[string]bool
+	}
+	refs := map[string]*ref{}
+	use := func(w Workload, name, key string, optional bool) {
+		ns := namespaceOf(env, w.Object)
+		if optional || name == "" || created[ns+"/"+name] {
+			return
+		}
+		r := refs[ns+"/"+name]
+		if r == nil {
+			r = &ref{ns: ns, name: name, keys: map[string]bool{}, users: map[string]bool{}}
+			refs[ns+"/"+name] = r
+		}
+		if key != "" {
+			r.keys[key] = true
+		}
+		r.users[w.Object.ID()] = true
+	}
+	opt := func(b *bool) bool { return b != nil && *b }
+	for _, w := range workloads {
+		for _, ps := range w.Spec.ImagePullSecrets {
+			use(w, ps.Name, "", false)
+		}
+		for _, c := range append(append([]corev1.Container(nil), w.Spec.InitContainers...), w.Spec.Containers...) {
+			for _, e := range c.Env {
+				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+					use(w, e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key, opt(e.ValueFrom.SecretKeyRef.Optional))
+				}
+			}
+			for _, e := range c.EnvFrom {
+				if e.SecretRef != nil {
+					use(w, e.SecretRef.Name, "", opt(e.SecretRef.Optional))
+				}
+			}
+		}
+		for _, v := range w.Spec.Volumes {
+			if v.Secret != nil {
+				for _, it := range v.Secret.Items {
+					use(w, v.Secret.SecretName, it.Key, opt(v.Secret.Optional))
+				}
+				use(w, v.Secret.SecretName, "", opt(v.Secret.Optional))
+			}
+		}
+	}
+	var out []Result
+	for _, k := range sortedKeys(refs) {
+		r := refs[k]
+		users := strings.Join(sortedKeys(r.users), ", ")
+		s, err := env.Clients.Typed.CoreV1().Secrets(r.ns).Get(ctx, r.name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			out = append(out, Result{Status: Fail, Object: users, Message: fmt.Sprintf("Secret %s/%s does not exist", r.ns, r.name),
+				Hint: fmt.Sprintf("create it first (keys: %s), e.g. kubectl -n %s create secret generic %s --from-literal=KEY=VALUE", strings.Join(orNone(sortedKeys(r.keys)), ", "), r.ns, r.name)})
+			continue
+		}
+		if err != nil {
+			out = append(out, Result{Status: Fail, Object: users, Message: fmt.Sprintf("cannot read Secret %s/%s: %v", r.ns, r.name, err)})
+			continue
+		}
+		var missing []string
+		for _, key := range sortedKeys(r.keys) {
+			if _, ok := s.Data[key]; !ok {
+				missing = append(missing, key)
+			}
+		}
+		if len(missing) > 0 {
+			out = append(out, Result{Status: Fail, Object: users, Message: fmt.Sprintf("Secret %s/%s has no key %s", r.ns, r.name, strings.Join(missing, ", ")),
+				Hint: "add the keys, or point the chart's secretKeys at the keys the Secret has: " + strings.Join(orNone(sortedKeys(s.Data)), ", ")})
+			continue
+		}
+		out = append(out, Result{Status: Pass, Object: users, Message: fmt.Sprintf("Secret %s/%s exists with the referenced keys", r.ns, r.name)})
+	}
+	return out
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"any"}
+	}
+	return s
+}
+
+var evaluator = func() pspolicy.Evaluator {
+	e, err := pspolicy.NewEvaluator(pspolicy.DefaultChecks(), nil)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}()
+
+// PodSecurity: every pod of the release is admitted by the Pod Security level its namespace
+// enforces (and meets the warn level).
+type PodSecurity struct{}
+
+func (PodSecurity) Name() string { return "pod-security" }
+func (PodSecurity) Description() string {
+	return "the pods meet the Pod Security level the namespace enforces (pod-security.kubernetes.io labels)"
+}
+func (PodSecurity) Run(ctx context.Context, env *Env) []Result {
+	workloads, err := Workloads(env.Objects)
+	if err != nil {
+		return []Result{{Status: Fail, Message: err.Error()}}
+	}
+	if len(workloads) == 0 {
+		return nil
+	}
+	ns, err := env.Clients.Typed.CoreV1().Namespaces().Get(ctx, env.Namespace, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return []Result{{Status: Warn, Message: fmt.Sprintf("namespace %s does not exist: `helm install --create-namespace` creates it without Pod Security labels", env.Namespace),
+			Hint: fmt.Sprintf("create it first with pod-security.kubernetes.io/enforce=restricted (the stack's pods meet it): kubectl create ns %[1]s && kubectl label ns %[1]s pod-security.kubernetes.io/enforce=restricted", env.Namespace)}}
+	}
+	if err != nil {
+		return []Result{{Status: Fail, Message: "cannot read namespace " + env.Namespace + ": " + err.Error()}}
+	}
+	var out []Result
+	for _, mode := range []struct {
+		label  string
+		status Status
+	}{{psapi.EnforceLevelLabel, Fail}, {psapi.WarnLevelLabel, Warn}} {
+		lvl := ns.Labels[mode.label]
+		if lvl == "" {
+			continue
+		}
+		level, err := psapi.ParseLevel(lvl)
+		if err != nil {
+			out = append(out, Result{Status: Warn, Message: fmt.Sprintf("namespace %s: %s=%q is not a level", env.Namespace, mode.label, lvl)})
+			continue
+		}
+		version := psapi.LatestVersion()
+		if v := ns.Labels[strings.Replace(mode.label, "-level", "", 1)+"-version"]; v != "" {
+			if pv, err := psapi.ParseVersion(v); err == nil {
+				version = pv
+			}
+		}
+		bad := 0
+		for _, w := range workloads {
+			meta := metav1.ObjectMeta{Name: w.Object.GetName(), Namespace: env.Namespace}
+			for _, r := range evaluator.EvaluatePod(psapi.LevelVersion{Level: level, Version: version}, &meta, &w.Spec) {
+				if !r.Allowed {
+					bad++
+					out = append(out, Result{Status: mode.status, Object: w.Object.ID(), Message: fmt.Sprintf("%s %s: %s: %s", mode.label, lvl, r.ForbiddenReason, r.ForbiddenDetail),
+						Hint: "fix the pod's securityContext, or run it in a namespace with a lower level"})
+				}
+			}
+		}
+		if bad == 0 {
+			out = append(out, pass("all %d pod templates meet %s=%s of namespace %s", len(workloads), mode.label, lvl, env.Namespace))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, Result{Status: Warn, Message: fmt.Sprintf("namespace %s enforces no Pod Security level", env.Namespace),
+			Hint: "label it pod-security.kubernetes.io/enforce=restricted: the stack's pods meet it"})
+	}
+	return out
+}

@@ -1,0 +1,333 @@
+// Package cli is the stackcheck command line: `helm stackcheck preflight|lint|verify`.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
+	"k8s.io/apimachinery/pkg/version"
+
+	"github.com/stack-charts/stack/plugin/internal/check"
+	"github.com/stack-charts/stack/plugin/internal/kube"
+	"github.com/stack-charts/stack/plugin/internal/render"
+	"github.com/stack-charts/stack/plugin/internal/report"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0 // every check passed
+	ExitCannot   = 1 // the tool could not run: no cluster, bad kubeconfig, timeout
+	ExitBadInput = 2 // the chart, the values or the flags are invalid
+	ExitFailed   = 3 // a check failed
+	ExitWarnings = 4 // only warnings (with --fail-on warn, the default)
+)
+
+// exitError carries an exit code up to Main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func cannot(err error) error   { return &exitError{ExitCannot, err} }
+func badInput(err error) error { return &exitError{ExitBadInput, err} }
+
+// Hooks for tests: how clients are made (client-go fakes in unit tests).
+var connect = func(kubeContext, namespace string) (*kube.Clients, string, error) {
+	s := kube.Settings(kubeContext, namespace)
+	c, err := kube.Connect(s)
+	return c, s.Namespace(), err
+}
+
+type common struct {
+	kubeContext, namespace, output, failOn string
+	only, skip                             []string
+	timeout                                time.Duration
+}
+
+func (c *common) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&c.namespace, "namespace", "n", "", "namespace of the release (default: $HELM_NAMESPACE, the kubeconfig's, or default)")
+	f.StringVar(&c.kubeContext, "kube-context", "", "kubeconfig context (default: $HELM_KUBECONTEXT or the current one)")
+	f.StringVarP(&c.output, "output", "o", "table", "output format: "+strings.Join(report.Formats, ", "))
+	f.StringSliceVar(&c.only, "only", nil, "run only these checks (comma-separated or repeated)")
+	f.StringSliceVar(&c.skip, "skip", nil, "skip these checks")
+	f.StringVar(&c.failOn, "fail-on", "warn", "lowest status that makes the exit code non-zero: warn (exit 4 on warnings) or fail")
+	f.DurationVar(&c.timeout, "timeout", 2*time.Minute, "how long the whole run may take")
+}
+
+func (c *common) validate() error {
+	if c.failOn != "warn" && c.failOn != "fail" {
+		return badInput(fmt.Errorf("--fail-on %q: want warn or fail", c.failOn))
+	}
+	for _, f := range report.Formats {
+		if f == c.output {
+			return nil
+		}
+	}
+	return badInput(fmt.Errorf("--output %q: want one of %s", c.output, strings.Join(report.Formats, ", ")))
+}
+
+// finish writes the report and turns the worst status into the exit code.
+func (c *common) finish(w io.Writer, rep *report.Report) error {
+	if err := rep.Write(w, c.output); err != nil {
+		return cannot(err)
+	}
+	switch rep.Summary.Status {
+	case check.Fail:
+		return &exitError{ExitFailed, nil}
+	case check.Warn:
+		if c.failOn == "warn" {
+			return &exitError{ExitWarnings, nil}
+		}
+	}
+	return nil
+}
+
+type valueFlags struct{ opts values.Options }
+
+func (v *valueFlags) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVarP(&v.opts.ValueFiles, "values", "f", nil, "values file (repeatable)")
+	f.StringArrayVar(&v.opts.Values, "set", nil, "set a value: key=val (repeatable)")
+	f.StringArrayVar(&v.opts.StringValues, "set-string", nil, "set a string value: key=val (repeatable)")
+	f.StringArrayVar(&v.opts.FileValues, "set-file", nil, "set a value from a file: key=path (repeatable)")
+}
+
+func (v *valueFlags) merge() (map[string]any, error) {
+	vals, err := v.opts.MergeValues(getter.Providers{})
+	if err != nil {
+		return nil, badInput(fmt.Errorf("values: %w", err))
+	}
+	return vals, nil
+}
+
+// releaseAndChart reads [RELEASE] CHART; the release defaults to the chart's directory name.
+func releaseAndChart(args []string) (string, string) {
+	if len(args) == 2 {
+		return args[0], args[1]
+	}
+	return filepath.Base(filepath.Clean(args[0])), args[0]
+}
+
+// New is the root command.
+func New(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "stackcheck",
+		Short: "Check a cluster against a chart before installing it, lint a chart, verify a release",
+		Long: `stackcheck renders the chart the way helm install would and checks what it renders:
+
+  preflight [RELEASE] CHART   against the live cluster, before anything is installed
+  lint CHART                  the chart alone (no cluster): pod standards, PDBs, NetworkPolicies, APIs
+  verify RELEASE              after the install: workloads available, PVCs bound, certificates ready
+
+Cluster access follows Helm: KUBECONFIG, HELM_KUBECONTEXT, HELM_NAMESPACE and the HELM_KUBE*
+variables, then --kube-context and --namespace.
+
+Exit codes: 0 passed, 1 could not run (no cluster, bad kubeconfig, timeout), 2 bad input (chart,
+values or flags), 3 a check failed, 4 only warnings (0 with --fail-on fail).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(preflightCmd(stdout), lintCmd(stdout), verifyCmd(stdout))
+	return root
+}
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	root := New(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "stackcheck: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown flags or commands, wrong argument counts.
+	fmt.Fprintf(stderr, "stackcheck: %v\n", err)
+	return ExitBadInput
+}
+
+func checkList(all []check.Check) string {
+	var b strings.Builder
+	for _, c := range all {
+		fmt.Fprintf(&b, "  %-15s %s\n", c.Name(), c.Description())
+	}
+	return b.String()
+}
+
+func preflightCmd(stdout io.Writer) *cobra.Command {
+	var c common
+	var v valueFlags
+	cmd := &cobra.Command{
+		Use:   "preflight [RELEASE] CHART",
+		Short: "Check the cluster can take the release, before helm install",
+		Long:  "Renders CHART with the values, as helm install would for this cluster, and checks the cluster against it. Nothing is created (dry-runs only).\n\nChecks:\n" + checkList(check.Preflight()),
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.validate(); err != nil {
+				return err
+			}
+			checks, err := check.Select(check.Preflight(), c.only, c.skip)
+			if err != nil {
+				return badInput(err)
+			}
+			release, chartPath := releaseAndChart(args)
+			vals, err := v.merge()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
+			defer cancel()
+			clients, ns, err := connect(c.kubeContext, c.namespace)
+			if err != nil {
+				return cannot(err)
+			}
+			apis, err := clients.APIVersions()
+			if err != nil {
+				return cannot(err)
+			}
+			res, err := render.Render(render.Options{Chart: chartPath, Values: vals, Release: release, Namespace: ns, KubeVersion: clients.Server.GitVersion, APIVersions: apis})
+			if err != nil {
+				return badInput(err)
+			}
+			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients}
+			results := check.Run(ctx, checks, env)
+			if ctx.Err() != nil {
+				return cannot(fmt.Errorf("timed out after %s", c.timeout))
+			}
+			return c.finish(stdout, report.New("preflight", chartPath, release, ns, clients.Server.GitVersion, results))
+		},
+	}
+	c.flags(cmd)
+	v.flags(cmd)
+	return cmd
+}
+
+func lintCmd(stdout io.Writer) *cobra.Command {
+	var c common
+	var v valueFlags
+	var kubeVersion, release string
+	var apiVersions []string
+	cmd := &cobra.Command{
+		Use:   "lint CHART",
+		Short: "Check a chart without a cluster (CI)",
+		Long:  "Renders CHART with the values for --kube-version and checks the objects alone.\n\nChecks:\n" + checkList(check.Lint()),
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.validate(); err != nil {
+				return err
+			}
+			checks, err := check.Select(check.Lint(), c.only, c.skip)
+			if err != nil {
+				return badInput(err)
+			}
+			kv, err := chartutil.ParseKubeVersion(kubeVersion)
+			if err != nil {
+				return badInput(fmt.Errorf("--kube-version %q: %w", kubeVersion, err))
+			}
+			vals, err := v.merge()
+			if err != nil {
+				return err
+			}
+			ns := c.namespace
+			if ns == "" {
+				ns = "default"
+			}
+			if release == "" {
+				release = filepath.Base(filepath.Clean(args[0]))
+			}
+			res, err := render.Render(render.Options{Chart: args[0], Values: vals, Release: release, Namespace: ns, KubeVersion: kv.Version, APIVersions: apiVersions})
+			if err != nil {
+				return badInput(err)
+			}
+			clients := &kube.Clients{Server: &version.Info{Major: kv.Major, Minor: kv.Minor, GitVersion: kv.Version}}
+			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients}
+			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
+			defer cancel()
+			return c.finish(stdout, report.New("lint", args[0], release, ns, "", check.Run(ctx, checks, env)))
+		},
+	}
+	c.flags(cmd)
+	v.flags(cmd)
+	cmd.Flags().StringVar(&kubeVersion, "kube-version", "v1.36.0", "Kubernetes version to render for and check API lifecycles against")
+	cmd.Flags().StringSliceVar(&apiVersions, "api-versions", nil, "API versions the target cluster serves (as helm template --api-versions)")
+	cmd.Flags().StringVar(&release, "release", "", "release name to render with (default: the chart's directory name)")
+	return cmd
+}
+
+func verifyCmd(stdout io.Writer) *cobra.Command {
+	var c common
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "verify RELEASE",
+		Short: "Check an installed release is healthy",
+		Long:  "Reads RELEASE's manifest from Helm's storage and checks the live objects' status. With --wait, checks again until healthy or --timeout.\n\nChecks:\n" + checkList(check.Verify()),
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.validate(); err != nil {
+				return err
+			}
+			checks, err := check.Select(check.Verify(), c.only, c.skip)
+			if err != nil {
+				return badInput(err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
+			defer cancel()
+			clients, ns, err := connect(c.kubeContext, c.namespace)
+			if err != nil {
+				return cannot(err)
+			}
+			objs, err := releaseObjects(args[0], c.kubeContext, ns)
+			if err != nil {
+				return cannot(err)
+			}
+			env := &check.Env{Release: args[0], Namespace: ns, Objects: objs, Clients: clients}
+			results := check.Run(ctx, checks, env)
+			for wait && check.Worst(results) != check.Pass && ctx.Err() == nil {
+				select {
+				case <-ctx.Done():
+				case <-time.After(3 * time.Second):
+					results = check.Run(ctx, checks, env)
+				}
+			}
+			return c.finish(stdout, report.New("verify", "", args[0], ns, clients.Server.GitVersion, results))
+		},
+	}
+	c.flags(cmd)
+	cmd.Flags().BoolVar(&wait, "wait", false, "check again every 3 s until healthy or --timeout")
+	return cmd
+}
+
+// releaseObjects reads a release's manifest from Helm's storage (HELM_DRIVER: secrets by default).
+var releaseObjects = func(name, kubeContext, namespace string) ([]render.Object, error) {
+	s := kube.Settings(kubeContext, namespace)
+	cfg := new(action.Configuration)
+	if err := cfg.Init(s.RESTClientGetter(), namespace, os.Getenv("HELM_DRIVER"), func(string, ...any) {}); err != nil {
+		return nil, err
+	}
+	rel, err := action.NewGet(cfg).Run(name)
+	if err != nil {
+		return nil, fmt.Errorf("release %s in namespace %s: %w", name, namespace, err)
+	}
+	return render.Parse(rel.Manifest)
+}

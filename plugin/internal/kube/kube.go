@@ -1,0 +1,95 @@
+// Package kube builds the Kubernetes clients of a stackcheck run from Helm's environment, the way
+// Helm itself does: KUBECONFIG, HELM_KUBECONTEXT, HELM_NAMESPACE and the HELM_KUBE* overrides
+// (API server, token, impersonation, CA file, TLS server name, insecure), then --kube-context and
+// --namespace on top.
+package kube
+
+import (
+	"fmt"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/cli"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/restmapper"
+)
+
+// Clients are what the checks talk to. Tests fill them with client-go fakes.
+type Clients struct {
+	Typed     kubernetes.Interface
+	Discovery discovery.DiscoveryInterface
+	Dynamic   dynamic.Interface
+	Mapper    meta.RESTMapper
+	// Server is the API server's version.
+	Server *version.Info
+}
+
+// Settings reads Helm's environment and applies the command-line overrides.
+func Settings(kubeContext, namespace string) *cli.EnvSettings {
+	s := cli.New()
+	if kubeContext != "" {
+		s.KubeContext = kubeContext
+	}
+	if namespace != "" {
+		s.SetNamespace(namespace)
+	}
+	return s
+}
+
+// Connect builds the clients and asks the server for its version (the first call that can fail
+// when there is no cluster or the kubeconfig is wrong).
+func Connect(s *cli.EnvSettings) (*Clients, error) {
+	getter := s.RESTClientGetter()
+	cfg, err := getter.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	typed, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Clients{Typed: typed, Discovery: typed.Discovery(), Dynamic: dyn}
+	if c.Server, err = c.Discovery.ServerVersion(); err != nil {
+		return nil, fmt.Errorf("cannot reach the cluster at %s: %w", cfg.Host, err)
+	}
+	if err := c.RefreshMapper(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// RefreshMapper rebuilds the REST mapper from discovery.
+func (c *Clients) RefreshMapper() error {
+	groups, err := restmapper.GetAPIGroupResources(c.Discovery)
+	if err != nil && len(groups) == 0 {
+		return fmt.Errorf("API discovery: %w", err)
+	}
+	c.Mapper = restmapper.NewDiscoveryRESTMapper(groups)
+	return nil
+}
+
+// APIVersions lists what the server serves in Helm's Capabilities form: "group/version" and
+// "group/version/Kind" (core: "v1" and "v1/Pod").
+func (c *Clients) APIVersions() ([]string, error) {
+	_, lists, err := c.Discovery.ServerGroupsAndResources()
+	if err != nil && len(lists) == 0 {
+		return nil, fmt.Errorf("API discovery: %w", err)
+	}
+	var out []string
+	for _, l := range lists {
+		out = append(out, l.GroupVersion)
+		for _, r := range l.APIResources {
+			if !strings.Contains(r.Name, "/") {
+				out = append(out, l.GroupVersion+"/"+r.Kind)
+			}
+		}
+	}
+	return out, nil
+}

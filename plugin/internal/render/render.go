@@ -1,0 +1,142 @@
+// Package render turns a chart and its values into the objects a release would create, with the
+// Helm SDK and no cluster writes: what every stackcheck check looks at.
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/stack-charts/stack/plugin/pkg/chartload"
+)
+
+// Options say what to render and for which cluster.
+type Options struct {
+	Chart     string
+	Values    map[string]any
+	Release   string
+	Namespace string
+	// KubeVersion ("v1.36.3") and APIVersions ("monitoring.coreos.com/v1/ServiceMonitor") are the
+	// cluster's (preflight) or the user's (lint). Empty: Helm's defaults.
+	KubeVersion string
+	APIVersions []string
+}
+
+// Object is one rendered object.
+type Object struct {
+	*unstructured.Unstructured
+	// Source is the template that produced it.
+	Source string
+	// Hook is true for Helm hooks (e.g. `helm test` pods).
+	Hook bool
+}
+
+// ID is Kind/namespace/name (namespace omitted for cluster-scoped objects).
+func (o Object) ID() string {
+	if o.GetNamespace() == "" {
+		return o.GetKind() + "/" + o.GetName()
+	}
+	return o.GetKind() + "/" + o.GetNamespace() + "/" + o.GetName()
+}
+
+// Result is a rendered release.
+type Result struct {
+	Chart   *chart.Chart
+	Objects []Object
+}
+
+// BadInputError is a chart or values problem (exit code 2), with Helm's message (which names the
+// key at fault for schema and template errors).
+type BadInputError struct{ Err error }
+
+func (e *BadInputError) Error() string { return e.Err.Error() }
+func (e *BadInputError) Unwrap() error { return e.Err }
+
+// Render renders the chart.
+func Render(opts Options) (*Result, error) {
+	ch, err := chartload.Load(opts.Chart)
+	if err != nil {
+		return nil, &BadInputError{err}
+	}
+	client := action.NewInstall(&action.Configuration{})
+	client.DryRun = true
+	client.DryRunOption = "client"
+	client.ClientOnly = true
+	client.Replace = true
+	client.ReleaseName = opts.Release
+	client.Namespace = opts.Namespace
+	if opts.KubeVersion != "" {
+		kv, err := chartutil.ParseKubeVersion(opts.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("kube version %q: %w", opts.KubeVersion, err)
+		}
+		client.KubeVersion = kv
+	}
+	client.APIVersions = chartutil.VersionSet(opts.APIVersions)
+	rel, err := client.Run(ch, opts.Values)
+	if err != nil {
+		return nil, &BadInputError{fmt.Errorf("render %s: %w", ch.Name(), err)}
+	}
+	res := &Result{Chart: ch}
+	docs := releaseutil.SplitManifests(rel.Manifest)
+	keys := make([]string, 0, len(docs))
+	for k := range docs {
+		keys = append(keys, k)
+	}
+	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
+	for _, k := range keys {
+		if err := res.add(docs[k], false); err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range rel.Hooks {
+		if err := res.add("# Source: "+h.Path+"\n"+h.Manifest, true); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (r *Result) add(doc string, hook bool) error {
+	source := ""
+	if first, rest, ok := strings.Cut(doc, "\n"); ok && strings.HasPrefix(first, "# Source: ") {
+		source, doc = strings.TrimPrefix(first, "# Source: "), rest
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+		return &BadInputError{fmt.Errorf("%s: %w", source, err)}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	u := &unstructured.Unstructured{Object: m}
+	if u.GetKind() == "" || u.GetAPIVersion() == "" {
+		return &BadInputError{fmt.Errorf("%s: an object without apiVersion or kind", source)}
+	}
+	r.Objects = append(r.Objects, Object{Unstructured: u, Source: source, Hook: hook})
+	return nil
+}
+
+// Parse splits a release manifest (as Helm stores it) into objects.
+func Parse(manifest string) ([]Object, error) {
+	r := &Result{}
+	docs := releaseutil.SplitManifests(manifest)
+	keys := make([]string, 0, len(docs))
+	for k := range docs {
+		keys = append(keys, k)
+	}
+	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
+	for _, k := range keys {
+		if err := r.add(docs[k], false); err != nil {
+			return nil, err
+		}
+	}
+	return r.Objects, nil
+}

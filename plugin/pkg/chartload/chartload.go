@@ -1,0 +1,69 @@
+// Package chartload loads a chart from its directory with every file:// dependency loaded from
+// the directory it references, recursively: in a repository of charts the source directories are
+// the truth, so a packaged copy under charts/ (left by `helm dependency update`) is replaced and a
+// missing one is not an error.
+package chartload
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+)
+
+// Load loads the chart in dir (a directory or a packaged .tgz; file:// dependencies are resolved
+// for directories only).
+func Load(dir string) (*chart.Chart, error) {
+	ch, err := loader.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load chart %s: %w", dir, err)
+	}
+	if filepath.Ext(dir) == ".tgz" {
+		return ch, nil
+	}
+	if err := attachFileDeps(ch, dir); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+func attachFileDeps(ch *chart.Chart, dir string) error {
+	fromSource := map[string]*chart.Chart{}
+	for _, dep := range ch.Metadata.Dependencies {
+		repo, ok := strings.CutPrefix(dep.Repository, "file://")
+		if !ok {
+			continue
+		}
+		path := repo
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, repo)
+		}
+		sub, err := Load(path)
+		if err != nil {
+			return fmt.Errorf("dependency %s of %s: %w", dep.Name, ch.Name(), err)
+		}
+		fromSource[dep.Name] = sub
+	}
+	if len(fromSource) == 0 {
+		return nil
+	}
+	var deps []*chart.Chart
+	for _, d := range ch.Dependencies() {
+		if _, replaced := fromSource[d.Name()]; !replaced {
+			deps = append(deps, d)
+		}
+	}
+	ch.SetDependencies(deps...)
+	names := make([]string, 0, len(fromSource))
+	for n := range fromSource {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ch.AddDependency(fromSource[n])
+	}
+	return nil
+}
