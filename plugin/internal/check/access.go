@@ -19,8 +19,10 @@ import (
 // (SelfSubjectAccessReviews; nothing is created).
 type RBAC struct{}
 
-func (RBAC) Name() string        { return "rbac" }
-func (RBAC) Description() string { return "you may create every object of the release (SelfSubjectAccessReview)" }
+func (RBAC) Name() string { return "rbac" }
+func (RBAC) Description() string {
+	return "you may create every object of the release (SelfSubjectAccessReview)"
+}
 func (RBAC) Run(ctx context.Context, env *Env) []Result {
 	type key struct{ group, resource, ns string }
 	seen := map[key][]string{}
@@ -123,8 +125,10 @@ func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 // referenced keys (an existingSecret, a pull secret, a TLS Secret).
 type Secrets struct{}
 
-func (Secrets) Name() string        { return "secrets" }
-func (Secrets) Description() string { return "the existing Secrets the release references are there, with their keys" }
+func (Secrets) Name() string { return "secrets" }
+func (Secrets) Description() string {
+	return "the existing Secrets the release references are there, with their keys"
+}
 func (Secrets) Run(ctx context.Context, env *Env) []Result {
 	workloads, err := Workloads(env.Objects)
 	if err != nil {

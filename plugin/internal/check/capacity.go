@@ -162,8 +162,10 @@ func (Capacity) Run(ctx context.Context, env *Env) []Result {
 // MetricsAPI: when the release renders HPAs, the resource metrics API is Available.
 type MetricsAPI struct{}
 
-func (MetricsAPI) Name() string        { return "metrics-api" }
-func (MetricsAPI) Description() string { return "HPAs have the resource metrics API (metrics-server) Available" }
+func (MetricsAPI) Name() string { return "metrics-api" }
+func (MetricsAPI) Description() string {
+	return "HPAs have the resource metrics API (metrics-server) Available"
+}
 
 var apiServiceGVR = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
 

@@ -151,7 +151,9 @@ func Worst(rs []Result) Status {
 	return w
 }
 
-func pass(msg string, args ...any) Result { return Result{Status: Pass, Message: fmt.Sprintf(msg, args...)} }
+func pass(msg string, args ...any) Result {
+	return Result{Status: Pass, Message: fmt.Sprintf(msg, args...)}
+}
 
 // Workload is a pod template of the release and how many pods of it run at least.
 type Workload struct {

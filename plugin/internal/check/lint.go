@@ -105,8 +105,10 @@ func workloadOf(o renderObject) (Workload, bool, error) {
 // PDBs: every workload with more than one pod has a PodDisruptionBudget selecting it.
 type PDBs struct{}
 
-func (PDBs) Name() string        { return "pdb" }
-func (PDBs) Description() string { return "workloads with more than one replica have a PodDisruptionBudget" }
+func (PDBs) Name() string { return "pdb" }
+func (PDBs) Description() string {
+	return "workloads with more than one replica have a PodDisruptionBudget"
+}
 func (PDBs) Run(_ context.Context, env *Env) []Result {
 	workloads, err := Workloads(env.Objects)
 	if err != nil {

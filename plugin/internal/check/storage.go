@@ -17,8 +17,10 @@ import (
 // StorageClass that exists, or the cluster has a default class for those that name none.
 type StorageClasses struct{}
 
-func (StorageClasses) Name() string        { return "storage" }
-func (StorageClasses) Description() string { return "every PVC has a StorageClass: the named one exists, or a default" }
+func (StorageClasses) Name() string { return "storage" }
+func (StorageClasses) Description() string {
+	return "every PVC has a StorageClass: the named one exists, or a default"
+}
 func (StorageClasses) Run(ctx context.Context, env *Env) []Result {
 	type claim struct{ object, class string }
 	var claims []claim

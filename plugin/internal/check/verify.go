@@ -21,8 +21,10 @@ func Verify() []Check {
 // WorkloadsAvailable: Deployments, StatefulSets and DaemonSets have rolled out and are available.
 type WorkloadsAvailable struct{}
 
-func (WorkloadsAvailable) Name() string        { return "workloads" }
-func (WorkloadsAvailable) Description() string { return "every Deployment, StatefulSet and DaemonSet is rolled out and available" }
+func (WorkloadsAvailable) Name() string { return "workloads" }
+func (WorkloadsAvailable) Description() string {
+	return "every Deployment, StatefulSet and DaemonSet is rolled out and available"
+}
 func (WorkloadsAvailable) Run(ctx context.Context, env *Env) []Result {
 	var out []Result
 	apps := env.Clients.Typed.AppsV1()
@@ -122,8 +124,10 @@ var certificateGVR = schema.GroupVersionResource{Group: "cert-manager.io", Versi
 // CertificatesReady: the release's cert-manager Certificates are Ready.
 type CertificatesReady struct{}
 
-func (CertificatesReady) Name() string        { return "certificates" }
-func (CertificatesReady) Description() string { return "every cert-manager Certificate of the release is Ready" }
+func (CertificatesReady) Name() string { return "certificates" }
+func (CertificatesReady) Description() string {
+	return "every cert-manager Certificate of the release is Ready"
+}
 func (CertificatesReady) Run(ctx context.Context, env *Env) []Result {
 	var out []Result
 	for _, o := range env.Objects {
@@ -159,8 +163,10 @@ func condition(u *unstructured.Unstructured, typ string) (string, string) {
 // ServiceEndpoints: every Service with a selector has at least one ready endpoint.
 type ServiceEndpoints struct{}
 
-func (ServiceEndpoints) Name() string        { return "endpoints" }
-func (ServiceEndpoints) Description() string { return "every Service with a selector has ready endpoints" }
+func (ServiceEndpoints) Name() string { return "endpoints" }
+func (ServiceEndpoints) Description() string {
+	return "every Service with a selector has ready endpoints"
+}
 func (ServiceEndpoints) Run(ctx context.Context, env *Env) []Result {
 	var out []Result
 	for _, o := range env.Objects {

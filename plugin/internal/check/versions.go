@@ -15,8 +15,10 @@ import (
 // KubeVersion: the server's version satisfies the chart's kubeVersion.
 type KubeVersion struct{}
 
-func (KubeVersion) Name() string        { return "kube-version" }
-func (KubeVersion) Description() string { return "the cluster's Kubernetes version satisfies the chart's kubeVersion" }
+func (KubeVersion) Name() string { return "kube-version" }
+func (KubeVersion) Description() string {
+	return "the cluster's Kubernetes version satisfies the chart's kubeVersion"
+}
 func (KubeVersion) Run(_ context.Context, env *Env) []Result {
 	v := env.Clients.Server.GitVersion
 	if env.ChartKubeVersion == "" {
@@ -116,8 +118,10 @@ var groupHints = map[string]string{
 // APIGroups: every kind the release creates is served by the cluster (CRDs installed).
 type APIGroups struct{}
 
-func (APIGroups) Name() string        { return "api-groups" }
-func (APIGroups) Description() string { return "every API group and kind the release creates is served (CRDs installed)" }
+func (APIGroups) Name() string { return "api-groups" }
+func (APIGroups) Description() string {
+	return "every API group and kind the release creates is served (CRDs installed)"
+}
 func (APIGroups) Run(_ context.Context, env *Env) []Result {
 	missing := map[schema.GroupVersionKind][]string{}
 	served := 0
