@@ -17,7 +17,7 @@ CHARTS       := common services gateway mysql redis rabbitmq stack
 UMBRELLAS    := services gateway mysql redis rabbitmq stack
 GO_TEST      ?= go test -count=1
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench images up down clean
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench images up down clean plugin
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -45,8 +45,8 @@ lint: lint-helm lint-ct ## helm lint --strict on every chart and values file, th
 docs: tools ## regenerate the chart READMEs from values.yaml (helm-docs)
 	helm-docs --chart-search-root charts --template-files README.md.gotmpl --log-level warning
 
-test-unit: tools ## render tier: every chart rendered in-process, no cluster
-	$(GO_TEST) ./tests/...
+test-unit: tools ## render tier: every chart rendered in-process, no cluster; the plugin's unit tests (client-go fakes)
+	$(GO_TEST) ./tests/... ./plugin/...
 
 test: lint test-unit test-e2e ## every test tier: lint, render, then e2e in kind
 	@echo "make test: lint, render and e2e tiers passed"
@@ -66,6 +66,10 @@ down: ## delete the kind clusters of `make up` and of the e2e suites
 
 test-e2e: tools images deps ## e2e tier: install into kind and assert behaviour (build tag e2e)
 	$(GO_TEST) -tags e2e -timeout 60m -v ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)' ; exit $${PIPESTATUS[0]}
+
+plugin: tools ## install the stackcheck plugin into helm (and helm4) from this checkout
+	helm plugin install ./plugin || helm plugin update stackcheck
+	-helm4 plugin install ./plugin || helm4 plugin update stackcheck
 
 clean: ## remove packaged dependencies
 	rm -rf $(addsuffix /charts,$(addprefix charts/,$(UMBRELLAS)))

@@ -138,10 +138,15 @@ func (Capacity) Run(ctx context.Context, env *Env) []Result {
 			largest, largestFrom = per, w.Object.ID()
 		}
 	}
+	// The largest pod must fit on some node; the roomiest (most CPU) is named when none fits.
+	fitsSomewhere := false
 	var roomiest res
 	var roomiestNode string
 	for _, n := range names {
-		if roomiestNode == "" || free[n].mem.Cmp(roomiest.mem) > 0 {
+		if largest.fits(*free[n]) {
+			fitsSomewhere = true
+		}
+		if roomiestNode == "" || free[n].cpu.Cmp(roomiest.cpu) > 0 {
 			roomiest, roomiestNode = *free[n], n
 		}
 	}
@@ -152,8 +157,8 @@ func (Capacity) Run(ctx context.Context, env *Env) []Result {
 	} else {
 		out = append(out, pass("the release requests %s of the %s left on %d schedulable nodes", total, free0, len(names)))
 	}
-	if !largest.fits(roomiest) {
-		out = append(out, Result{Status: Fail, Object: largestFrom, Message: fmt.Sprintf("its pods request %s; the roomiest node (%s) has %s left", largest, roomiestNode, roomiest),
+	if !fitsSomewhere {
+		out = append(out, Result{Status: Fail, Object: largestFrom, Message: fmt.Sprintf("its pods request %s; no node has that much left (the roomiest, %s, has %s)", largest, roomiestNode, roomiest),
 			Hint: "lower this workload's requests or add a bigger node"})
 	}
 	return out

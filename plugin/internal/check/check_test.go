@@ -1,0 +1,301 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+func mustQ(s string) resource.Quantity { return resource.MustParse(s) }
+
+const web = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-web, namespace: prod, labels: {app: web}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+      containers:
+        - name: web
+          image: example/web:1.0
+          resources: {requests: {cpu: 500m, memory: 256Mi}, limits: {memory: 512Mi}}
+          livenessProbe: {httpGet: {path: /, port: 80}}
+          readinessProbe: {httpGet: {path: /, port: 80}}
+          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+          env:
+            - name: DB_PASSWORD
+              valueFrom: {secretKeyRef: {name: shop-db, key: password}}
+`
+
+func TestKubeVersionFailsOutsideTheChartRange(t *testing.T) {
+	e := newEnv(t, web, "v1.36.3", nil)
+	e.ChartKubeVersion = ">=1.40.0-0"
+	rs := e.run(KubeVersion{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Contains(t, rs[0].Message, `Kubernetes v1.36.3 does not satisfy the chart's kubeVersion ">=1.40.0-0"`)
+	assert.Contains(t, rs[0].Hint, "upgrade the cluster")
+	e.ChartKubeVersion = ">=1.30.0-0"
+	assert.Equal(t, Pass, e.run(KubeVersion{})[0].Status)
+}
+
+func TestAPILifecycleUsesKubernetesOwnData(t *testing.T) {
+	removed := `
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: old, namespace: prod}
+spec: {minAvailable: 1}
+`
+	rs := newEnv(t, removed, "v1.36.3", nil).run(APILifecycle{})
+	require.Len(t, only(rs, Fail), 1)
+	assert.Contains(t, rs[0].Message, "policy/v1beta1 PodDisruptionBudget was removed in Kubernetes 1.25")
+	assert.Equal(t, "use policy/v1 PodDisruptionBudget", rs[0].Hint)
+
+	deprecated := `
+apiVersion: flowcontrol.apiserver.k8s.io/v1beta3
+kind: FlowSchema
+metadata: {name: fs}
+spec: {priorityLevelConfiguration: {name: x}}
+`
+	rs = newEnv(t, deprecated, "v1.30.0", nil).run(APILifecycle{})
+	require.Len(t, only(rs, Warn), 1, "%v", rs)
+	assert.Contains(t, rs[0].Message, "deprecated since Kubernetes 1.29")
+	assert.Equal(t, Pass, newEnv(t, web, "v1.36.3", nil).run(APILifecycle{})[0].Status)
+}
+
+func TestAPIGroupsNameWhatToInstall(t *testing.T) {
+	cert := web + `---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: edge, namespace: prod}
+spec: {secretName: edge-tls}
+`
+	rs := newEnv(t, cert, "v1.36.3", nil).run(APIGroups{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Equal(t, "the cluster does not serve cert-manager.io/v1 Certificate", rs[0].Message)
+	assert.Equal(t, "Certificate/prod/edge", rs[0].Object)
+	assert.Contains(t, rs[0].Hint, "install cert-manager")
+}
+
+func TestStorageClasses(t *testing.T) {
+	pvc := `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: prod}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: fast, namespace: prod}
+spec: {storageClassName: ssd, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`
+	rs := newEnv(t, pvc, "v1.36.3", nil).run(StorageClasses{})
+	require.Len(t, only(rs, Fail), 2)
+	assert.Contains(t, rs[0].Message+rs[1].Message, "names no StorageClass and the cluster has no default one")
+	assert.Contains(t, rs[0].Message+rs[1].Message, `StorageClass "ssd" does not exist`)
+
+	std := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "standard", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}}, Provisioner: "rancher.io/local-path"}
+	rs = newEnv(t, pvc, "v1.36.3", []runtime.Object{std}).run(StorageClasses{})
+	fails := only(rs, Fail)
+	require.Len(t, fails, 1)
+	assert.Equal(t, "create it, or set storageClassName to one of: standard", fails[0].Hint)
+	assert.Contains(t, only(rs, Pass)[0].Message, "default StorageClass standard (rancher.io/local-path)")
+}
+
+func TestEdgeClasses(t *testing.T) {
+	ing := `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: edge, namespace: prod}
+spec: {ingressClassName: nginx, rules: [{host: shop.example.com}]}
+`
+	traefik := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "traefik"}, Spec: networkingv1.IngressClassSpec{Controller: "traefik.io/ingress-controller"}}
+	rs := newEnv(t, ing, "v1.36.3", []runtime.Object{traefik}).run(EdgeClasses{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Equal(t, `IngressClass "nginx" does not exist`, rs[0].Message)
+	assert.Contains(t, rs[0].Hint, "traefik")
+
+	route := `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: edge, namespace: prod}
+spec: {parentRefs: [{name: public, namespace: infra}]}
+`
+	rs = newEnv(t, route, "v1.36.3", nil).run(EdgeClasses{})
+	require.Len(t, rs, 1)
+	assert.Contains(t, rs[0].Message, "parent Gateway infra/public")
+	gw := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": map[string]any{"name": "public", "namespace": "infra"}}}
+	withGW := newEnv(t, route, "v1.36.3", nil)
+	require.NoError(t, withGW.dynamic.Tracker().Create(gatewayGVR, gw, "infra"))
+	rs = withGW.run(EdgeClasses{})
+	assert.Equal(t, Pass, rs[0].Status, "%v", rs)
+}
+
+func TestCapacityCountsReplicasAndWhatIsAlreadyRequested(t *testing.T) {
+	busy := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: "kube-system"}, Spec: corev1.PodSpec{NodeName: "n1",
+		Containers: []corev1.Container{{Name: "x", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: mustQ("600m"), corev1.ResourceMemory: mustQ("1Gi")}}}}}}
+	rs := newEnv(t, web, "v1.36.3", []runtime.Object{node("n1", "1", "4Gi"), busy}).run(Capacity{})
+	require.Len(t, only(rs, Fail), 2, "%v", rs)
+	assert.Contains(t, rs[0].Message, "the release requests cpu 1000m, memory 512Mi; the 1 schedulable nodes have cpu 400m, memory 3.0Gi left")
+	assert.Contains(t, rs[0].Hint, "add nodes")
+	assert.Equal(t, "its pods request cpu 500m, memory 256Mi; no node has that much left (the roomiest, n1, has cpu 400m, memory 3.0Gi)", rs[1].Message)
+
+	rs = newEnv(t, web, "v1.36.3", []runtime.Object{node("n1", "4", "8Gi"), node("n2", "4", "128Mi")}).run(Capacity{})
+	assert.Empty(t, only(rs, Fail), "%v", rs)
+
+	tainted := node("n1", "8", "8Gi")
+	tainted.Spec.Taints = []corev1.Taint{{Key: "dedicated", Effect: corev1.TaintEffectNoSchedule}}
+	rs = newEnv(t, web, "v1.36.3", []runtime.Object{tainted}).run(Capacity{})
+	assert.Equal(t, "no schedulable, Ready node", rs[0].Message)
+}
+
+func TestMetricsAPIForHPAs(t *testing.T) {
+	hpa := web + `---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: shop-web, namespace: prod}
+spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shop-web}, minReplicas: 3, maxReplicas: 6}
+`
+	rs := newEnv(t, hpa, "v1.36.3", nil).run(MetricsAPI{})
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Contains(t, rs[0].Hint, "install metrics-server")
+	svc := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": map[string]any{"name": "v1beta1.metrics.k8s.io"},
+		"status": map[string]any{"conditions": []any{map[string]any{"type": "Available", "status": "True"}}}}}
+	rs = newEnv(t, hpa, "v1.36.3", nil, svc).run(MetricsAPI{})
+	assert.Equal(t, Pass, rs[0].Status)
+	assert.Equal(t, "1 HPAs; v1beta1.metrics.k8s.io is Available", rs[0].Message)
+	// The HPA's minimum counts for capacity.
+	ws, err := Workloads(newEnv(t, hpa, "v1.36.3", nil).Objects)
+	require.NoError(t, err)
+	assert.Equal(t, 3, ws[0].Pods)
+}
+
+func TestRBACAsksTheServer(t *testing.T) {
+	e := newEnv(t, web, "v1.36.3", nil)
+	e.typed.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview)
+		r.Status.Allowed = r.Spec.ResourceAttributes.Resource != "deployments"
+		return true, r, nil
+	})
+	rs := e.run(RBAC{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Equal(t, "you may not create deployments.apps in namespace prod", rs[0].Message)
+	assert.Contains(t, rs[0].Hint, "granting create on deployments.apps in namespace prod")
+}
+
+func TestNodePortClash(t *testing.T) {
+	svc := `
+apiVersion: v1
+kind: Service
+metadata: {name: shop-gateway, namespace: prod}
+spec: {type: NodePort, ports: [{port: 80, nodePort: 30080}]}
+`
+	other := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "grafana", Namespace: "monitoring"}, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 3000, NodePort: 30080}}}}
+	rs := newEnv(t, svc, "v1.36.3", []runtime.Object{other}).run(NodePorts{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, "node port 30080 is taken by Service monitoring/grafana", rs[0].Message)
+	self := other.DeepCopy()
+	self.Name, self.Namespace = "shop-gateway", "prod"
+	assert.Equal(t, Pass, newEnv(t, svc, "v1.36.3", []runtime.Object{self}).run(NodePorts{})[0].Status, "an upgrade keeps its own port")
+}
+
+func TestSecretsAndKeysMustExist(t *testing.T) {
+	rs := newEnv(t, web, "v1.36.3", nil).run(Secrets{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, "Secret prod/shop-db does not exist", rs[0].Message)
+	assert.Equal(t, "Deployment/prod/shop-web", rs[0].Object)
+	assert.Contains(t, rs[0].Hint, "kubectl -n prod create secret generic shop-db")
+	wrongKey := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shop-db", Namespace: "prod"}, Data: map[string][]byte{"pw": []byte("x")}}
+	rs = newEnv(t, web, "v1.36.3", []runtime.Object{wrongKey}).run(Secrets{})
+	assert.Equal(t, "Secret prod/shop-db has no key password", rs[0].Message)
+	assert.Contains(t, rs[0].Hint, "pw")
+	rendered := web + `---
+apiVersion: v1
+kind: Secret
+metadata: {name: shop-db, namespace: prod}
+stringData: {password: x}
+`
+	assert.Equal(t, "nothing to check in this release", newEnv(t, rendered, "v1.36.3", nil).run(Secrets{})[0].Message, "a Secret the release creates needs no check")
+}
+
+func TestPodSecurityOfTheNamespace(t *testing.T) {
+	root := `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: prod}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      containers: [{name: a, image: agent:1, securityContext: {privileged: true}}]
+`
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "prod", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
+	rs := newEnv(t, root, "v1.36.3", []runtime.Object{ns}).run(PodSecurity{})
+	require.NotEmpty(t, only(rs, Fail))
+	assert.Contains(t, rs[0].Message, "pod-security.kubernetes.io/enforce restricted")
+	assert.Contains(t, rs[0].Message+rs[1].Message+rs[2].Message, "privileged")
+	rs = newEnv(t, web, "v1.36.3", []runtime.Object{ns}).run(PodSecurity{})
+	assert.Equal(t, Pass, rs[0].Status, "%v", rs)
+	rs = newEnv(t, web, "v1.36.3", nil).run(PodSecurity{})
+	assert.Equal(t, Warn, rs[0].Status)
+	assert.Contains(t, rs[0].Message, "namespace prod does not exist")
+}
+
+func TestDryRunReportsTheServersRefusal(t *testing.T) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "prod"}}
+	e := newEnv(t, web, "v1.36.3", []runtime.Object{ns})
+	e.dynamic.PrependReactor("patch", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.PatchAction)
+		assert.Equal(t, "prod", p.GetNamespace())
+		return true, nil, errors.New(`admission webhook "policy.example.com" denied the request: images must come from registry.example.com`)
+	})
+	rs := e.run(DryRun{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Contains(t, rs[0].Message, "the API server refuses it: admission webhook")
+	rs = newEnv(t, web, "v1.36.3", nil).run(DryRun{})
+	assert.Equal(t, Warn, rs[0].Status)
+	assert.Contains(t, rs[0].Message, "namespace prod does not exist yet: 1 namespaced objects were not dry-run")
+}
+
+func TestSelectAndRun(t *testing.T) {
+	_, err := Select(Preflight(), []string{"capacty"}, nil)
+	require.ErrorContains(t, err, `unknown check "capacty"`)
+	sel, err := Select(Preflight(), nil, []string{"dry-run", "rbac"})
+	require.NoError(t, err)
+	assert.Len(t, sel, len(Preflight())-2)
+	sel, err = Select(Preflight(), []string{"secrets"}, nil)
+	require.NoError(t, err)
+	require.Len(t, sel, 1)
+	rs := Run(context.Background(), []Check{panics{}}, &Env{})
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Contains(t, rs[0].Message, "check crashed")
+	assert.Equal(t, Fail, Worst([]Result{{Status: Warn}, {Status: Fail}, {Status: Pass}}))
+}
+
+type panics struct{}
+
+func (panics) Name() string                       { return "panics" }
+func (panics) Description() string                { return "" }
+func (panics) Run(context.Context, *Env) []Result { panic("boom") }

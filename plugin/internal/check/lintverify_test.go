@@ -1,0 +1,100 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+func TestLintFindsWhatProductionChartsMustNotShip(t *testing.T) {
+	bad := `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-api, namespace: prod}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: api, image: "example/api:latest"}]
+`
+	e := newEnv(t, bad, "v1.36.3", nil)
+	ps := only(e.run(PodStandards{}), Fail)
+	var msgs []string
+	for _, r := range ps {
+		msgs = append(msgs, r.Message)
+	}
+	assert.Contains(t, msgs, `container "api": no cpu and memory requests`)
+	assert.Contains(t, msgs, `container "api": no memory limit`)
+	assert.Contains(t, msgs, `container "api": no livenessProbe`)
+	assert.Contains(t, msgs, `container "api": image "example/api:latest" is not pinned`)
+	found := false
+	for _, m := range msgs {
+		if len(m) > 26 && m[:26] == "Pod Security restricted: a" {
+			found = true
+		}
+	}
+	assert.True(t, found, "PSS restricted violations are reported: %v", msgs)
+
+	pdb := e.run(PDBs{})
+	require.Len(t, pdb, 1)
+	assert.Equal(t, "3 replicas and no PodDisruptionBudget", pdb[0].Message)
+	np := e.run(NetworkPolicies{})
+	assert.Equal(t, "no NetworkPolicy selects its pods: they accept traffic from anywhere", np[0].Message)
+
+	good := web + `---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: shop-web, namespace: prod}
+spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: shop-web, namespace: prod}
+spec: {podSelector: {matchLabels: {app: web}}, policyTypes: [Ingress]}
+`
+	g := newEnv(t, good, "v1.36.3", nil)
+	for _, c := range Lint() {
+		for _, r := range g.run(c) {
+			assert.Equal(t, Pass, r.Status, "%s: %s", c.Name(), r.Message)
+		}
+	}
+	assert.True(t, Pinned("registry.local:5000/x/y@sha256:0123"))
+	assert.True(t, Pinned("registry.local:5000/x/y:1.2"))
+	assert.False(t, Pinned("registry.local:5000/x/y"))
+}
+
+func TestVerifyJudgesTheLiveStatus(t *testing.T) {
+	two := int32(2)
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "shop-web", Namespace: "prod", Generation: 2}, Spec: appsv1.DeploymentSpec{Replicas: &two},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, UpdatedReplicas: 2, AvailableReplicas: 1}}
+	crashing := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "shop-web-1", Namespace: "prod", Labels: map[string]string{"app.kubernetes.io/instance": "shop"}},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "web", RestartCount: 7, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}}}
+	pvc := `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: prod}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`
+	pending := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: "prod"}, Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}}
+	e := newEnv(t, web+"---"+pvc, "v1.36.3", []runtime.Object{dep, crashing, pending})
+	w := e.run(WorkloadsAvailable{})
+	assert.Equal(t, "1/2 available, rollout complete: true", w[0].Message)
+	assert.Equal(t, Fail, w[0].Status)
+	p := e.run(PVCsBound{})
+	assert.Equal(t, "phase Pending", p[0].Message)
+	c := e.run(NoCrashLoops{})
+	assert.Equal(t, "container web is crash-looping (7 restarts)", c[0].Message)
+	assert.Contains(t, c[0].Hint, "kubectl -n prod logs shop-web-1 -c web --previous")
+
+	dep.Status.AvailableReplicas = 2
+	ok := newEnv(t, web, "v1.36.3", []runtime.Object{dep})
+	assert.Equal(t, Pass, ok.run(WorkloadsAvailable{})[0].Status)
+	assert.Equal(t, "0 pods, none crash-looping", ok.run(NoCrashLoops{})[0].Message)
+}

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/stack-charts/stack/plugin/internal/kube"
+	"github.com/stack-charts/stack/plugin/internal/kube/kubetest"
+	"github.com/stack-charts/stack/plugin/internal/render"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// cluster is a fake cluster for the shop test chart: one node, a default StorageClass, the
+// namespace with Pod Security restricted, and (when withSecret) the Secret the chart references.
+func cluster(t *testing.T, withSecret bool) {
+	t.Helper()
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}}
+	n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
+	objs := []runtime.Object{n,
+		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "standard", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}}, Provisioner: "rancher.io/local-path"},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}},
+	}
+	if withSecret {
+		objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shop-db", Namespace: "shop"}, Data: map[string][]byte{"password": []byte("x")}})
+	}
+	clients, fakes := kubetest.New(t, "v1.36.3", objs)
+	fakes.Typed.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview)
+		r.Status.Allowed = true
+		return true, r, nil
+	})
+	fakes.Dynamic.PrependReactor("patch", "*", func(a k8stesting.Action) (bool, runtime.Object, error) { return true, nil, nil })
+	old := connect
+	connect = func(_, ns string) (*kube.Clients, string, error) {
+		if ns == "" {
+			ns = "shop"
+		}
+		return clients, ns, nil
+	}
+	t.Cleanup(func() { connect = old })
+}
+
+func run(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+var chart = filepath.Join("testdata", "shop")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./plugin/internal/cli -update to create it")
+	assert.Equal(t, string(want), got, "output differs from %s (go test ./plugin/internal/cli -update if intended)", path)
+}
+
+func TestPreflightOutputsAreStable(t *testing.T) {
+	for _, format := range []string{"table", "json", "junit"} {
+		t.Run(format, func(t *testing.T) {
+			cluster(t, false)
+			code, out, _ := run("preflight", "shop", chart, "-n", "shop", "-o", format)
+			assert.Equal(t, ExitFailed, code, "the missing Secret fails the preflight")
+			golden(t, "preflight-"+format, out)
+		})
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	cluster(t, true)
+	code, out, _ := run("preflight", "shop", chart, "-n", "shop")
+	assert.Equal(t, ExitOK, code, out)
+	assert.Contains(t, out, "0 failed: PASS")
+
+	code, out, _ = run("preflight", "shop", chart, "--namespace", "elsewhere", "--only", "pod-security,secrets")
+	assert.Equal(t, ExitFailed, code, "another namespace: the Secret is missing there: %s", out)
+	code, out, _ = run("preflight", "shop", chart, "--namespace", "elsewhere", "--only", "pod-security")
+	assert.Equal(t, ExitWarnings, code, "a namespace that does not exist only warns: %s", out)
+	code, _, _ = run("preflight", "shop", chart, "--namespace", "elsewhere", "--only", "pod-security", "--fail-on", "fail")
+	assert.Equal(t, ExitOK, code, "--fail-on fail: warnings do not fail")
+
+	code, _, errOut := run("preflight", "shop", chart, "--set", "replicas=zero")
+	assert.Equal(t, ExitBadInput, code)
+	assert.Contains(t, errOut, "replicas", "the schema's message names the key")
+	code, _, errOut = run("preflight", "shop", filepath.Join("testdata", "nope"))
+	assert.Equal(t, ExitBadInput, code)
+	assert.Contains(t, errOut, "load chart")
+	code, _, errOut = run("preflight", chart, "--only", "capacty")
+	assert.Equal(t, ExitBadInput, code)
+	assert.Contains(t, errOut, `unknown check "capacty"`)
+	code, _, errOut = run("preflight", chart, "-o", "yaml")
+	assert.Equal(t, ExitBadInput, code)
+	assert.Contains(t, errOut, `--output "yaml"`)
+	code, _, _ = run("preflight", chart, "--fail-on", "pass")
+	assert.Equal(t, ExitBadInput, code)
+	code, _, _ = run("preflight", chart, "--no-such-flag")
+	assert.Equal(t, ExitBadInput, code)
+
+	connect = func(string, string) (*kube.Clients, string, error) {
+		return nil, "", errors.New("cannot reach the cluster at https://127.0.0.1:6443: connection refused")
+	}
+	code, _, errOut = run("preflight", chart)
+	assert.Equal(t, ExitCannot, code)
+	assert.Contains(t, errOut, "connection refused")
+}
+
+func TestHelpIsHandledByTheTool(t *testing.T) {
+	code, out, _ := run("-h")
+	assert.Equal(t, ExitOK, code)
+	assert.Contains(t, out, "Exit codes: 0 passed, 1 could not run")
+	code, out, _ = run("preflight", "--help")
+	assert.Equal(t, ExitOK, code)
+	for _, name := range []string{"kube-version", "api-lifecycle", "api-groups", "storage", "edge-class", "capacity", "metrics-api", "rbac", "node-ports", "secrets", "pod-security", "dry-run"} {
+		assert.Regexp(t, regexp.MustCompile(`(?m)^  `+regexp.QuoteMeta(name)+` `), out, "preflight --help lists check %s", name)
+	}
+	for _, f := range []string{"--values", "--set-string", "--set-file", "--kube-context", "--timeout", "--only", "--skip", "--fail-on", "--output"} {
+		assert.Contains(t, out, f)
+	}
+}
+
+func TestLintNeedsNoCluster(t *testing.T) {
+	connect = func(string, string) (*kube.Clients, string, error) { t.Fatal("lint must not connect"); return nil, "", nil }
+	code, out, _ := run("lint", chart)
+	assert.Equal(t, ExitOK, code, out)
+	golden(t, "lint-table", out)
+	code, out, _ = run("lint", chart, "--set", "replicas=1", "-o", "json")
+	assert.Equal(t, ExitOK, code, out)
+	code, _, errOut := run("lint", chart, "--kube-version", "one.two")
+	assert.Equal(t, ExitBadInput, code)
+	assert.Contains(t, errOut, "--kube-version")
+}
+
+func TestVerifyReadsTheReleaseAndJudgesStatus(t *testing.T) {
+	cluster(t, true)
+	old := releaseObjects
+	releaseObjects = func(name, _, ns string) ([]render.Object, error) {
+		return render.Parse("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: " + name + "-data, namespace: " + ns + "}\nspec: {accessModes: [ReadWriteOnce]}\n")
+	}
+	t.Cleanup(func() { releaseObjects = old })
+	code, out, _ := run("verify", "shop", "-n", "shop")
+	assert.Equal(t, ExitFailed, code)
+	assert.True(t, strings.Contains(out, `persistentvolumeclaims "shop-data" not found`), out)
+}
