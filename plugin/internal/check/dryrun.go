@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/stack-charts/stack/plugin/internal/render"
 )
 
 // DryRun: the API server's own validation and admission (webhooks, quotas, policies) accept every
@@ -23,8 +27,14 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 	if _, err := env.Clients.Typed.CoreV1().Namespaces().Get(ctx, env.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		nsExists = false
 	}
-	var out []Result
-	ok, skipped := 0, 0
+	type job struct {
+		o    render.Object
+		ns   string
+		gvr  schema.GroupVersionResource
+		nsed bool
+	}
+	var jobs []job
+	skipped := 0
 	for _, o := range env.Objects {
 		if o.Hook {
 			continue // created by `helm test` later, after the release exists
@@ -34,34 +44,51 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 		if err != nil {
 			continue // api-groups reports it
 		}
-		ri := env.Clients.Dynamic.Resource(m.Resource)
-		obj := o.DeepCopy()
-		if m.Scope.Name() == "namespace" {
-			ns := namespaceOf(env, o)
-			if ns == env.Namespace && !nsExists {
+		j := job{o: o, gvr: m.Resource, nsed: m.Scope.Name() == "namespace"}
+		if j.nsed {
+			j.ns = namespaceOf(env, o)
+			if j.ns == env.Namespace && !nsExists {
 				skipped++
 				continue
 			}
-			obj.SetNamespace(ns)
 		}
-		body, err := json.Marshal(obj.Object)
-		if err != nil {
-			out = append(out, Result{Status: Fail, Object: o.ID(), Message: err.Error()})
-			continue
-		}
-		opts := metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "stackcheck", Force: ptrTrue()}
-		if m.Scope.Name() == "namespace" {
-			_, err = ri.Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.ApplyPatchType, body, opts)
-		} else {
-			_, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, opts)
-		}
-		if err != nil {
-			out = append(out, Result{Status: Fail, Object: o.ID(), Message: "the API server refuses it: " + err.Error(),
-				Hint: "fix the values that produce it; an admission webhook or policy may name the rule"})
-			continue
-		}
-		ok++
+		jobs = append(jobs, j)
 	}
+	// Eight requests at a time: the API server's round trips, not our CPU, are the cost.
+	results := make([]*Result, len(jobs))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			obj := j.o.DeepCopy()
+			obj.SetNamespace(j.ns)
+			body, err := json.Marshal(obj.Object)
+			if err == nil {
+				opts := metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "stackcheck", Force: ptrTrue()}
+				ri := env.Clients.Dynamic.Resource(j.gvr)
+				if j.nsed {
+					_, err = ri.Namespace(j.ns).Patch(ctx, obj.GetName(), types.ApplyPatchType, body, opts)
+				} else {
+					_, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, opts)
+				}
+			}
+			if err != nil {
+				results[i] = &Result{Status: Fail, Object: j.o.ID(), Message: "the API server refuses it: " + err.Error(),
+					Hint: "fix the values that produce it; an admission webhook or policy may name the rule"}
+			}
+		}()
+	}
+	wg.Wait()
+	var out []Result
+	for _, r := range results {
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	ok := len(jobs) - len(out)
 	if skipped > 0 {
 		out = append(out, Result{Status: Warn, Message: fmt.Sprintf("namespace %s does not exist yet: %d namespaced objects were not dry-run", env.Namespace, skipped),
 			Hint: "create the namespace first (then every object is checked), or let helm --create-namespace create it"})

@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/klog/v2"
 
 	"github.com/stack-charts/stack/plugin/internal/check"
 	"github.com/stack-charts/stack/plugin/internal/kube"
@@ -45,9 +46,9 @@ func cannot(err error) error   { return &exitError{ExitCannot, err} }
 func badInput(err error) error { return &exitError{ExitBadInput, err} }
 
 // Hooks for tests: how clients are made (client-go fakes in unit tests).
-var connect = func(kubeContext, namespace string) (*kube.Clients, string, error) {
+var connect = func(kubeContext, namespace string, timeout time.Duration) (*kube.Clients, string, error) {
 	s := kube.Settings(kubeContext, namespace)
-	c, err := kube.Connect(s)
+	c, err := kube.Connect(s, timeout)
 	return c, s.Namespace(), err
 }
 
@@ -149,6 +150,9 @@ values or flags), 3 a check failed, 4 only warnings (0 with --fail-on fail).`,
 
 // Main runs the command line and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	// client-go logs retries and cancellations through klog; the report says what matters.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 	root := New(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -198,7 +202,7 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
 			defer cancel()
-			clients, ns, err := connect(c.kubeContext, c.namespace)
+			clients, ns, err := connect(c.kubeContext, c.namespace, c.timeout)
 			if err != nil {
 				return cannot(err)
 			}
@@ -293,7 +297,7 @@ func verifyCmd(stdout io.Writer) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
 			defer cancel()
-			clients, ns, err := connect(c.kubeContext, c.namespace)
+			clients, ns, err := connect(c.kubeContext, c.namespace, c.timeout)
 			if err != nil {
 				return cannot(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,7 +50,7 @@ func cluster(t *testing.T, withSecret bool) {
 	})
 	fakes.Dynamic.PrependReactor("patch", "*", func(a k8stesting.Action) (bool, runtime.Object, error) { return true, nil, nil })
 	old := connect
-	connect = func(_, ns string) (*kube.Clients, string, error) {
+	connect = func(_, ns string, _ time.Duration) (*kube.Clients, string, error) {
 		if ns == "" {
 			ns = "shop"
 		}
@@ -118,7 +119,7 @@ func TestExitCodes(t *testing.T) {
 	code, _, _ = run("preflight", chart, "--no-such-flag")
 	assert.Equal(t, ExitBadInput, code)
 
-	connect = func(string, string) (*kube.Clients, string, error) {
+	connect = func(string, string, time.Duration) (*kube.Clients, string, error) {
 		return nil, "", errors.New("cannot reach the cluster at https://127.0.0.1:6443: connection refused")
 	}
 	code, _, errOut = run("preflight", chart)
@@ -141,7 +142,7 @@ func TestHelpIsHandledByTheTool(t *testing.T) {
 }
 
 func TestLintNeedsNoCluster(t *testing.T) {
-	connect = func(string, string) (*kube.Clients, string, error) { t.Fatal("lint must not connect"); return nil, "", nil }
+	connect = func(string, string, time.Duration) (*kube.Clients, string, error) { t.Fatal("lint must not connect"); return nil, "", nil }
 	code, out, _ := run("lint", chart)
 	assert.Equal(t, ExitOK, code, out)
 	golden(t, "lint-table", out)

@@ -7,11 +7,13 @@ package kube
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"helm.sh/helm/v3/pkg/cli"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
@@ -40,13 +42,14 @@ func Settings(kubeContext, namespace string) *cli.EnvSettings {
 }
 
 // Connect builds the clients and asks the server for its version (the first call that can fail
-// when there is no cluster or the kubeconfig is wrong).
-func Connect(s *cli.EnvSettings) (*Clients, error) {
+// when there is no cluster or the kubeconfig is wrong). Every request is bounded by timeout.
+func Connect(s *cli.EnvSettings, timeout time.Duration) (*Clients, error) {
 	getter := s.RESTClientGetter()
 	cfg, err := getter.ToRESTConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
+	cfg.Timeout = timeout
 	typed, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -55,7 +58,8 @@ func Connect(s *cli.EnvSettings) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Clients{Typed: typed, Discovery: typed.Discovery(), Dynamic: dyn}
+	// One discovery round for the mapper and Helm's APIVersions, not two.
+	c := &Clients{Typed: typed, Discovery: memory.NewMemCacheClient(typed.Discovery()), Dynamic: dyn}
 	if c.Server, err = c.Discovery.ServerVersion(); err != nil {
 		return nil, fmt.Errorf("cannot reach the cluster at %s: %w", cfg.Host, err)
 	}
