@@ -17,7 +17,7 @@ CHARTS       := common services gateway mysql redis rabbitmq stack
 UMBRELLAS    := services gateway mysql redis rabbitmq stack
 GO_TEST      ?= go test -count=1
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench images up down clean plugin
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench bench-preflight images up down clean plugin
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ down: ## delete the kind clusters of `make up` and of the e2e suites
 
 test-e2e: tools images deps ## e2e tier: install into kind and assert behaviour (build tag e2e)
 	$(GO_TEST) -tags e2e -timeout 60m -v ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)' ; exit $${PIPESTATUS[0]}
+
+bench-preflight: tools ## stackcheck preflight vs troubleshoot preflight on the e2e cluster, same run
+	@ci/bench-preflight.sh
 
 plugin: tools ## install the stackcheck plugin into helm (and helm4) from this checkout
 	helm plugin install ./plugin || helm plugin update stackcheck
