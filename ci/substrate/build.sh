@@ -21,13 +21,15 @@ run "docker engine" "$here/docker.sh"
 run "base image" "$here/base-image.sh"
 run "go binaries" "$here/binaries.sh"
 run "component images" "$here/component-images.sh"
+run "cert-manager" "$here/cert-manager.sh"
 run "node image" "$here/node-image.sh"
 node=$(cat "$SUBSTRATE_CACHE/node-image.txt")
 run "workload images" "$here/workload-images.sh"
 # Remove superseded builds: every stack.local image whose tag is not the current one.
 keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm) \
   "stack.local/busybox:1.35.0" "stack.local/kube-router:$KUBE_ROUTER_VERSION" "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION" \
-  "stack.local/metrics-server:$METRICS_SERVER_VERSION" "stack.local/kube-state-metrics:$KSM_VERSION"; \
+  "stack.local/metrics-server:$METRICS_SERVER_VERSION" "stack.local/kube-state-metrics:$KSM_VERSION" \
+  "stack.local/cert-manager-controller:$CERT_MANAGER_VERSION" "stack.local/cert-manager-webhook:$CERT_MANAGER_VERSION" "stack.local/cert-manager-cainjector:$CERT_MANAGER_VERSION"; \
   awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt")
 docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^stack.local/' | while read -r img; do
   grep -qxF "$img" <<<"$keep" || { docker rmi "$img" >/dev/null 2>&1 && step "removed superseded image $img"; } || true

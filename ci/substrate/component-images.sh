@@ -11,24 +11,6 @@ bin="$SUBSTRATE_CACHE/bin"
 k8sbin="$SUBSTRATE_CACHE/k8s/$K8S_VERSION/bin"
 export DOCKER_BUILDKIT=0
 
-# import_tree IMAGE ENTRYPOINT_JSON SRC:DEST... — a minimal image with static binaries.
-import_tree() {
-  local image=$1 entrypoint=$2; shift 2
-  local tree; tree=$(mktemp -d)
-  mkdir -p "$tree/tmp" "$tree/etc" && chmod 1777 "$tree/tmp"
-  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$tree/etc/passwd"
-  printf 'root:x:0:\nnonroot:x:65532:\n' >"$tree/etc/group"
-  cp /etc/ssl/certs/ca-certificates.crt "$tree/etc/ca-certificates.crt" 2>/dev/null || true
-  local pair
-  for pair in "$@"; do
-    mkdir -p "$tree/$(dirname "${pair#*:}")"
-    cp "${pair%%:*}" "$tree/${pair#*:}"
-  done
-  tar -C "$tree" -c . | docker import --change "ENTRYPOINT $entrypoint" - "$image" >/dev/null || die "docker import $image"
-  rm -rf "$tree"
-  step "image $image"
-}
-
 # Rebuild only when the binaries changed: the label records their hash.
 want=$(hash_inputs "$0" "$k8sbin" "$bin/metrics-server-$METRICS_SERVER_VERSION" "$bin/kube-state-metrics-$KSM_VERSION" "$bin/kube-router-$KUBE_ROUTER_VERSION" "$bin/etcd-$ETCD_VERSION" "$bin/coredns-$COREDNS_VERSION" "$bin/pause-$PAUSE_TAG" "$bin/local-path-provisioner-$LOCAL_PATH_VERSION")
 stampfile="$SUBSTRATE_CACHE/component-images.hash"

@@ -19,6 +19,7 @@ LOCAL_PATH_VERSION="${LOCAL_PATH_VERSION:-v0.0.30}"
 KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v1.4.0}"
 METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.9.0}"
 KSM_VERSION="${KSM_VERSION:-v2.16.0}"
+CERT_MANAGER_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"   # the newest whose commands the proxy serves (root module)
 
 _t0=$(date +%s)
 step() { printf '[substrate %s +%4ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - _t0 ))" "$*"; }
@@ -58,4 +59,24 @@ dbuild() {
     rm -f "$log"
     return 1
   fi
+}
+
+# import_tree IMAGE ENTRYPOINT_JSON SRC:DEST... — a minimal image with static binaries (USER $TREE_USER when set).
+import_tree() {
+  local image=$1 entrypoint=$2; shift 2
+  local tree; tree=$(mktemp -d)
+  mkdir -p "$tree/tmp" "$tree/etc" && chmod 1777 "$tree/tmp"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$tree/etc/passwd"
+  printf 'root:x:0:\nnonroot:x:65532:\n' >"$tree/etc/group"
+  cp /etc/ssl/certs/ca-certificates.crt "$tree/etc/ca-certificates.crt" 2>/dev/null || true
+  local pair
+  for pair in "$@"; do
+    mkdir -p "$tree/$(dirname "${pair#*:}")"
+    cp "${pair%%:*}" "$tree/${pair#*:}"
+  done
+  local change=(--change "ENTRYPOINT $entrypoint")
+  [ -n "${TREE_USER:-}" ] && change+=(--change "USER $TREE_USER")
+  tar -C "$tree" -c . | docker import "${change[@]}" - "$image" >/dev/null || die "docker import $image"
+  rm -rf "$tree"
+  step "image $image"
 }

@@ -148,6 +148,14 @@ values or flags), 3 a check failed, 4 only warnings (0 with --fail-on fail).`,
 	return root
 }
 
+// phase prints how long a step took when STACKCHECK_TIMING is set (where a slow run spends its time).
+func phase(stderr io.Writer, name string, since time.Time) time.Time {
+	if os.Getenv("STACKCHECK_TIMING") != "" {
+		fmt.Fprintf(stderr, "stackcheck: %-10s %6.1f ms\n", name, float64(time.Since(since).Microseconds())/1000)
+	}
+	return time.Now()
+}
+
 // Main runs the command line and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	// client-go logs retries and cancellations through klog; the report says what matters.
@@ -202,6 +210,7 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
 			defer cancel()
+			t := time.Now()
 			clients, ns, err := connect(c.kubeContext, c.namespace, c.timeout)
 			if err != nil {
 				return cannot(err)
@@ -210,12 +219,15 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return cannot(err)
 			}
+			t = phase(cmd.ErrOrStderr(), "discovery", t)
 			res, err := render.Render(render.Options{Chart: chartPath, Values: vals, Release: release, Namespace: ns, KubeVersion: clients.Server.GitVersion, APIVersions: apis})
 			if err != nil {
 				return badInput(err)
 			}
+			t = phase(cmd.ErrOrStderr(), "render", t)
 			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients}
 			results := check.Run(ctx, checks, env)
+			phase(cmd.ErrOrStderr(), "checks", t)
 			if ctx.Err() != nil {
 				return cannot(fmt.Errorf("timed out after %s", c.timeout))
 			}

@@ -142,7 +142,10 @@ func TestHelpIsHandledByTheTool(t *testing.T) {
 }
 
 func TestLintNeedsNoCluster(t *testing.T) {
-	connect = func(string, string, time.Duration) (*kube.Clients, string, error) { t.Fatal("lint must not connect"); return nil, "", nil }
+	connect = func(string, string, time.Duration) (*kube.Clients, string, error) {
+		t.Fatal("lint must not connect")
+		return nil, "", nil
+	}
 	code, out, _ := run("lint", chart)
 	assert.Equal(t, ExitOK, code, out)
 	golden(t, "lint-table", out)
