@@ -1,0 +1,116 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/helm"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/stack-charts/stack/tests/kube"
+)
+
+// probe is one client pod that opens one TCP connection to host:port.
+type probe struct {
+	name, host string
+	port       int
+	labels     map[string]string
+}
+
+// connectAll runs the probes' pods at once and reports, per probe, whether the connection was
+// established (refused or dropped: false).
+func connectAll(t *testing.T, ns string, probes []probe) map[string]bool {
+	t.Helper()
+	ctx := context.Background()
+	for _, p := range probes {
+		// The policy controller needs a few seconds to see a new pod: until then its address is
+		// in no allow-list (ingress elsewhere refuses it) and its own egress rules are not in
+		// place (everything leaves). So wait 6 s before the first try, then retry for a while
+		// before concluding "refused" (a refusal is the same on every try).
+		script := fmt.Sprintf("sleep 6; for i in 1 2 3 4 5; do nc -w 3 %s %d -e true && exit 0; sleep 2; done; exit 1", p.host, p.port)
+		_, err := env.Clientset.CoreV1().Pods(ns).Create(ctx, restrictedPod(p.name, p.labels, "sh", "-c", script), metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	out := map[string]bool{}
+	for _, p := range probes {
+		var phase corev1.PodPhase
+		kube.Wait(t, kube.WaitOptions{What: "client " + p.name + " finished", Timeout: 3 * time.Minute}, kube.PodFinished(env.Clientset, ns, p.name, &phase))
+		out[p.name] = phase == corev1.PodSucceeded
+		_ = env.Clientset.CoreV1().Pods(ns).Delete(ctx, p.name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+	}
+	return out
+}
+
+func merge(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// The NetworkPolicy suite: with the umbrella installed, each pair is a real connection
+// attempt from a throwaway pod — denied without the label the wiring convention gives, allowed
+// with it; the gateway open to the edge; egress outside an app's declared flows blocked.
+func TestNetworkPoliciesAdmitExactlyTheWiredFlows(t *testing.T) {
+	ns := namespace(t, "netpol")
+	release := "stack"
+	opts := helmOptions(ns)
+	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
+	start := time.Now()
+	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), release)
+	progress("netpol: umbrella installed in %s", time.Since(start).Round(100*time.Millisecond))
+	svc := func(name string) string { return fmt.Sprintf("%s-%s.%s.svc.cluster.local", release, name, ns) }
+	users, err := env.Clientset.AppsV1().Deployments(ns).Get(context.Background(), release+"-users", metav1.GetOptions{})
+	require.NoError(t, err)
+	usersLabels := users.Spec.Template.Labels // selector + uses.stack.dev/mysql, uses.stack.dev/redis
+	require.Equal(t, "true", usersLabels["uses.stack.dev/mysql"])
+
+	type pair struct {
+		what        string
+		host        string
+		port        int
+		deny, allow map[string]string
+	}
+	pairs := []pair{
+		{"MySQL from a pod without uses: [mysql]", svc("mysql"), 3306, nil, map[string]string{"uses.stack.dev/mysql": "true"}},
+		{"Redis from a pod without uses: [redis]", svc("redis"), 6379, map[string]string{"uses.stack.dev/mysql": "true"}, map[string]string{"uses.stack.dev/redis": "true"}},
+		{"RabbitMQ AMQP from a pod without uses: [rabbitmq]", svc("rabbitmq"), 5672, map[string]string{"uses.stack.dev/redis": "true"}, map[string]string{"uses.stack.dev/rabbitmq": "true"}},
+		{"the users service directly, without calls: [users]", svc("users"), 80, map[string]string{"app.kubernetes.io/instance": release}, map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": release}},
+		{"MySQL's metrics port, from anything but the scraper", svc("mysql"), 9104, nil, map[string]string{"app.kubernetes.io/name": "prometheus"}},
+		// Egress: a pod of the users app (its own NetworkPolicy selects it) may reach what users
+		// uses, not the broker — even with the broker's client label, which the broker's own
+		// policy would admit: only users' egress rules refuse it.
+		{"egress from users to RabbitMQ (users does not use it)", svc("rabbitmq"), 5672, merge(usersLabels, map[string]string{"uses.stack.dev/rabbitmq": "true"}), map[string]string{"uses.stack.dev/rabbitmq": "true"}},
+		// The gateway admits every client; a users pod may still not open connections to it.
+		// (Traffic from a pod to its own node's address — e.g. the API server on a one-node kind
+		// cluster — is not policed by kube-router, so it is not used as the egress example.)
+		{"egress from users to the gateway (not one of its flows)", svc("gateway"), 80, usersLabels, nil},
+	}
+	var probes []probe
+	for i, p := range pairs {
+		probes = append(probes, probe{fmt.Sprintf("deny-%d", i), p.host, p.port, p.deny}, probe{fmt.Sprintf("allow-%d", i), p.host, p.port, p.allow})
+	}
+	// The edge: the gateway answers any client on its port, and users' own egress still reaches MySQL.
+	probes = append(probes, probe{"edge", svc("gateway"), 80, nil}, probe{"users-to-mysql", svc("mysql"), 3306, usersLabels})
+	got := connectAll(t, ns, probes)
+	for i, p := range pairs {
+		denied, allowed := !got[fmt.Sprintf("deny-%d", i)], got[fmt.Sprintf("allow-%d", i)]
+		progress("netpol: %-58s denied=%v allowed-with-label=%v", p.what, denied, allowed)
+		require.True(t, denied, "%s: must be refused (%s:%d)", p.what, p.host, p.port)
+		require.True(t, allowed, "%s: the admitted client must connect (%s:%d)", p.what, p.host, p.port)
+	}
+	require.True(t, got["edge"], "the gateway is open to the edge")
+	require.True(t, got["users-to-mysql"], "users reaches what it uses")
+	progress("netpol: %d allow/deny pairs held, the gateway is reachable from the edge", len(pairs))
+}
