@@ -46,7 +46,7 @@ docs: tools ## regenerate the chart READMEs from values.yaml (helm-docs)
 	helm-docs --chart-search-root charts --template-files README.md.gotmpl --log-level warning
 
 test-unit: tools ## render tier: every chart rendered in-process, no cluster; the plugin's unit tests (client-go fakes)
-	$(GO_TEST) ./tests/... ./plugin/...
+	$(GO_TEST) ./tests/... ./plugin/... ./ci/junit/...
 
 test: lint test-unit test-e2e ## every test tier: lint, render, then e2e in kind
 	@echo "make test: lint, render and e2e tiers passed"
@@ -64,8 +64,10 @@ down: ## delete the kind clusters of `make up` and of the e2e suites
 	go run ./ci/up -delete -cluster stack
 	go run ./ci/up -delete -cluster stack-e2e
 
-test-e2e: tools images deps ## e2e tier: install into kind and assert behaviour (build tag e2e)
-	$(GO_TEST) -tags e2e -timeout 60m -v ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)' ; exit $${PIPESTATUS[0]}
+test-e2e: tools images deps ## e2e tier: install into kind and assert behaviour (build tag e2e); JUnit in $(STACK_CACHE)/e2e-junit.xml
+	$(GO_TEST) -json -tags e2e -timeout 60m ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
+	  | go run ./ci/junit -out $(STACK_CACHE)/e2e-junit.xml -filter '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)'; \
+	  s=("$${PIPESTATUS[@]}"); [ "$${s[0]}" = 0 ] && [ "$${s[2]}" = 0 ]
 
 bench-preflight: tools ## stackcheck preflight vs troubleshoot preflight on the e2e cluster, same run
 	@ci/bench-preflight.sh
