@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stack-charts/stack/tests/kube"
@@ -44,13 +42,8 @@ func jwtHS256(key string, claims map[string]any) string {
 // service; no, tampered, wrongly signed and expired tokens get 401; public routes need none; above
 // the burst the rate limit answers 429; X-Request-ID is echoed or generated.
 func TestGatewayRoutesAuthenticatesRateLimitsAndTagsRequests(t *testing.T) {
-	ns := namespace(t, "gateway")
+	ns := installUmbrella(t, "gateway")
 	release := "stack"
-	opts := helmOptions(ns)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), release)
-	progress("gateway: umbrella installed in %s", time.Since(start).Round(100*time.Millisecond))
 	var base string
 	kube.Wait(t, kube.WaitOptions{What: "port-forward to the gateway", Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
 		ep, err := tunnelE(t, ns, release+"-gateway", 80)

@@ -5,11 +5,9 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,13 +61,8 @@ func merge(maps ...map[string]string) map[string]string {
 // attempt from a throwaway pod — denied without the label the wiring convention gives, allowed
 // with it; the gateway open to the edge; egress outside an app's declared flows blocked.
 func TestNetworkPoliciesAdmitExactlyTheWiredFlows(t *testing.T) {
-	ns := namespace(t, "netpol")
+	ns := installUmbrella(t, "netpol")
 	release := "stack"
-	opts := helmOptions(ns)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), release)
-	progress("netpol: umbrella installed in %s", time.Since(start).Round(100*time.Millisecond))
 	svc := func(name string) string { return fmt.Sprintf("%s-%s.%s.svc.cluster.local", release, name, ns) }
 	users, err := env.Clientset.AppsV1().Deployments(ns).Get(context.Background(), release+"-users", metav1.GetOptions{})
 	require.NoError(t, err)

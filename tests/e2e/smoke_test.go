@@ -60,6 +60,19 @@ func helmOptions(ns string, extraValues ...string) *helm.Options {
 	}
 }
 
+// installUmbrella installs the umbrella (dev profile, image overlay) as release "stack" into a new
+// namespace for one suite, uninstalling it at cleanup; it returns the namespace.
+func installUmbrella(t *testing.T, suite string) string {
+	t.Helper()
+	ns := namespace(t, suite)
+	opts := helmOptions(ns)
+	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
+	start := time.Now()
+	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
+	progress("%s: umbrella installed in %s", suite, time.Since(start).Round(100*time.Millisecond))
+	return ns
+}
+
 func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {
 	ns := namespace(t, "smoke")
 	release := "stack"

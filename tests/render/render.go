@@ -14,13 +14,10 @@ import (
 	"strings"
 	"sync"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/releaseutil"
 	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/plugin/pkg/chartload"
@@ -95,22 +92,9 @@ func RenderE(dir string, opts Options) (*Result, error) {
 	}
 	notify(dir, vals)
 
-	client := action.NewInstall(&action.Configuration{})
-	client.DryRun = true
-	client.DryRunOption = "client"
-	client.ClientOnly = true
-	client.Replace = true
-	client.ReleaseName = defaultString(opts.ReleaseName, "test")
-	client.Namespace = defaultString(opts.Namespace, "default")
-	client.IncludeCRDs = opts.IncludeCRDs
-	kv, err := chartutil.ParseKubeVersion(defaultString(opts.KubeVersion, DefaultKubeVersion))
-	if err != nil {
-		return nil, fmt.Errorf("kube version %q: %w", opts.KubeVersion, err)
-	}
-	client.KubeVersion = kv
-	client.APIVersions = chartutil.VersionSet(opts.APIVersions)
-
-	rel, err := client.Run(ch, vals)
+	rel, err := chartload.Install(ch, vals, chartload.InstallOptions{Release: defaultString(opts.ReleaseName, "test"),
+		Namespace: defaultString(opts.Namespace, "default"), KubeVersion: defaultString(opts.KubeVersion, DefaultKubeVersion),
+		APIVersions: opts.APIVersions, IncludeCRDs: opts.IncludeCRDs})
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", ch.Name(), err)
 	}
@@ -119,22 +103,11 @@ func RenderE(dir string, opts Options) (*Result, error) {
 	if rel.Info != nil {
 		res.Notes = rel.Info.Notes
 	}
-	docs := releaseutil.SplitManifests(rel.Manifest)
-	keys := make([]string, 0, len(docs))
-	for k := range docs {
-		keys = append(keys, k)
-	}
-	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-	for _, k := range keys {
-		if err := res.add(docs[k], false); err != nil {
-			return nil, err
-		}
-	}
-	for _, h := range rel.Hooks {
-		if opts.SkipTests && isTestHook(h.Events) {
+	for _, d := range chartload.Documents(rel) {
+		if d.Hook && opts.SkipTests && isTestHook(d.Events) {
 			continue
 		}
-		if err := res.add(fmt.Sprintf("# Source: %s\n%s", h.Path, h.Manifest), true); err != nil {
+		if err := res.add(d.Text, d.Hook); err != nil {
 			return nil, err
 		}
 	}

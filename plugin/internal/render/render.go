@@ -4,13 +4,10 @@ package render
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/releaseutil"
+	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
@@ -65,39 +62,13 @@ func Render(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, &BadInputError{err}
 	}
-	client := action.NewInstall(&action.Configuration{})
-	client.DryRun = true
-	client.DryRunOption = "client"
-	client.ClientOnly = true
-	client.Replace = true
-	client.ReleaseName = opts.Release
-	client.Namespace = opts.Namespace
-	if opts.KubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(opts.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("kube version %q: %w", opts.KubeVersion, err)
-		}
-		client.KubeVersion = kv
-	}
-	client.APIVersions = chartutil.VersionSet(opts.APIVersions)
-	rel, err := client.Run(ch, opts.Values)
+	rel, err := chartload.Install(ch, opts.Values, chartload.InstallOptions{Release: opts.Release, Namespace: opts.Namespace, KubeVersion: opts.KubeVersion, APIVersions: opts.APIVersions})
 	if err != nil {
 		return nil, &BadInputError{fmt.Errorf("render %s: %w", ch.Name(), err)}
 	}
 	res := &Result{Chart: ch}
-	docs := releaseutil.SplitManifests(rel.Manifest)
-	keys := make([]string, 0, len(docs))
-	for k := range docs {
-		keys = append(keys, k)
-	}
-	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-	for _, k := range keys {
-		if err := res.add(docs[k], false); err != nil {
-			return nil, err
-		}
-	}
-	for _, h := range rel.Hooks {
-		if err := res.add("# Source: "+h.Path+"\n"+h.Manifest, true); err != nil {
+	for _, d := range chartload.Documents(rel) {
+		if err := res.add(d.Text, d.Hook); err != nil {
 			return nil, err
 		}
 	}
@@ -127,14 +98,8 @@ func (r *Result) add(doc string, hook bool) error {
 // Parse splits a release manifest (as Helm stores it) into objects.
 func Parse(manifest string) ([]Object, error) {
 	r := &Result{}
-	docs := releaseutil.SplitManifests(manifest)
-	keys := make([]string, 0, len(docs))
-	for k := range docs {
-		keys = append(keys, k)
-	}
-	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-	for _, k := range keys {
-		if err := r.add(docs[k], false); err != nil {
+	for _, d := range chartload.Documents(&release.Release{Manifest: manifest}) {
+		if err := r.add(d.Text, false); err != nil {
 			return nil, err
 		}
 	}
