@@ -21,7 +21,9 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 ours=() theirs=()
 for i in $(seq 1 "$RUNS"); do
   ours+=("$(seconds "$bin/stackcheck" preflight stack "$root/charts/stack" -n bench-preflight -f "$root/charts/stack/profiles/dev.yaml" -o json)")
-  theirs+=("$(seconds "$CACHE/bin/troubleshoot-preflight" "$root/ci/bench/preflight-spec.yaml" --interactive=false --format=json)")
+  # troubleshoot writes a support bundle (a dump of the cluster) into the working directory:
+  # run it in the scratch directory, never in the repository.
+  theirs+=("$(cd "$bin" && seconds "$CACHE/bin/troubleshoot-preflight" "$root/ci/bench/preflight-spec.yaml" --interactive=false --format=json)")
 done
 o=$(printf '%s\n' "${ours[@]}" | median)
 t=$(printf '%s\n' "${theirs[@]}" | median)
