@@ -9,7 +9,6 @@ package policy
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -17,8 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	psapi "k8s.io/pod-security-admission/api"
-	pspolicy "k8s.io/pod-security-admission/policy"
 
+	"github.com/stack-charts/stack/plugin/pkg/podrules"
 	"github.com/stack-charts/stack/tests/render"
 )
 
@@ -83,13 +82,6 @@ func workload(obj runtime.Object) (Workload, bool) {
 	return Workload{}, false
 }
 
-var evaluator = func() pspolicy.Evaluator {
-	e, err := pspolicy.NewEvaluator(pspolicy.DefaultChecks(), nil)
-	if err != nil {
-		panic(fmt.Sprintf("pod-security-admission evaluator: %v", err))
-	}
-	return e
-}()
 
 // Check returns every finding for the rendered objects, sorted.
 func Check(objs []render.Object, opts Options) []Finding {
@@ -103,63 +95,17 @@ func Check(objs []render.Object, opts Options) []Finding {
 	}
 	var out []Finding
 	for _, w := range Workloads(objs) {
+		var vs []podrules.Violation
 		if !exempt[w.Object] {
-			for _, r := range evaluator.EvaluatePod(psapi.LevelVersion{Level: level, Version: psapi.LatestVersion()}, &w.Meta, &w.Spec) {
-				if !r.Allowed {
-					out = append(out, Finding{w.Object, "pss-" + string(level), r.ForbiddenReason + ": " + r.ForbiddenDetail})
-				}
-			}
+			vs = podrules.PSS(psapi.LevelVersion{Level: level, Version: psapi.LatestVersion()}, &w.Meta, &w.Spec)
 		}
-		for _, c := range w.Spec.InitContainers {
-			// An init container runs to completion before the pod starts: it has no probes,
-			// unless it is a native sidecar (restartPolicy Always), which runs all along.
-			sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
-			out = append(out, container(w, c, w.LongRunning && sidecar)...)
-		}
-		for _, c := range w.Spec.Containers {
-			out = append(out, container(w, c, w.LongRunning)...)
+		for _, v := range append(vs, podrules.Containers(&w.Spec, w.LongRunning)...) {
+			out = append(out, Finding{w.Object, v.Rule, v.Message})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
 }
 
-func container(w Workload, c corev1.Container, needsProbes bool) []Finding {
-	var out []Finding
-	add := func(rule, format string, args ...any) {
-		out = append(out, Finding{w.Object, rule, fmt.Sprintf("container %q: ", c.Name) + fmt.Sprintf(format, args...)})
-	}
-	req := c.Resources.Requests
-	if req.Cpu().IsZero() || req.Memory().IsZero() {
-		add("resources", "no cpu and memory requests")
-	}
-	if c.Resources.Limits.Memory().IsZero() {
-		add("resources", "no memory limit")
-	}
-	if needsProbes {
-		if c.LivenessProbe == nil {
-			add("probes", "no livenessProbe")
-		}
-		if c.ReadinessProbe == nil {
-			add("probes", "no readinessProbe")
-		}
-	}
-	if !pinned(c.Image) {
-		add("image-pinned", "image %q has no tag or digest, or uses latest", c.Image)
-	}
-	return out
-}
-
-// pinned reports whether an image reference names a fixed version: a digest, or a tag other than
-// "latest".
-func pinned(image string) bool {
-	if strings.Contains(image, "@sha256:") {
-		return true
-	}
-	slash := strings.LastIndex(image, "/")
-	colon := strings.LastIndex(image, ":")
-	if colon <= slash {
-		return false
-	}
-	return image[colon+1:] != "latest"
-}
+// pinned reports whether an image names a fixed version (podrules.Pinned).
+func pinned(image string) bool { return podrules.Pinned(image) }

@@ -12,7 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	psapi "k8s.io/pod-security-admission/api"
-	pspolicy "k8s.io/pod-security-admission/policy"
+
+	"github.com/stack-charts/stack/plugin/pkg/podrules"
 )
 
 // RBAC: the user may create every kind of object the release creates, where it creates it
@@ -130,7 +131,7 @@ func (Secrets) Description() string {
 	return "the existing Secrets the release references are there, with their keys"
 }
 func (Secrets) Run(ctx context.Context, env *Env) []Result {
-	workloads, err := Workloads(env.Objects)
+	workloads, err := env.Workloads()
 	if err != nil {
 		return []Result{{Status: Fail, Message: err.Error()}}
 	}
@@ -229,14 +230,6 @@ func orNone(s []string) []string {
 	return s
 }
 
-var evaluator = func() pspolicy.Evaluator {
-	e, err := pspolicy.NewEvaluator(pspolicy.DefaultChecks(), nil)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}()
-
 // PodSecurity: every pod of the release is admitted by the Pod Security level its namespace
 // enforces (and meets the warn level).
 type PodSecurity struct{}
@@ -246,7 +239,7 @@ func (PodSecurity) Description() string {
 	return "the pods meet the Pod Security level the namespace enforces (pod-security.kubernetes.io labels)"
 }
 func (PodSecurity) Run(ctx context.Context, env *Env) []Result {
-	workloads, err := Workloads(env.Objects)
+	workloads, err := env.Workloads()
 	if err != nil {
 		return []Result{{Status: Fail, Message: err.Error()}}
 	}
@@ -284,12 +277,10 @@ func (PodSecurity) Run(ctx context.Context, env *Env) []Result {
 		bad := 0
 		for _, w := range workloads {
 			meta := metav1.ObjectMeta{Name: w.Object.GetName(), Namespace: env.Namespace}
-			for _, r := range evaluator.EvaluatePod(psapi.LevelVersion{Level: level, Version: version}, &meta, &w.Spec) {
-				if !r.Allowed {
-					bad++
-					out = append(out, Result{Status: mode.status, Object: w.Object.ID(), Message: fmt.Sprintf("%s %s: %s: %s", mode.label, lvl, r.ForbiddenReason, r.ForbiddenDetail),
-						Hint: "fix the pod's securityContext, or run it in a namespace with a lower level"})
-				}
+			for _, v := range podrules.PSS(psapi.LevelVersion{Level: level, Version: version}, &meta, &w.Spec) {
+				bad++
+				out = append(out, Result{Status: mode.status, Object: w.Object.ID(), Message: fmt.Sprintf("%s %s: %s", mode.label, lvl, v.Message),
+					Hint: "fix the pod's securityContext, or run it in a namespace with a lower level"})
 			}
 		}
 		if bad == 0 {

@@ -83,7 +83,7 @@ func schedulable(n corev1.Node) bool {
 }
 
 func (Capacity) Run(ctx context.Context, env *Env) []Result {
-	workloads, err := Workloads(env.Objects)
+	workloads, err := env.Workloads()
 	if err != nil {
 		return []Result{{Status: Fail, Message: err.Error()}}
 	}

@@ -13,7 +13,6 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/stack-charts/stack/plugin/internal/kube"
@@ -47,6 +46,17 @@ type Env struct {
 	// ChartKubeVersion is the chart's kubeVersion constraint ("" when none).
 	ChartKubeVersion string
 	Clients          *kube.Clients
+
+	workloadsOnce sync.Once
+	workloads     []Workload
+	workloadsErr  error
+}
+
+// Workloads are the pod templates of the release (hooks excluded), extracted once per run and
+// shared by the checks.
+func (e *Env) Workloads() ([]Workload, error) {
+	e.workloadsOnce.Do(func() { e.workloads, e.workloadsErr = workloads(e.Objects, false) })
+	return e.workloads, e.workloadsErr
 }
 
 // Check is one preflight check.
@@ -165,8 +175,8 @@ type Workload struct {
 	PerNode bool
 }
 
-// Workloads extracts the pod templates of the rendered objects (hooks excluded).
-func Workloads(objs []render.Object) ([]Workload, error) {
+// workloads extracts the pod templates of the rendered objects, hooks only when asked.
+func workloads(objs []render.Object, hooks bool) ([]Workload, error) {
 	minReplicas := map[string]int{}
 	for _, o := range objs {
 		if o.GetKind() == "HorizontalPodAutoscaler" {
@@ -190,7 +200,7 @@ func Workloads(objs []render.Object) ([]Workload, error) {
 	}
 	var out []Workload
 	for _, o := range objs {
-		if o.Hook {
+		if o.Hook && !hooks {
 			continue
 		}
 		var w Workload
@@ -262,10 +272,4 @@ func namespaced(env *Env, o render.Object) bool {
 		return true
 	}
 	return m.Scope.Name() == "namespace"
-}
-
-type renderObject = render.Object
-
-func nestedStringMap(obj map[string]any, path ...string) (map[string]string, bool, error) {
-	return unstructured.NestedStringMap(obj, path...)
 }

@@ -183,7 +183,7 @@ spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shop-web}, 
 	assert.Equal(t, Pass, rs[0].Status)
 	assert.Equal(t, "1 HPAs; v1beta1.metrics.k8s.io is Available", rs[0].Message)
 	// The HPA's minimum counts for capacity.
-	ws, err := Workloads(newEnv(t, hpa, "v1.36.3", nil).Objects)
+	ws, err := newEnv(t, hpa, "v1.36.3", nil).Workloads()
 	require.NoError(t, err)
 	assert.Equal(t, 3, ws[0].Pods)
 }

@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/stack-charts/stack/plugin/pkg/podrules"
 )
 
 func TestLintFindsWhatProductionChartsMustNotShip(t *testing.T) {
@@ -65,9 +67,9 @@ spec: {podSelector: {matchLabels: {app: web}}, policyTypes: [Ingress]}
 			assert.Equal(t, Pass, r.Status, "%s: %s", c.Name(), r.Message)
 		}
 	}
-	assert.True(t, Pinned("registry.local:5000/x/y@sha256:0123"))
-	assert.True(t, Pinned("registry.local:5000/x/y:1.2"))
-	assert.False(t, Pinned("registry.local:5000/x/y"))
+	assert.True(t, podrules.Pinned("registry.local:5000/x/y@sha256:0123"))
+	assert.True(t, podrules.Pinned("registry.local:5000/x/y:1.2"))
+	assert.False(t, podrules.Pinned("registry.local:5000/x/y"))
 }
 
 func TestVerifyJudgesTheLiveStatus(t *testing.T) {
