@@ -19,3 +19,42 @@ topologySpreadConstraints:
 {{- end }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.pod.placement: the pod spec's priorityClassName, nodeSelector, tolerations and affinity
+from a chart's values of the same names (each omitted when empty).
+Usage: {{- with include "common.pod.placement" .Values }}{{ . | nindent 6 }}{{ end }}
+*/}}
+{{- define "common.pod.placement" -}}
+{{- with .priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+common.pod.scrapeAnnotations: prometheus.io annotations for a metrics port (when metrics are
+enabled) followed by the chart's podAnnotations.
+Usage: {{- include "common.pod.scrapeAnnotations" (dict "metrics" .Values.metrics "extra" .Values.podAnnotations) | nindent 8 }}
+*/}}
+{{- define "common.pod.scrapeAnnotations" -}}
+{{- if .metrics.enabled }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .metrics.port | quote }}
+prometheus.io/path: "/metrics"
+{{- end }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
