@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,32 @@ func chartOptions(t *testing.T, ns, chartName string, set map[string]string, fil
 		Logger:         logger.Discard,
 		ExtraArgs:      map[string][]string{"install": {"--wait", "--timeout", "5m"}, "upgrade": {"--wait", "--timeout", "5m"}},
 	}
+}
+
+// installChart installs charts/<chartName> alone as release "data" (uninstalled at cleanup), logs
+// the time to Ready and the image under test, and returns its helm options.
+func installChart(t *testing.T, ns, chartName string, set map[string]string, files ...string) *helm.Options {
+	t.Helper()
+	opts := chartOptions(t, ns, chartName, set, files...)
+	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
+	start := time.Now()
+	helm.Install(t, opts, filepath.Join(root, "charts", chartName), "data")
+	progress("%s: installed and Ready in %s", chartName, time.Since(start).Round(100*time.Millisecond))
+	imageOf(t, ns, "data-"+chartName)
+	return opts
+}
+
+// waitTunnel port-forwards to a Service port, retrying until one of its pods takes it; returns the
+// local endpoint.
+func waitTunnel(t *testing.T, ns, service string, port int) string {
+	t.Helper()
+	var endpoint string
+	kube.Wait(t, kube.WaitOptions{What: "port-forward to " + service, Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		var err error
+		endpoint, err = tunnelE(t, ns, service, port)
+		return err == nil, fmt.Sprint(err), nil
+	})
+	return endpoint
 }
 
 // imageOf logs and returns the image of a StatefulSet's first container: which build ran.

@@ -3,12 +3,10 @@
 package e2e
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -19,8 +17,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/stack-charts/stack/tests/kube"
 )
 
 // devJWTKey is the dev profile's signing key (charts/stack/profiles/dev.yaml): the test mints
@@ -44,12 +40,7 @@ func jwtHS256(key string, claims map[string]any) string {
 func TestGatewayRoutesAuthenticatesRateLimitsAndTagsRequests(t *testing.T) {
 	ns := installUmbrella(t, "gateway")
 	release := "stack"
-	var base string
-	kube.Wait(t, kube.WaitOptions{What: "port-forward to the gateway", Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
-		ep, err := tunnelE(t, ns, release+"-gateway", 80)
-		base = "http://" + ep
-		return err == nil, fmt.Sprint(err), nil
-	})
+	base := "http://" + waitTunnel(t, ns, release+"-gateway", 80)
 	client := &http.Client{Timeout: 10 * time.Second}
 	do := func(method, path, token string, hdr map[string]string) (int, http.Header, string) {
 		t.Helper()

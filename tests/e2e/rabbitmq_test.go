@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/gruntwork-io/terratest/modules/random"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
@@ -56,20 +55,10 @@ func TestRabbitMQQueuesFromDefinitionsAndMessagesSurviveABrokerRestart(t *testin
   bindings:
     - {source: shop, destination: emails, routingKey: "user.*"}
 `), 0o600))
-	opts := chartOptions(t, ns, "rabbitmq", map[string]string{"auth.password": password, "auth.erlangCookie": "e2e" + random.UniqueId() + random.UniqueId() + random.UniqueId() + random.UniqueId(),
+	installChart(t, ns, "rabbitmq", map[string]string{"auth.password": password, "auth.erlangCookie": "e2e" + random.UniqueId() + random.UniqueId() + random.UniqueId() + random.UniqueId(),
 		"resources.requests.cpu": "50m"}, values)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "rabbitmq"), "data")
-	progress("rabbitmq: installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
-	imageOf(t, ns, "data-rabbitmq")
 
-	var api string
-	kube.Wait(t, kube.WaitOptions{What: "port-forward to the management API", Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
-		var err error
-		api, err = tunnelE(t, ns, "data-rabbitmq", 15672)
-		return err == nil, fmt.Sprint(err), nil
-	})
+	api := waitTunnel(t, ns, "data-rabbitmq", 15672)
 	for _, q := range []string{"events", "emails"} {
 		var got struct {
 			Type    string `json:"type"`

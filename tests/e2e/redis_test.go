@@ -5,12 +5,10 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -24,22 +22,9 @@ import (
 func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
 	ns := namespace(t, "redis")
 	password := "cache-" + random.UniqueId()
-	opts := chartOptions(t, ns, "redis", map[string]string{"auth.password": password, "config.maxmemory": "4mb", "resources.requests.cpu": "20m"})
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "redis"), "data")
-	progress("redis: installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
-	imageOf(t, ns, "data-redis")
+	installChart(t, ns, "redis", map[string]string{"auth.password": password, "config.maxmemory": "4mb", "resources.requests.cpu": "20m"})
 
-	var endpoint string
-	kube.Wait(t, kube.WaitOptions{What: "port-forward to data-redis", Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
-		var err error
-		endpoint, err = tunnelE(t, ns, "data-redis", 6379)
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		return true, "", nil
-	})
+	endpoint := waitTunnel(t, ns, "data-redis", 6379)
 	ctx := context.Background()
 
 	anon := redis.NewClient(&redis.Options{Addr: endpoint})

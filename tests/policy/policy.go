@@ -82,7 +82,6 @@ func workload(obj runtime.Object) (Workload, bool) {
 	return Workload{}, false
 }
 
-
 // Check returns every finding for the rendered objects, sorted.
 func Check(objs []render.Object, opts Options) []Finding {
 	level := opts.Level
