@@ -11,6 +11,11 @@ export DOCKER_BUILDKIT=0
 PODINFO_MODULE_VERSION="${PODINFO_MODULE_VERSION:-v1.8.1-0.20250910200901-e86405a8674e}"   # podinfo 6.9.2
 "$here/gobin.sh" podinfo github.com/stefanprodan/podinfo "$PODINFO_MODULE_VERSION" github.com/stefanprodan/podinfo/cmd/podinfo
 "$here/gobin.sh" podcli github.com/stefanprodan/podinfo "$PODINFO_MODULE_VERSION" github.com/stefanprodan/podinfo/cmd/podcli
+ALERTMANAGER_VERSION="${ALERTMANAGER_VERSION:-v0.28.1}"   # as prom/alertmanager:v0.28.1
+for cmd in alertmanager amtool; do
+  GONOSUMDB=github.com/prometheus/alertmanager "$here/gobin.sh" "$cmd" github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" "github.com/prometheus/alertmanager/cmd/$cmd" \
+    "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}"
+done
 
 base_id=$(docker image inspect -f '{{.Id}}' stack.local/debian:bookworm) || die "no base image (run base-image.sh)"
 manifest="$SUBSTRATE_CACHE/workload-images.txt"
@@ -45,6 +50,17 @@ build mysqld-exporter 0.14.0 "$here/workloads/mysqld-exporter"
 build redis 7.0.15 "$here/workloads/redis"
 build redis-exporter 1.45.0 "$here/workloads/redis-exporter"
 build rabbitmq 3.10.8 "$here/workloads/rabbitmq"
+build prometheus 2.42.0 "$here/workloads/prometheus"
+build node-exporter 1.5.0 "$here/workloads/node-exporter"
+mkdir -p "$ctx/alertmanager"
+cp "$here/workloads/alertmanager/Dockerfile" "$ctx/alertmanager/"
+for cmd in alertmanager amtool; do cp "$SUBSTRATE_CACHE/bin/$cmd-$ALERTMANAGER_VERSION" "$ctx/alertmanager/$cmd"; done
+build alertmanager "${ALERTMANAGER_VERSION#v}" "$ctx/alertmanager"
+# The monitoring suite's Discord-format receiver, built from this repository (tests/discord).
+mkdir -p "$ctx/discord-sink"
+cp "$here/workloads/discord-sink/Dockerfile" "$ctx/discord-sink/"
+(cd "$here/../.." && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$ctx/discord-sink/discord-sink" ./tests/discord/cmd/discord-sink) || die "go build discord-sink"
+build discord-sink 0.1.0 "$ctx/discord-sink"
 mv "$manifest.tmp" "$manifest"
 
 tag_of() { awk -v n="$1" '$1 == n {print $2}' "$manifest"; }

@@ -66,3 +66,14 @@ Usage: include "common.names.serviceAccount" (dict "serviceAccount" .Values.serv
 {{- default "default" .serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.tls.secretName: the Secret holding the edge certificate — global.tls.secretName (may be a
+template), else <release>-edge-tls. The cert-issuer chart writes it; the edge serves it.
+Usage: include "common.tls.secretName" $
+*/}}
+{{- define "common.tls.secretName" -}}
+{{- $name := "" -}}
+{{- with .Values.global }}{{- with .tls }}{{- with .secretName }}{{- $name = tpl . $ -}}{{- end }}{{- end }}{{- end -}}
+{{- $name | default (include "common.names.component" (dict "name" "edge-tls" "context" $)) -}}
+{{- end -}}

@@ -24,6 +24,7 @@ to the cluster DNS in kube-system (global.networkPolicy.dnsNamespace to change i
 {{/*
 common.networkpolicy: a NetworkPolicy for one workload with both policy types (so anything not
 listed is denied). ingress and egress are lists of rules; DNS egress is always added.
+.namespace defaults to the release namespace.
 Usage: include "common.networkpolicy" (dict "name" "users" "fullname" "shop-users" "component" "service" "ingress" $rules "egress" $rules "context" $)
 */}}
 {{- define "common.networkpolicy" -}}
@@ -31,7 +32,7 @@ apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
   name: {{ .fullname }}
-  namespace: {{ .context.Release.Namespace | quote }}
+  namespace: {{ .namespace | default .context.Release.Namespace | quote }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
 spec:
@@ -56,21 +57,20 @@ spec:
 
 {{/*
 common.networkpolicy.fromMonitoring: an ingress rule admitting the monitoring scraper to a
-metrics port. The scraper is found by global.networkPolicy.monitoringNamespace (the monitoring
-chart runs in its own namespace) and the label app.kubernetes.io/name=prometheus.
+metrics port. The scraper is found by its namespace (common.monitoring.namespace: the monitoring
+chart runs in its own) and the label app.kubernetes.io/name=prometheus.
 Usage: include "common.networkpolicy.fromMonitoring" (dict "port" 9113 "context" $)
 */}}
 {{- define "common.networkpolicy.fromMonitoring" -}}
-{{- $np := dict -}}
-{{- with .context.Values.global }}{{- with .networkPolicy }}{{- $np = . -}}{{- end }}{{- end -}}
+{{- $ns := include "common.monitoring.namespace" .context -}}
 - from:
     - podSelector:
         matchLabels:
           app.kubernetes.io/name: prometheus
-      {{- if $np.monitoringNamespace }}
+      {{- if ne $ns .context.Release.Namespace }}
       namespaceSelector:
         matchLabels:
-          kubernetes.io/metadata.name: {{ $np.monitoringNamespace | quote }}
+          kubernetes.io/metadata.name: {{ $ns | quote }}
       {{- end }}
   ports:
     - protocol: TCP
@@ -93,4 +93,17 @@ Usage: include "common.networkpolicy.backing" (dict "name" "redis" "fullname" $f
 {{- end -}}
 {{- $ingress = concat $ingress (.ingress | default list) -}}
 {{- include "common.networkpolicy" (dict "name" .name "fullname" .fullname "component" .component "ingress" $ingress "egress" (.egress | default list) "context" .context) -}}
+{{- end -}}
+
+
+{{/*
+common.monitoring.namespace: the namespace the monitoring chart's Prometheus runs in —
+global.networkPolicy.monitoringNamespace, which may be a template ("{{ .Release.Namespace }}-monitoring"),
+or the release namespace when unset. Every chart agrees on it because it comes from global.
+Usage: include "common.monitoring.namespace" $
+*/}}
+{{- define "common.monitoring.namespace" -}}
+{{- $ns := "" -}}
+{{- with .Values.global }}{{- with .networkPolicy }}{{- with .monitoringNamespace }}{{- $ns = tpl . $ -}}{{- end }}{{- end }}{{- end -}}
+{{- $ns | default .Release.Namespace -}}
 {{- end -}}

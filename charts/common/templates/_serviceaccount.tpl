@@ -1,7 +1,7 @@
 {{/*
 common.serviceaccount: a workload's ServiceAccount when serviceAccount.create (name from
 common.names.serviceAccount). automount defaults to false: only workloads that call the API
-(e.g. RabbitMQ's peer discovery) mount a token.
+(e.g. RabbitMQ's peer discovery) mount a token. .namespace defaults to the release namespace.
 Usage: include "common.serviceaccount" (dict "name" "redis" "fullname" $full "component" "cache" "serviceAccount" .Values.serviceAccount "automount" false "context" $)
 */}}
 {{- define "common.serviceaccount" -}}
@@ -10,7 +10,7 @@ apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: {{ include "common.names.serviceAccount" (dict "serviceAccount" .serviceAccount "fullname" .fullname) }}
-  namespace: {{ .context.Release.Namespace | quote }}
+  namespace: {{ .namespace | default .context.Release.Namespace | quote }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
   {{- with .serviceAccount.annotations }}

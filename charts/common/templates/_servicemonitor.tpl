@@ -2,6 +2,7 @@
 common.servicemonitor: a prometheus-operator ServiceMonitor, rendered only when the cluster
 serves monitoring.coreos.com/v1 (helm template --api-versions monitoring.coreos.com/v1/ServiceMonitor
 emulates one). Pod annotations cover plain Prometheus; this covers the operator.
+Optional: .namespace (default: the release's), .labels (what an operator's Prometheus selects by).
 Usage: include "common.servicemonitor" (dict "name" "gateway" "fullname" "shop-gateway" "component" "gateway" "port" "metrics" "path" "/metrics" "interval" "30s" "context" $)
 */}}
 {{- define "common.servicemonitor" -}}
@@ -10,16 +11,19 @@ apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
   name: {{ .fullname }}
-  namespace: {{ .context.Release.Namespace | quote }}
+  namespace: {{ .namespace | default .context.Release.Namespace | quote }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
+    {{- with .labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 spec:
   selector:
     matchLabels:
       {{- include "common.labels.selector" (dict "name" .name "context" .context) | nindent 6 }}
   namespaceSelector:
     matchNames:
-      - {{ .context.Release.Namespace | quote }}
+      - {{ .namespace | default .context.Release.Namespace | quote }}
   endpoints:
     - port: {{ .port | quote }}
       path: {{ .path | default "/metrics" | quote }}
@@ -30,6 +34,7 @@ spec:
 {{/*
 common.podmonitor: a prometheus-operator PodMonitor (for pods without a Service, e.g. workers),
 rendered only when the cluster serves monitoring.coreos.com/v1.
+Optional: .namespace and .labels as for common.servicemonitor.
 Usage: include "common.podmonitor" (dict "name" "mailer" "fullname" "shop-mailer" "component" "worker" "port" "metrics" "path" "/metrics" "interval" "30s" "context" $)
 */}}
 {{- define "common.podmonitor" -}}
@@ -38,9 +43,12 @@ apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
 metadata:
   name: {{ .fullname }}
-  namespace: {{ .context.Release.Namespace | quote }}
+  namespace: {{ .namespace | default .context.Release.Namespace | quote }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
+    {{- with .labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 spec:
   selector:
     matchLabels:

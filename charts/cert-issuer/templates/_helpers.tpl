@@ -1,0 +1,32 @@
+{{/* certissuer.fullname: <release>-cert-issuer (or the overrides). */}}
+{{- define "certissuer.fullname" -}}
+{{- include "common.names.fullname" . -}}
+{{- end -}}
+
+{{/* certissuer.clusterName: a cluster-scoped name, unique per release namespace. */}}
+{{- define "certissuer.clusterName" -}}
+{{- printf "%s-%s-%s" .context.Release.Namespace (include "certissuer.fullname" .context) .suffix | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* certissuer.meta: labels and the ArgoCD sync wave of one object. */}}
+{{- define "certissuer.meta" -}}
+labels:
+  {{- include "common.labels.standard" (dict "name" "cert-issuer" "component" "tls" "context" .context) | nindent 2 }}
+annotations:
+  argocd.argoproj.io/sync-wave: {{ .wave | quote }}
+{{- end -}}
+
+{{/*
+certissuer.issuerRef: the issuer the release's certificates come from: the CA Issuer
+(selfsigned mode) or the ACME Issuer/ClusterIssuer.
+*/}}
+{{- define "certissuer.issuerRef" -}}
+{{- if and (eq .Values.mode "acme") .Values.acme.clusterIssuer -}}
+name: {{ include "certissuer.clusterName" (dict "suffix" "acme" "context" $) }}
+kind: ClusterIssuer
+{{- else -}}
+name: {{ include "certissuer.fullname" . }}
+kind: Issuer
+{{- end }}
+group: cert-manager.io
+{{- end -}}
