@@ -12,9 +12,9 @@ BIN          := $(STACK_CACHE)/bin
 export PATH  := $(BIN):$(PATH)
 export STACK_CACHE
 
-CHARTS       := common services gateway mysql redis rabbitmq stack
+CHARTS       := common services gateway mysql redis rabbitmq monitoring cert-issuer stack
 # Charts with file:// dependencies, in dependency order.
-UMBRELLAS    := services gateway mysql redis rabbitmq stack
+UMBRELLAS    := services gateway mysql redis rabbitmq monitoring cert-issuer stack
 GO_TEST      ?= go test -count=1
 
 .PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench bench-preflight images up down clean plugin

@@ -4,9 +4,9 @@
 # nginx -t and run live) and yamllint (ct lint),
 # and, built from the Go module proxy, helm v3 (with the version ldflags release binaries carry),
 # helm v4 (as helm4, for the plugin tests),
-# helm-docs and chart-testing (ct); promtool (from Debian's prometheus package, unpacked, never
-# started) and amtool (from the Go module, the release the alertmanager image runs) for the
-# monitoring chart's rule tests and config check. A tool already present at the pinned version is not rebuilt.
+# helm-docs and chart-testing (ct); promtool and amtool (from the Go modules, the releases the
+# prometheus and alertmanager images run; Debian's promtool lacks Kubernetes service discovery)
+# for the monitoring chart's rule tests and config checks. A tool already present at the pinned version is not rebuilt.
 set -euo pipefail
 
 CACHE="${STACK_CACHE:-$HOME/.cache/stack}"
@@ -18,7 +18,7 @@ HELM_K8S_MINOR=37          # k8s.io/client-go v0.37 in helm v3.22.0's go.mod
 HELM4_VERSION=v4.3.1
 HELM_DOCS_VERSION=v1.14.2
 CT_VERSION=v3.14.0
-PROMTOOL_DEB=prometheus     # Debian bookworm: 2.42
+PROMETHEUS_MODULE_VERSION=v0.307.3   # Prometheus 3.7.3
 ALERTMANAGER_VERSION=v0.28.1
 
 log() { printf '[tools %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -82,13 +82,13 @@ if ! stamp_ok ct "$CT_VERSION"; then
   stamp ct "$CT_VERSION"
 fi
 
-if ! stamp_ok promtool "$PROMTOOL_DEB"; then
-  log "unpacking promtool from Debian's $PROMTOOL_DEB package"
-  tmp=$(mktemp -d)
-  (cd "$tmp" && { apt-get download -qq "$PROMTOOL_DEB" 2>/dev/null || { apt-get update -qq && apt-get download -qq "$PROMTOOL_DEB"; }; } \
-    && dpkg-deb -x ./*.deb root && cp root/usr/bin/promtool "$BIN/promtool")
-  rm -rf "$tmp"
-  stamp promtool "$PROMTOOL_DEB"
+if ! stamp_ok promtool "$PROMETHEUS_MODULE_VERSION"; then
+  log "building promtool (Prometheus $PROMETHEUS_MODULE_VERSION)"
+  here=$(cd "$(dirname "$0")" && pwd)
+  GONOSUMDB=github.com/prometheus/prometheus "$here/substrate/gobin.sh" promtool github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION" \
+    github.com/prometheus/prometheus/cmd/promtool "-X github.com/prometheus/common/version.Version=3.7.3"
+  cp "${SUBSTRATE_CACHE:-$CACHE/substrate}/bin/promtool-$PROMETHEUS_MODULE_VERSION" "$BIN/promtool"
+  stamp promtool "$PROMETHEUS_MODULE_VERSION"
 fi
 
 if ! stamp_ok amtool "$ALERTMANAGER_VERSION"; then

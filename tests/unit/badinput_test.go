@@ -158,11 +158,76 @@ func TestBadInputFailsWithAMessageNamingTheKey(t *testing.T) {
 	if len(backing) < 30 {
 		t.Fatalf("the backing services need at least 30 bad-input cases, have %d", len(backing))
 	}
-	cases = append(cases, backing...)
+	platform := platformBadInputs()
+	if len(platform) < 20 {
+		t.Fatalf("monitoring, cert-issuer and the edge need at least 20 bad-input cases, have %d", len(platform))
+	}
+	cases = append(append(cases, backing...), platform...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			render.Fails(t, chart(tc.chart), tc.opts, tc.want...)
 		})
 	}
 	t.Logf("%d bad-input cases", len(cases))
+}
+
+// platformBadInputs: monitoring, cert-issuer, the edge and the namespace policy.
+func platformBadInputs() []badInput {
+	mon := func(v map[string]any) render.Options { return render.Options{Values: monValues(v)} }
+	iss := func(v map[string]any) render.Options { return render.Options{Values: v} }
+	acme := func(a map[string]any) render.Options {
+		base := map[string]any{"email": "ops@example.com", "http01": map[string]any{"ingressClassName": "nginx"}}
+		for k, v := range a {
+			base[k] = v
+		}
+		return iss(map[string]any{"mode": "acme", "global": map[string]any{"domain": "shop.example.com"}, "acme": base})
+	}
+	edge := func(e map[string]any, extra ...string) render.Options {
+		return devOpts(map[string]any{"edge": e}, extra...)
+	}
+	return []badInput{
+		// monitoring
+		{"a retention needs a Prometheus duration", "monitoring", mon(map[string]any{"prometheus": map[string]any{"retention": "15days"}}), []string{"/prometheus/retention", "does not match pattern"}},
+		{"a retention size needs a unit Prometheus knows", "monitoring", mon(map[string]any{"prometheus": map[string]any{"retentionSize": "8Gi"}}), []string{"/prometheus/retentionSize"}},
+		{"a scrape interval needs a unit", "monitoring", mon(map[string]any{"prometheus": map[string]any{"scrapeInterval": 30}}), []string{"/prometheus/scrapeInterval"}},
+		{"the Discord receiver needs its Secret", "monitoring", mon(map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"discord": map[string]any{"enabled": true}}}}), []string{"alertmanager.receivers.discord.existingSecret", "never takes the value inline"}},
+		{"the Slack receiver needs its Secret", "monitoring", mon(map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"slack": map[string]any{"enabled": true}}}}), []string{"alertmanager.receivers.slack.existingSecret"}},
+		{"a receiver needs a severity to route", "monitoring", mon(map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"webhook": map[string]any{"enabled": true, "existingSecret": "hook", "severities": []any{}}}}}), []string{"alertmanager.receivers.webhook.severities", "at least one severity"}},
+		{"a severity must be known", "monitoring", mon(map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"discord": map[string]any{"severities": []any{"page"}}}}}), []string{"/alertmanager/receivers/discord/severities/0"}},
+		{"Grafana has no default password", "monitoring", render.Options{Values: map[string]any{}}, []string{"grafana.admin.existingSecret", "no default password"}},
+		{"a kube-state-metrics collector must be one the chart can grant", "monitoring", mon(map[string]any{"kubeStateMetrics": map[string]any{"collectors": []any{"pods", "widgets"}}}), []string{"kubeStateMetrics.collectors", `"widgets"`}},
+		{"a threshold ratio is at most 1", "monitoring", mon(map[string]any{"rules": map[string]any{"errorRateRatio": 5}}), []string{"/rules/errorRateRatio", "maximum"}},
+		{"an unknown monitoring key is refused", "monitoring", mon(map[string]any{"promethues": map[string]any{}}), []string{"additional properties 'promethues' not allowed"}},
+		{"the Pod Security level must be a PSS level", "monitoring", mon(map[string]any{"namespace": map[string]any{"podSecurity": "open"}}), []string{"/namespace/podSecurity"}},
+		{"creating the release namespace is refused", "monitoring", render.Options{Values: map[string]any{"namespace": map[string]any{"create": true}, "grafana": map[string]any{"admin": map[string]any{"password": "x"}}}}, []string{"namespace.create", "release namespace"}},
+		{"a monitoring image must be pinned", "stack", devOpts(map[string]any{"monitoring": map[string]any{"enabled": true, "grafana": map[string]any{"admin": map[string]any{"password": "x"}}, "images": map[string]any{"prometheus": map[string]any{"tag": "latest"}}}}), []string{"monitoring.images.prometheus.tag", "latest"}},
+		// cert-issuer
+		{"the issuer mode must be known", "cert-issuer", iss(map[string]any{"mode": "vault"}), []string{"/mode", "selfsigned", "acme"}},
+		{"ACME needs an e-mail", "cert-issuer", acme(map[string]any{"email": ""}), []string{"acme.email is required"}},
+		{"an ACME server must be staging, production or a URL", "cert-issuer", acme(map[string]any{"server": "prod"}), []string{"acme.server", `"prod"`}},
+		{"HTTP-01 needs an Ingress class or a Gateway", "cert-issuer", acme(map[string]any{"http01": map[string]any{"ingressClassName": ""}}), []string{"acme.http01.ingressClassName", "Ingress class"}},
+		{"a Gateway parentRef needs a name", "cert-issuer", acme(map[string]any{"http01": map[string]any{"gatewayParentRef": map[string]any{"namespace": "gw"}}}), []string{"acme.http01.gatewayParentRef.name"}},
+		{"Cloudflare needs its token Secret", "cert-issuer", acme(map[string]any{"dns01": map[string]any{"provider": "cloudflare"}}), []string{"acme.dns01.cloudflare.apiTokenSecretRef", "Cloudflare API token"}},
+		{"a Route53 access key needs its secret", "cert-issuer", acme(map[string]any{"dns01": map[string]any{"provider": "route53", "route53": map[string]any{"accessKeyID": "AKIA1"}}}), []string{"acme.dns01.route53.secretAccessKeySecretRef"}},
+		{"a DNS-01 provider must be known", "cert-issuer", acme(map[string]any{"dns01": map[string]any{"provider": "gandi"}}), []string{"/acme/dns01/provider"}},
+		{"an ACME issuer needs a solver", "cert-issuer", acme(map[string]any{"http01": map[string]any{"enabled": false}}), []string{"acme.http01.enabled", "needs a solver"}},
+		{"a wildcard needs DNS-01", "cert-issuer", func() render.Options {
+			o := acme(nil)
+			o.Values["certificate"] = map[string]any{"hosts": []any{"*.shop.example.com"}}
+			return o
+		}(), []string{"certificate.hosts", "wildcard", "DNS-01"}},
+		{"the edge certificate needs a name", "cert-issuer", iss(nil), []string{"certificate.hosts", "global.domain"}},
+		{"a certificate duration needs a unit", "cert-issuer", iss(map[string]any{"certificate": map[string]any{"duration": "90d"}}), []string{"/certificate/duration"}},
+		{"an ECDSA key size must be a real one", "cert-issuer", iss(map[string]any{"certificate": map[string]any{"privateKey": map[string]any{"size": 1000}}}), []string{"/certificate/privateKey/size"}},
+		// edge and namespace policy
+		{"the edge mode must be known", "stack", edge(map[string]any{"mode": "loadbalancer"}), []string{"/edge/mode", "ingress", "gateway-api", "nodeport"}},
+		{"an Ingress needs a host", "stack", edge(map[string]any{"mode": "ingress"}), []string{"edge.host", "global.domain"}},
+		{"an HTTPRoute needs a Gateway", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test"}), []string{"edge.gatewayAPI.gatewayName"}},
+		{"a created Gateway needs a GatewayClass", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test", "gatewayAPI": map[string]any{"create": true}}), []string{"edge.gatewayAPI.className"}},
+		{"a node port must be in the node port range", "stack", edge(map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 8080}}), []string{"/edge/nodePort/gateway", "minimum"}},
+		{"traefik affinity is refused on the Ingress", "stack", edge(map[string]any{"mode": "ingress", "host": "a.test", "affinity": map[string]any{"enabled": true}, "ingress": map[string]any{"controller": "traefik"}}), []string{"edge.affinity.enabled", "traefik"}},
+		{"an edge path must start with a slash", "stack", edge(map[string]any{"paths": []any{map[string]any{"path": "api", "service": "gateway", "port": 80}}}), []string{"/edge/paths/0/path"}},
+		{"a quota value must be a quantity", "stack", devOpts(map[string]any{"namespacePolicy": map[string]any{"resourceQuota": map[string]any{"hard": map[string]any{"requests.cpu": "lots"}}}}), []string{"/namespacePolicy/resourceQuota/hard/requests.cpu"}},
+		{"the domain must be a DNS name", "stack", devOpts(map[string]any{"global": map[string]any{"domain": "Shop_Example"}}), []string{"/global/domain"}},
+	}
 }

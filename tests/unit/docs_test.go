@@ -34,7 +34,7 @@ func fileExists(p string) bool {
 
 func TestChartREADMEsAreGeneratedFromTheCurrentValues(t *testing.T) {
 	helmDocs := tool(t, "helm-docs")
-	for _, c := range []string{"common", "services", "gateway", "mysql", "redis", "rabbitmq", "stack"} {
+	for _, c := range []string{"common", "services", "gateway", "mysql", "redis", "rabbitmq", "monitoring", "cert-issuer", "stack"} {
 		t.Run(c, func(t *testing.T) {
 			var out, stderr bytes.Buffer
 			cmd := exec.Command(helmDocs, "--dry-run", "--log-level", "error", "--chart-search-root", chart(c), "--template-files", "README.md.gotmpl")

@@ -28,10 +28,10 @@ func chart(name string) string { return filepath.Join(root, "charts", name) }
 func profile(name string) string { return filepath.Join(chart("stack"), "profiles", name+".yaml") }
 
 // knobCharts are the charts whose every values.yaml leaf must be set by some test.
-var knobCharts = []string{"services", "gateway", "mysql", "redis", "rabbitmq", "stack"}
+var knobCharts = []string{"services", "gateway", "mysql", "redis", "rabbitmq", "monitoring", "cert-issuer", "stack"}
 
 // subcharts are the umbrella's subcharts whose values it forwards.
-var subcharts = []string{"gateway", "services", "mysql", "redis", "rabbitmq"}
+var subcharts = []string{"gateway", "services", "mysql", "redis", "rabbitmq", "monitoring", "cert-issuer"}
 
 var (
 	exercisedMu sync.Mutex

@@ -6,7 +6,7 @@ Optional: .namespace (default: the release's), .labels (what an operator's Prome
 Usage: include "common.servicemonitor" (dict "name" "gateway" "fullname" "shop-gateway" "component" "gateway" "port" "metrics" "path" "/metrics" "interval" "30s" "context" $)
 */}}
 {{- define "common.servicemonitor" -}}
-{{- if .context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor" }}
+{{- if or (.context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor") (.context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
@@ -38,7 +38,7 @@ Optional: .namespace and .labels as for common.servicemonitor.
 Usage: include "common.podmonitor" (dict "name" "mailer" "fullname" "shop-mailer" "component" "worker" "port" "metrics" "path" "/metrics" "interval" "30s" "context" $)
 */}}
 {{- define "common.podmonitor" -}}
-{{- if .context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PodMonitor" }}
+{{- if or (.context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PodMonitor") (.context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
 apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
 metadata:

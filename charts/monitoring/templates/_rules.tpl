@@ -2,7 +2,7 @@
 monitoring.rules: files/rules.yaml with its ${name} placeholders filled from .Values.rules.
 */}}
 {{- define "monitoring.rules" -}}
-{{- $text := .Files.Get "files/rules.yaml" -}}
+{{- $text := regexReplaceAll "(?m)^#.*\n" (.Files.Get "files/rules.yaml") "" -}}
 {{- range $k, $v := .Values.rules -}}
 {{- if not (kindIs "slice" $v) -}}
 {{- $text = replace (printf "${%s}" $k) (toString $v) $text -}}
