@@ -102,5 +102,14 @@ rabbitmq:
     quorumMembershipReconciliation: false   # RabbitMQ 3.10 refuses the 3.13+ key
   tests:
     image: {registry: stack.local, repository: $(repo curl), tag: "$(ver curl)", pullPolicy: Never}
+monitoring:
+  images:
+    prometheus: {registry: stack.local, repository: $(repo prometheus), tag: "$(ver prometheus)", pullPolicy: Never}
+    alertmanager: {registry: stack.local, repository: $(repo alertmanager), tag: "$(ver alertmanager)", pullPolicy: Never}
+    nodeExporter: {registry: stack.local, repository: $(repo node-exporter), tag: "$(ver node-exporter)", pullPolicy: Never}
+    kubeStateMetrics: {registry: stack.local, repository: kube-state-metrics, tag: "$KSM_VERSION", pullPolicy: Never}
+  # No Grafana image can be built or pulled offline: the e2e suites say so and skip it.
+  grafana:
+    enabled: false
 VALUES
 step "workload images ready; overlay: $SUBSTRATE_CACHE/airgap-values.yaml"

@@ -141,6 +141,8 @@ var addons = []struct{ manifest, image string }{
 	{filepath.Join(CacheDir(), "substrate", "addons", "cert-manager.yaml"), "stack.local/cert-manager-controller:" + CertManagerVersion},
 	{"", "stack.local/cert-manager-webhook:" + CertManagerVersion},
 	{"", "stack.local/cert-manager-cainjector:" + CertManagerVersion},
+	// kube-state-metrics for the monitoring chart (built by component-images.sh).
+	{"", "stack.local/kube-state-metrics:v2.16.0"},
 }
 
 // CertManagerVersion is the cert-manager the air-gapped cluster runs (ci/substrate/lib.sh).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -294,4 +295,38 @@ func TestTheEdgeServesTheCertificateCertIssuerWrites(t *testing.T) {
 	ing := render.Get[*networkingv1.Ingress](t, r, "shop-edge")
 	assert.Equal(t, ing.Spec.TLS[0].SecretName, field(t, cert, "spec", "secretName"))
 	assert.Equal(t, []any{ing.Spec.Rules[0].Host}, field(t, cert, "spec", "dnsNames"))
+}
+
+func TestTheGatewayTerminatesTLSBehindANodePortEdge(t *testing.T) {
+	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
+		"gateway": map[string]any{"tls": map[string]any{"enabled": true, "secretName": "", "containerPort": 8443, "servicePort": 443, "nodePort": nil}},
+		"edge":    map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gatewayTLS": 30444}},
+	}))
+	conf := configMapData(t, r, "shop-gateway", "nginx.conf.template")
+	assert.Contains(t, conf, "listen 8443 ssl default_server;")
+	assert.Contains(t, conf, "ssl_protocols TLSv1.2 TLSv1.3;")
+	d := render.Get[*appsv1.Deployment](t, r, "shop-gateway")
+	var secretName string
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Name == "tls" {
+			secretName = v.Secret.SecretName
+		}
+	}
+	assert.Equal(t, "shop-edge-tls", secretName, "the cert-issuer's edge certificate by default")
+	svc := render.Get[*corev1.Service](t, r, "shop-gateway")
+	assert.Equal(t, "https", svc.Spec.Ports[1].Name)
+	assert.Equal(t, int32(443), svc.Spec.Ports[1].Port)
+	edge := render.Get[*corev1.Service](t, r, "shop-edge-gateway")
+	require.Len(t, edge.Spec.Ports, 2)
+	assert.Equal(t, int32(30444), edge.Spec.Ports[1].NodePort)
+	np := render.Get[*networkingv1.NetworkPolicy](t, r, "shop-gateway")
+	assert.Len(t, np.Spec.Ingress[0].Ports, 2, "the edge reaches HTTP and HTTPS")
+
+	own := render.Render(t, chart("gateway"), render.Options{ReleaseName: "shop", Values: map[string]any{
+		"routes": []any{route("/api/users/", "users")}, "auth": map[string]any{"mode": "request"},
+		"service": map[string]any{"type": "NodePort", "nodePort": 30080},
+		"tls":     map[string]any{"enabled": true, "secretName": "my-cert", "containerPort": 9443, "servicePort": 8443, "nodePort": 30443}}})
+	s := render.Get[*corev1.Service](t, own, "shop-gateway")
+	assert.Equal(t, int32(30443), s.Spec.Ports[1].NodePort)
+	assert.Equal(t, int32(8443), s.Spec.Ports[1].Port)
 }

@@ -96,6 +96,16 @@ http {
 
   server {
     listen {{ $v.containerPort }} default_server;
+    {{- if $v.tls.enabled }}
+    # TLS at the edge: the certificate cert-issuer writes (or any kubernetes.io/tls Secret).
+    listen {{ $v.tls.containerPort }} ssl default_server;
+    ssl_certificate /etc/nginx/tls/tls.crt;
+    ssl_certificate_key /etc/nginx/tls/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:stack_tls:1m;
+    ssl_session_timeout 1h;
+    {{- end }}
     server_name _;
     add_header X-Request-ID $stack_request_id always;
     {{- if $jwt }}
