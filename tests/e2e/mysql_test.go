@@ -25,9 +25,15 @@ import (
 // until the server answers (a pod that was just replaced may still be starting).
 func mysqlConn(t *testing.T, ns, user, password, database string) *sql.DB {
 	t.Helper()
+	return mysqlConnTo(t, ns, "data-mysql", user, password, database)
+}
+
+// mysqlConnTo connects through a port-forward to the MySQL Service named service.
+func mysqlConnTo(t *testing.T, ns, service, user, password, database string) *sql.DB {
+	t.Helper()
 	var db *sql.DB
 	kube.Wait(t, kube.WaitOptions{What: "MySQL answers as " + user, Timeout: 2 * time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
-		endpoint, err := tunnelE(t, ns, "data-mysql", 3306)
+		endpoint, err := tunnelE(t, ns, service, 3306)
 		if err != nil {
 			return false, "port-forward: " + err.Error(), nil
 		}

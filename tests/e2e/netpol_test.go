@@ -16,11 +16,13 @@ import (
 	"github.com/stack-charts/stack/tests/kube"
 )
 
-// probe is one client pod that opens one TCP connection to host:port.
+// probe is one client pod that opens one TCP connection to host:port, from namespace ns (the
+// suite's own when empty).
 type probe struct {
 	name, host string
 	port       int
 	labels     map[string]string
+	ns         string
 }
 
 // connectAll runs the probes' pods at once and reports, per probe, whether the connection was
@@ -34,17 +36,25 @@ func connectAll(t *testing.T, ns string, probes []probe) map[string]bool {
 		// place (everything leaves). So wait 6 s before the first try, then retry for a while
 		// before concluding "refused" (a refusal is the same on every try).
 		script := fmt.Sprintf("sleep 6; for i in 1 2 3 4 5; do nc -w 3 %s %d -e true && exit 0; sleep 2; done; exit 1", p.host, p.port)
-		_, err := env.Clientset.CoreV1().Pods(ns).Create(ctx, restrictedPod(p.name, p.labels, "sh", "-c", script), metav1.CreateOptions{})
+		_, err := env.Clientset.CoreV1().Pods(p.namespace(ns)).Create(ctx, restrictedPod(p.name, p.labels, "sh", "-c", script), metav1.CreateOptions{})
 		require.NoError(t, err)
 	}
 	out := map[string]bool{}
 	for _, p := range probes {
 		var phase corev1.PodPhase
-		kube.Wait(t, kube.WaitOptions{What: "client " + p.name + " finished", Timeout: 3 * time.Minute}, kube.PodFinished(env.Clientset, ns, p.name, &phase))
+		pns := p.namespace(ns)
+		kube.Wait(t, kube.WaitOptions{What: "client " + p.name + " finished", Timeout: 3 * time.Minute}, kube.PodFinished(env.Clientset, pns, p.name, &phase))
 		out[p.name] = phase == corev1.PodSucceeded
-		_ = env.Clientset.CoreV1().Pods(ns).Delete(ctx, p.name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+		_ = env.Clientset.CoreV1().Pods(pns).Delete(ctx, p.name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
 	}
 	return out
+}
+
+func (p probe) namespace(def string) string {
+	if p.ns != "" {
+		return p.ns
+	}
+	return def
 }
 
 func merge(maps ...map[string]string) map[string]string {
@@ -69,33 +79,42 @@ func TestNetworkPoliciesAdmitExactlyTheWiredFlows(t *testing.T) {
 	usersLabels := users.Spec.Template.Labels // selector + uses.stack.dev/mysql, uses.stack.dev/redis
 	require.Equal(t, "true", usersLabels["uses.stack.dev/mysql"])
 
+	// Clients outside the release namespace: the edge (an ingress controller's namespace) and the
+	// monitoring namespace the charts admit the scraper from (global.networkPolicy.monitoringNamespace).
+	edgeNS := namespace(t, "edge")
+	monitoringNS := createNamespace(t, ns+"-monitoring", "restricted")
 	type pair struct {
 		what        string
 		host        string
 		port        int
 		deny, allow map[string]string
+		allowFrom   string // namespace of the allowed client ("": the release's)
 	}
 	pairs := []pair{
-		{"MySQL from a pod without uses: [mysql]", svc("mysql"), 3306, nil, map[string]string{"uses.stack.dev/mysql": "true"}},
-		{"Redis from a pod without uses: [redis]", svc("redis"), 6379, map[string]string{"uses.stack.dev/mysql": "true"}, map[string]string{"uses.stack.dev/redis": "true"}},
-		{"RabbitMQ AMQP from a pod without uses: [rabbitmq]", svc("rabbitmq"), 5672, map[string]string{"uses.stack.dev/redis": "true"}, map[string]string{"uses.stack.dev/rabbitmq": "true"}},
-		{"the users service directly, without calls: [users]", svc("users"), 80, map[string]string{"app.kubernetes.io/instance": release}, map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": release}},
-		{"MySQL's metrics port, from anything but the scraper", svc("mysql"), 9104, nil, map[string]string{"app.kubernetes.io/name": "prometheus"}},
+		{"MySQL from a pod without uses: [mysql]", svc("mysql"), 3306, nil, map[string]string{"uses.stack.dev/mysql": "true"}, ""},
+		{"Redis from a pod without uses: [redis]", svc("redis"), 6379, map[string]string{"uses.stack.dev/mysql": "true"}, map[string]string{"uses.stack.dev/redis": "true"}, ""},
+		{"RabbitMQ AMQP from a pod without uses: [rabbitmq]", svc("rabbitmq"), 5672, map[string]string{"uses.stack.dev/redis": "true"}, map[string]string{"uses.stack.dev/rabbitmq": "true"}, ""},
+		{"the users service directly, without calls: [users]", svc("users"), 80, map[string]string{"app.kubernetes.io/instance": release}, map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": release}, ""},
+		{"MySQL's metrics port, from anything but the scraper", svc("mysql"), 9104, map[string]string{"app.kubernetes.io/name": "prometheus"}, map[string]string{"app.kubernetes.io/name": "prometheus"}, monitoringNS},
 		// Egress: a pod of the users app (its own NetworkPolicy selects it) may reach what users
 		// uses, not the broker — even with the broker's client label, which the broker's own
 		// policy would admit: only users' egress rules refuse it.
-		{"egress from users to RabbitMQ (users does not use it)", svc("rabbitmq"), 5672, merge(usersLabels, map[string]string{"uses.stack.dev/rabbitmq": "true"}), map[string]string{"uses.stack.dev/rabbitmq": "true"}},
+		{"egress from users to RabbitMQ (users does not use it)", svc("rabbitmq"), 5672, merge(usersLabels, map[string]string{"uses.stack.dev/rabbitmq": "true"}), map[string]string{"uses.stack.dev/rabbitmq": "true"}, ""},
 		// The gateway admits every client; a users pod may still not open connections to it.
 		// (Traffic from a pod to its own node's address — e.g. the API server on a one-node kind
 		// cluster — is not policed by kube-router, so it is not used as the egress example.)
-		{"egress from users to the gateway (not one of its flows)", svc("gateway"), 80, usersLabels, nil},
+		{"egress from users to the gateway (not one of its flows)", svc("gateway"), 80, usersLabels, nil, edgeNS},
+		// The namespace's default deny: a pod that no workload policy selects reaches nothing but
+		// DNS, unless it carries a wiring label (here: a caller of the gateway).
+		{"the gateway from an unlabelled pod of the namespace (default deny)", svc("gateway"), 80, nil, map[string]string{"calls.stack.dev/gateway": "true"}, ""},
 	}
 	var probes []probe
 	for i, p := range pairs {
-		probes = append(probes, probe{fmt.Sprintf("deny-%d", i), p.host, p.port, p.deny}, probe{fmt.Sprintf("allow-%d", i), p.host, p.port, p.allow})
+		probes = append(probes, probe{fmt.Sprintf("deny-%d", i), p.host, p.port, p.deny, ""}, probe{fmt.Sprintf("allow-%d", i), p.host, p.port, p.allow, p.allowFrom})
 	}
-	// The edge: the gateway answers any client on its port, and users' own egress still reaches MySQL.
-	probes = append(probes, probe{"edge", svc("gateway"), 80, nil}, probe{"users-to-mysql", svc("mysql"), 3306, usersLabels})
+	// The edge: the gateway answers any client outside the namespace on its port, and users' own
+	// egress still reaches MySQL.
+	probes = append(probes, probe{"edge", svc("gateway"), 80, nil, edgeNS}, probe{"users-to-mysql", svc("mysql"), 3306, usersLabels, ""})
 	got := connectAll(t, ns, probes)
 	for i, p := range pairs {
 		denied, allowed := !got[fmt.Sprintf("deny-%d", i)], got[fmt.Sprintf("allow-%d", i)]

@@ -47,6 +47,26 @@ func namespace(t *testing.T, prefix string) string {
 
 // helmOptions installs the umbrella into ns with the dev profile and, in air-gapped mode, the
 // overlay that points every image at the local builds.
+// createNamespace creates a namespace with a fixed name (e.g. the monitoring namespace a
+// release's policies name) at a Pod Security level, deleted when the test ends.
+func createNamespace(t *testing.T, name, level string) string {
+	t.Helper()
+	_, err := env.Clientset.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   name,
+		Labels: map[string]string{"pod-security.kubernetes.io/enforce": level, "stack.dev/e2e": "true"},
+	}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			kube.Dump(context.Background(), env.Clientset, name, os.Stdout)
+		}
+		if os.Getenv("STACK_KEEP_NAMESPACES") == "" {
+			_ = env.Clientset.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
+		}
+	})
+	return name
+}
+
 func helmOptions(ns string, extraValues ...string) *helm.Options {
 	files := []string{filepath.Join(root, "charts", "stack", "profiles", "dev.yaml")}
 	if env.Overlay != "" {

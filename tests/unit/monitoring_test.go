@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/tests/policy"
+	"github.com/stack-charts/stack/tests/promql"
 	"github.com/stack-charts/stack/tests/render"
 )
 
@@ -302,42 +302,6 @@ var metricSources = map[string]string{
 	"certmanager_certificate_expiration_timestamp_seconds": "cert-manager",
 }
 
-var (
-	promStrings   = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
-	promBraces    = regexp.MustCompile(`\{[^}]*\}`)
-	promBy        = regexp.MustCompile(`\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`)
-	promRange     = regexp.MustCompile(`\[[^\]]*\]`)
-	promNumber    = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\b`)
-	promIdent     = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*`)
-	promFunctions = map[string]bool{"sum": true, "rate": true, "increase": true, "max": true, "min": true, "avg": true, "count": true,
-		"histogram_quantile": true, "vector": true, "time": true, "and": true, "or": true, "unless": true, "bool": true, "offset": true,
-		"abs": true, "absent": true, "label_values": true, "topk": true, "clamp_min": true, "printf": true, "humanizePercentage": true}
-)
-
-// MetricNames returns the metric names a PromQL expression selects (label matchers, grouping
-// clauses, ranges, strings, numbers and function names stripped).
-func metricNames(expr string) []string {
-	s := promStrings.ReplaceAllString(expr, " ")
-	s = promBraces.ReplaceAllString(s, " ")
-	s = promBy.ReplaceAllString(s, " ")
-	s = promRange.ReplaceAllString(s, " ")
-	s = promNumber.ReplaceAllString(s, " ")
-	var out []string
-	for _, id := range promIdent.FindAllString(s, -1) {
-		if !promFunctions[id] && !strings.HasPrefix(id, "$") {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-func TestMetricNamesAreFoundInExpressions(t *testing.T) {
-	assert.Equal(t, []string{"http_requests_total", "http_requests_total"},
-		metricNames(`sum by (app) (rate(http_requests_total{status=~"5..", app="x"}[5m])) / sum by (app) (rate(http_requests_total[5m]))`))
-	assert.Equal(t, []string{"kube_horizontalpodautoscaler_status_current_replicas", "kube_horizontalpodautoscaler_spec_max_replicas"},
-		metricNames(`kube_horizontalpodautoscaler_status_current_replicas >= on (namespace, horizontalpodautoscaler) kube_horizontalpodautoscaler_spec_max_replicas`))
-}
-
 type dashboard struct {
 	UID    string `json:"uid"`
 	Title  string `json:"title"`
@@ -387,7 +351,7 @@ func TestDashboardsAreValidAndQueryOnlyMetricsTheScrapeJobsProduce(t *testing.T)
 	// Every metric (dashboards and alert rules) comes from a scrape job of the stack.
 	covered := map[string]bool{}
 	check := func(where, expr string) {
-		for _, m := range metricNames(expr) {
+		for _, m := range promql.MetricNames(expr) {
 			_, ok := metricSources[m]
 			assert.True(t, ok, "%s queries %q, which no scrape job of the stack produces", where, m)
 			covered[metricSources[m]] = true
