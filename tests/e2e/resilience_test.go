@@ -162,7 +162,7 @@ edge:
 	stamp := fmt.Sprint(time.Now().Unix())
 	underLoad(t, "helm upgrade rolling every Deployment", base, paths, header, 1000, func() {
 		up := *opts
-		up.SetValues = map[string]string{"gateway.podAnnotations.rollout": stamp, "services.defaults.podAnnotations.rollout": stamp}
+		up.SetStrValues = map[string]string{"gateway.podAnnotations.rollout": stamp, "services.defaults.podAnnotations.rollout": stamp}
 		t0 := time.Now()
 		helm.Upgrade(t, &up, filepath.Join(root, "charts", "stack"), "stack")
 		progress("resilience: helm upgrade finished (all rolled and Ready) in %s", time.Since(t0).Round(100*time.Millisecond))

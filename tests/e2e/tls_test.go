@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
 )
 
@@ -62,7 +63,7 @@ edge:
 	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
 	start := time.Now()
 	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
-	progress("tls: umbrella with cert-issuer installed and Ready in %s (cert-manager %s)", time.Since(start).Round(100*time.Millisecond), "in-cluster")
+	progress("tls: umbrella with cert-issuer installed and Ready in %s (cert-manager %s in the cluster)", time.Since(start).Round(100*time.Millisecond), cluster.CertManagerVersion)
 
 	kubectl := k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns)
 	for _, c := range []string{"stack-cert-issuer-ca", "stack-cert-issuer-edge"} {

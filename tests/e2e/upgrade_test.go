@@ -61,17 +61,21 @@ func chartsAt(t *testing.T, ref string) string {
 	return filepath.Join(dir, "charts")
 }
 
-// overlayFor keeps the air-gapped overlay's top-level keys the old umbrella knows (its schema
+// overlayFor keeps the air-gapped overlay's top-level keys the old umbrella's schema knows (it
 // refuses the others, e.g. charts added since).
 func overlayFor(t *testing.T, chartsDir string) string {
 	t.Helper()
 	if env.Overlay == "" {
 		return ""
 	}
-	var known, overlay map[string]any
-	b, err := os.ReadFile(filepath.Join(chartsDir, "stack", "values.yaml"))
+	var schema struct {
+		Properties map[string]any `json:"properties"`
+	}
+	var overlay map[string]any
+	b, err := os.ReadFile(filepath.Join(chartsDir, "stack", "values.schema.json"))
 	require.NoError(t, err)
-	require.NoError(t, yaml.Unmarshal(b, &known))
+	require.NoError(t, yaml.Unmarshal(b, &schema))
+	known := schema.Properties
 	b, err = os.ReadFile(env.Overlay)
 	require.NoError(t, err)
 	require.NoError(t, yaml.Unmarshal(b, &overlay))

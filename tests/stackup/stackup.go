@@ -19,7 +19,7 @@ import (
 
 type flags struct {
 	cluster, namespace, release, profile, images string
-	recreate, delete, retain                     bool
+	recreate, delete, retain, monitoring         bool
 	timeout                                      time.Duration
 }
 
@@ -33,6 +33,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.release, "release", "stack", "release name")
 	fs.StringVar(&f.profile, "profile", "dev", "values profile (charts/stack/profiles/<name>.yaml)")
 	fs.StringVar(&f.images, "images", "", "image mode: airgap (default, built by make images) or upstream")
+	fs.BoolVar(&f.monitoring, "monitoring", true, "also install the monitoring chart (Prometheus, Alertmanager, kube-state-metrics, node-exporter; Grafana where its image can be pulled) in <namespace>-monitoring")
 	fs.BoolVar(&f.recreate, "recreate", false, "delete and recreate the cluster")
 	fs.BoolVar(&f.delete, "delete", false, "delete the cluster instead (make down)")
 	fs.BoolVar(&f.retain, "retain", false, "keep the nodes when cluster creation fails (debugging)")
@@ -71,6 +72,10 @@ func run(f flags, out io.Writer) error {
 	if env.Overlay != "" {
 		args = append(args, "-f", env.Overlay)
 	}
+	if f.monitoring {
+		// DEV ONLY Grafana password, like the dev profile's other credentials.
+		args = append(args, "--set", "monitoring.enabled=true", "--set-string", "monitoring.grafana.admin.password=dev-only-grafana-admin")
+	}
 	fmt.Fprintf(out, "up: helm %v\n", args)
 	installStart := time.Now()
 	cmd := exec.Command("helm", args...)
@@ -87,5 +92,8 @@ func run(f flags, out io.Writer) error {
 		f.cluster, env.Mode, time.Since(installStart).Round(time.Second), time.Since(start).Round(time.Second))
 	fmt.Fprintf(out, "up: export KUBECONFIG=%s\n", env.Cluster.Kubeconfig)
 	fmt.Fprintf(out, "up: kubectl -n %s port-forward svc/%s-gateway 8080:80   # then: curl localhost:8080/healthz\n", f.namespace, f.release)
+	if f.monitoring {
+		fmt.Fprintf(out, "up: kubectl -n %s-monitoring port-forward svc/%s-monitoring-prometheus 9090   # then: curl localhost:9090/api/v1/targets\n", f.namespace, f.release)
+	}
 	return nil
 }

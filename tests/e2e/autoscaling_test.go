@@ -1,0 +1,85 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/helm"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/stack-charts/stack/tests/cluster"
+	"github.com/stack-charts/stack/tests/kube"
+)
+
+// The issue's autoscaling suite: with metrics-server in the cluster, load on the users service
+// (in-cluster clients calling it directly) drives its HPA above the minimum within the deadline;
+// the replica curve is reported.
+func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
+	if env.Mode != cluster.AirGap {
+		t.Skip("the upstream kind image has no metrics-server; the air-gapped substrate installs it")
+	}
+	ns := namespace(t, "hpa")
+	values := filepath.Join(t.TempDir(), "hpa.yaml")
+	// A low target on the dev profile's small request (10m) so a few hundred requests per
+	// second are enough; the HPA's own stabilization defaults apply.
+	require.NoError(t, os.WriteFile(values, []byte(`services:
+  apps:
+    users:
+      hpa: {enabled: true, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50}
+`), 0o644))
+	opts := helmOptions(ns, values)
+	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
+	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
+	progress("hpa: umbrella installed with an HPA on users (1..3, 50%% of 10m CPU)")
+
+	hpas := env.Clientset.AutoscalingV2().HorizontalPodAutoscalers(ns)
+	kube.Wait(t, kube.WaitOptions{What: "the HPA reads CPU metrics", Timeout: 3 * time.Minute, Interval: 5 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		h, err := hpas.Get(ctx, "stack-users", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		for _, m := range h.Status.CurrentMetrics {
+			if m.Resource != nil && m.Resource.Current.AverageUtilization != nil {
+				return true, "", nil
+			}
+		}
+		return false, "no current CPU utilization yet", nil
+	})
+
+	// Load: clients inside the namespace (the wiring label admits them) fetching users in a loop.
+	url := fmt.Sprintf("http://stack-users.%s.svc.cluster.local/", ns)
+	script := fmt.Sprintf("for i in $(seq 8); do (while true; do wget -q -O /dev/null %s; done) & done; wait", url)
+	for i := 0; i < 3; i++ {
+		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), map[string]string{"calls.stack.dev/users": "true"}, "sh", "-c", script), metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	start := time.Now()
+	var curve []string
+	last := int32(-1)
+	d := kube.Wait(t, kube.WaitOptions{What: "users scaled above its minimum", Timeout: 5 * time.Minute, Interval: 5 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		h, err := hpas.Get(ctx, "stack-users", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		util := "?"
+		for _, m := range h.Status.CurrentMetrics {
+			if m.Resource != nil && m.Resource.Current.AverageUtilization != nil {
+				util = fmt.Sprintf("%d%%", *m.Resource.Current.AverageUtilization)
+			}
+		}
+		if h.Status.DesiredReplicas != last {
+			last = h.Status.DesiredReplicas
+			curve = append(curve, fmt.Sprintf("+%ds: %d replicas (cpu %s)", int(time.Since(start).Seconds()), h.Status.DesiredReplicas, util))
+		}
+		return h.Status.CurrentReplicas > 1, fmt.Sprintf("current %d desired %d cpu %s", h.Status.CurrentReplicas, h.Status.DesiredReplicas, util), nil
+	})
+	progress("hpa: users scaled above its minimum %s after the load started; replica curve: %s", d.Round(time.Second), strings.Join(curve, " -> "))
+}
