@@ -54,11 +54,12 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 		return false, "no current CPU utilization yet", nil
 	})
 
-	// Load: clients inside the namespace (the wiring label admits them) fetching users in a loop.
+	// Load: clients inside the namespace (callers of users of this release: the wiring labels admit
+	// them) fetching users in a loop.
 	url := fmt.Sprintf("http://stack-users.%s.svc.cluster.local/", ns)
 	script := fmt.Sprintf("for i in $(seq 8); do (while true; do wget -q -O /dev/null %s; done) & done; wait", url)
 	for i := 0; i < 3; i++ {
-		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), map[string]string{"calls.stack.dev/users": "true"}, "sh", "-c", script), metav1.CreateOptions{})
+		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": "stack"}, "sh", "-c", script), metav1.CreateOptions{})
 		require.NoError(t, err)
 	}
 	start := time.Now()
