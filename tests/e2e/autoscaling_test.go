@@ -14,6 +14,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
@@ -62,6 +63,21 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": "stack"}, "sh", "-c", script), metav1.CreateOptions{})
 		require.NoError(t, err)
 	}
+	// Stop the load as soon as the suite ends (before the namespace is deleted), so it does not
+	// slow the suites after it.
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for i := 0; i < 3; i++ {
+			_ = env.Clientset.CoreV1().Pods(ns).Delete(ctx, fmt.Sprintf("load-%d", i), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+		}
+		_, _ = kube.WaitE(ctx, kube.WaitOptions{What: "load pods gone", Timeout: time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+			list, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "calls.stack.dev/users=true"})
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			return len(list.Items) == 0, fmt.Sprintf("%d load pods left", len(list.Items)), nil
+		})
+	})
 	start := time.Now()
 	var curve []string
 	last := int32(-1)
