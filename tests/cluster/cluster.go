@@ -25,10 +25,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kind "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	kindlog "sigs.k8s.io/kind/pkg/log"
+	"sigs.k8s.io/yaml"
 )
 
 // Options says which cluster to get.
@@ -49,6 +51,12 @@ type Options struct {
 	Recreate bool
 	// Retain keeps the node containers when creation fails, to debug them.
 	Retain bool
+	// Workers adds worker nodes to the config's nodes (like its control plane: same image,
+	// patches and mounts). 0: the config as written.
+	Workers int
+	// NodeMounts are extra mounts of every node; a HostPath containing "{node}" gets the node's
+	// index (0 = control plane), so each node has its own directory, emptied at creation.
+	NodeMounts []v1alpha4.Mount
 	// WaitForReady bounds how long creation waits for the control plane (default 3m).
 	WaitForReady time.Duration
 	// Log receives progress lines (default os.Stderr).
@@ -66,6 +74,7 @@ type Cluster struct {
 
 	provider *kind.Provider
 	log      io.Writer
+	nodes    int // expected node count (0: not checked)
 }
 
 func (o *Options) defaults() error {
@@ -107,7 +116,7 @@ func GetE(opts Options) (*Cluster, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{Name: opts.Name, Kubeconfig: opts.KubeconfigPath, log: opts.Log,
+	c := &Cluster{Name: opts.Name, Kubeconfig: opts.KubeconfigPath, log: opts.Log, nodes: opts.nodeCount(),
 		provider: kind.NewProvider(kind.ProviderWithDocker(), kind.ProviderWithLogger(kindlog.NoopLogger{}))}
 
 	existing, err := c.provider.List()
@@ -138,7 +147,13 @@ func GetE(opts Options) (*Cluster, error) {
 		kind.CreateWithDisplaySalutation(false),
 		kind.CreateWithRetain(opts.Retain),
 	}
-	if opts.ConfigFile != "" {
+	if opts.Workers > 0 || len(opts.NodeMounts) > 0 {
+		cfg, err := opts.config()
+		if err != nil {
+			return nil, err
+		}
+		createOpts = append(createOpts, kind.CreateWithV1Alpha4Config(cfg))
+	} else if opts.ConfigFile != "" {
 		createOpts = append(createOpts, kind.CreateWithConfigFile(opts.ConfigFile))
 	}
 	if opts.NodeImage != "" {
@@ -172,6 +187,9 @@ func (c *Cluster) unhealthy(nodeImage string) string {
 	nodeList, err := c.provider.ListNodes(c.Name)
 	if err != nil || len(nodeList) == 0 {
 		return "it has no nodes"
+	}
+	if c.nodes > 0 && len(nodeList) != c.nodes {
+		return fmt.Sprintf("it has %d nodes, not %d", len(nodeList), c.nodes)
 	}
 	for _, n := range nodeList {
 		// A node container restarted since it was created (a docker daemon or host restart) brings
@@ -328,7 +346,7 @@ func DeleteE(opts Options) error {
 	if err := opts.defaults(); err != nil {
 		return err
 	}
-	c := &Cluster{Name: opts.Name, Kubeconfig: opts.KubeconfigPath, log: opts.Log,
+	c := &Cluster{Name: opts.Name, Kubeconfig: opts.KubeconfigPath, log: opts.Log, nodes: opts.nodeCount(),
 		provider: kind.NewProvider(kind.ProviderWithDocker(), kind.ProviderWithLogger(kindlog.NoopLogger{}))}
 	existing, err := c.provider.List()
 	if err != nil {
@@ -387,4 +405,51 @@ func (c *Cluster) ApplyManifestE(path string) error {
 		return nil
 	}
 	return fmt.Errorf("apply %s: no control-plane node", path)
+}
+
+// nodeCount is how many nodes the cluster should have (0: whatever the config says).
+func (o Options) nodeCount() int {
+	if o.Workers == 0 {
+		return 0
+	}
+	return 1 + o.Workers
+}
+
+// config reads ConfigFile (a single control-plane node when empty), adds the workers and the
+// per-node mounts.
+func (o Options) config() (*v1alpha4.Cluster, error) {
+	cfg := &v1alpha4.Cluster{}
+	if o.ConfigFile != "" {
+		b, err := os.ReadFile(o.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("kind config: %w", err)
+		}
+		if err := yaml.UnmarshalStrict(b, cfg); err != nil {
+			return nil, fmt.Errorf("kind config %s: %w", o.ConfigFile, err)
+		}
+	}
+	if len(cfg.Nodes) == 0 {
+		cfg.Nodes = []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}}
+	}
+	for i := 0; i < o.Workers; i++ {
+		w := cfg.Nodes[0]
+		w.Role = v1alpha4.WorkerRole
+		w.ExtraPortMappings = nil
+		cfg.Nodes = append(cfg.Nodes, w)
+	}
+	for i := range cfg.Nodes {
+		for _, m := range o.NodeMounts {
+			m.HostPath = strings.ReplaceAll(m.HostPath, "{node}", fmt.Sprint(i))
+			// A fresh directory: what a previous cluster left there (e.g. a CNI config with its
+			// subnets) must not leak into this one.
+			if err := os.RemoveAll(m.HostPath); err != nil {
+				return nil, err
+			}
+			if err := os.MkdirAll(m.HostPath, 0o755); err != nil {
+				return nil, err
+			}
+			cfg.Nodes[i].ExtraMounts = append(append([]v1alpha4.Mount(nil), cfg.Nodes[i].ExtraMounts...), m)
+		}
+	}
+	return cfg, nil
 }

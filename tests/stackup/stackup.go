@@ -20,6 +20,7 @@ import (
 type flags struct {
 	cluster, namespace, release, profile, images string
 	recreate, delete, retain, monitoring         bool
+	workers                                      int
 	timeout                                      time.Duration
 }
 
@@ -34,6 +35,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.profile, "profile", "dev", "values profile (charts/stack/profiles/<name>.yaml)")
 	fs.StringVar(&f.images, "images", "", "image mode: airgap (default, built by make images) or upstream")
 	fs.BoolVar(&f.monitoring, "monitoring", true, "also install the monitoring chart (Prometheus, Alertmanager, kube-state-metrics, node-exporter; Grafana where its image can be pulled) in <namespace>-monitoring")
+	fs.IntVar(&f.workers, "workers", 0, "worker nodes besides the control plane (default $STACK_KIND_WORKERS, else 0)")
 	fs.BoolVar(&f.recreate, "recreate", false, "delete and recreate the cluster")
 	fs.BoolVar(&f.delete, "delete", false, "delete the cluster instead (make down)")
 	fs.BoolVar(&f.retain, "retain", false, "keep the nodes when cluster creation fails (debugging)")
@@ -58,7 +60,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 func run(f flags, out io.Writer) error {
 	root := repo.Root()
 	start := time.Now()
-	env, err := cluster.PrepareE(cluster.PrepareOptions{RepoRoot: root, Name: f.cluster, Mode: cluster.Mode(f.images), Recreate: f.recreate, Retain: f.retain})
+	env, err := cluster.PrepareE(cluster.PrepareOptions{RepoRoot: root, Name: f.cluster, Mode: cluster.Mode(f.images), Recreate: f.recreate, Retain: f.retain, Workers: f.workers})
 	if err != nil {
 		return err
 	}
