@@ -330,3 +330,17 @@ func TestTheGatewayTerminatesTLSBehindANodePortEdge(t *testing.T) {
 	assert.Equal(t, int32(30443), s.Spec.Ports[1].NodePort)
 	assert.Equal(t, int32(8443), s.Spec.Ports[1].Port)
 }
+
+func TestNewPodsWaitForTheirNetworkPoliciesBeforeTraffic(t *testing.T) {
+	r := render.Render(t, chart("stack"), stackOpts(nil))
+	for _, name := range []string{"shop-gateway", "shop-users", "shop-frontend"} {
+		d := render.Get[*appsv1.Deployment](t, r, name)
+		assert.EqualValues(t, 5, d.Spec.Template.Spec.Containers[0].ReadinessProbe.InitialDelaySeconds, "%s: ready only after the policy enforcer saw it", name)
+	}
+	tuned := render.Render(t, chart("stack"), stackOpts(map[string]any{
+		"gateway":  map[string]any{"probes": map[string]any{"readiness": map[string]any{"initialDelaySeconds": 2}}},
+		"services": map[string]any{"defaults": map[string]any{"probes": map[string]any{"readiness": map[string]any{"initialDelaySeconds": 8}}}},
+	}))
+	assert.EqualValues(t, 2, render.Get[*appsv1.Deployment](t, tuned, "shop-gateway").Spec.Template.Spec.Containers[0].ReadinessProbe.InitialDelaySeconds)
+	assert.EqualValues(t, 8, render.Get[*appsv1.Deployment](t, tuned, "shop-users").Spec.Template.Spec.Containers[0].ReadinessProbe.InitialDelaySeconds)
+}
