@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -36,9 +35,7 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
     users:
       hpa: {enabled: true, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50}
 `), 0o644))
-	opts := helmOptions(ns, values)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
-	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
+	installRelease(t, ns, "hpa", values)
 	progress("hpa: umbrella installed with an HPA on users (1..3, 50%% of 10m CPU)")
 
 	hpas := env.Clientset.AutoscalingV2().HorizontalPodAutoscalers(ns)

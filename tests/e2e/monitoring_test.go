@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -110,11 +109,7 @@ func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
               summary: the e2e suite's always-firing alert
               description: proves the path rule -> Prometheus -> Alertmanager -> Discord receiver
 `), 0o644))
-	opts := helmOptions(ns, values)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
-	progress("monitoring: umbrella with monitoring installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
+	installRelease(t, ns, "monitoring", values)
 	for _, sts := range []string{"stack-monitoring-prometheus", "stack-monitoring-alertmanager"} {
 		s, err := env.Clientset.AppsV1().StatefulSets(monNS).Get(context.Background(), sts, metav1.GetOptions{})
 		require.NoError(t, err)

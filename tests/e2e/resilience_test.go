@@ -137,11 +137,7 @@ edge:
   mode: nodeport
   nodePort: {gateway: 30280, frontend: 30281}
 `), 0o644))
-	opts := helmOptions(ns, values)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
-	progress("resilience: umbrella installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
+	opts := installRelease(t, ns, "resilience", values)
 
 	base := "http://" + net.JoinHostPort(nodeAddress(t), "30280")
 	token := jwtHS256(devJWTKey, map[string]any{"name": "load", "iss": "podinfo", "exp": time.Now().Add(time.Hour).Unix()})

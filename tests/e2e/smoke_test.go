@@ -27,22 +27,7 @@ import (
 // its deletion (and, when the test failed, a diagnostics dump) before anything is installed.
 func namespace(t *testing.T, prefix string) string {
 	t.Helper()
-	name := fmt.Sprintf("%s-%s", prefix, strings.ToLower(random.UniqueId()))
-	ctx := context.Background()
-	_, err := env.Clientset.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name:   name,
-		Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted", "stack.dev/e2e": "true"},
-	}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if t.Failed() {
-			kube.Dump(context.Background(), env.Clientset, name, os.Stdout)
-		}
-		if os.Getenv("STACK_KEEP_NAMESPACES") == "" {
-			_ = env.Clientset.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
-		}
-	})
-	return name
+	return createNamespace(t, fmt.Sprintf("%s-%s", prefix, strings.ToLower(random.UniqueId())), "restricted")
 }
 
 // helmOptions installs the umbrella into ns with the dev profile and, in air-gapped mode, the
@@ -85,12 +70,20 @@ func helmOptions(ns string, extraValues ...string) *helm.Options {
 func installUmbrella(t *testing.T, suite string) string {
 	t.Helper()
 	ns := namespace(t, suite)
-	opts := helmOptions(ns)
+	installRelease(t, ns, suite)
+	return ns
+}
+
+// installRelease installs the umbrella as release "stack" into ns with the dev profile, the image
+// overlay and extra values files, uninstalling it when the test ends; it reports the time to Ready.
+func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Options {
+	t.Helper()
+	opts := helmOptions(ns, values...)
 	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
 	start := time.Now()
 	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
-	progress("%s: umbrella installed in %s", suite, time.Since(start).Round(100*time.Millisecond))
-	return ns
+	progress("%s: umbrella installed and Ready in %s", suite, time.Since(start).Round(100*time.Millisecond))
+	return opts
 }
 
 func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/gruntwork-io/terratest/modules/k8s"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,11 +58,8 @@ edge:
   mode: nodeport
   nodePort: {gateway: 30180, frontend: 30181, gatewayTLS: 30543}
 `), 0o644))
-	opts := helmOptions(ns, values)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
-	progress("tls: umbrella with cert-issuer installed and Ready in %s (cert-manager %s in the cluster)", time.Since(start).Round(100*time.Millisecond), cluster.CertManagerVersion)
+	installRelease(t, ns, "tls", values)
+	progress("tls: cert-manager %s in the cluster issues for cert-issuer", cluster.CertManagerVersion)
 
 	kubectl := k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns)
 	for _, c := range []string{"stack-cert-issuer-ca", "stack-cert-issuer-edge"} {
