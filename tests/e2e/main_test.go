@@ -6,12 +6,16 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/stack-charts/stack/tests/cluster"
+	"github.com/stack-charts/stack/tests/kube"
 	"github.com/stack-charts/stack/tests/repo"
 )
 
@@ -43,5 +47,34 @@ func setup() error {
 		return err
 	}
 	progress("image mode %s; cluster %s ready (created in %s, reused: %v)", env.Mode, env.Cluster.Name, env.Cluster.CreateTime.Round(time.Second), env.Cluster.Reused)
-	return nil
+	return removeLeftovers()
+}
+
+// removeLeftovers deletes the namespaces an interrupted earlier run left in a reused cluster
+// (labelled stack.dev/e2e): their pods would load the node and their node ports clash.
+func removeLeftovers() error {
+	ctx := context.Background()
+	list, err := env.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: "stack.dev/e2e=true"})
+	if err != nil {
+		return err
+	}
+	if len(list.Items) == 0 {
+		return nil
+	}
+	for _, ns := range list.Items {
+		if ns.DeletionTimestamp == nil {
+			progress("removing namespace %s left by an interrupted run", ns.Name)
+			if err := env.Clientset.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = kube.WaitE(ctx, kube.WaitOptions{What: "leftover namespaces gone", Timeout: 3 * time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		l, err := env.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: "stack.dev/e2e=true"})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return len(l.Items) == 0, fmt.Sprintf("%d left", len(l.Items)), nil
+	})
+	return err
 }
