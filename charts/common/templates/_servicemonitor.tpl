@@ -1,4 +1,15 @@
 {{/*
+common.monitoring.served: "true" when the cluster serves a prometheus-operator kind — the group
+version monitoring.coreos.com/v1 (what `helm template --api-versions monitoring.coreos.com/v1`
+and a live cluster both report) or the kind itself; empty otherwise.
+Usage: {{- if include "common.monitoring.served" (dict "kind" "PrometheusRule" "context" $) }}
+*/}}
+{{- define "common.monitoring.served" -}}
+{{- $v := .context.Capabilities.APIVersions -}}
+{{- if or ($v.Has (printf "monitoring.coreos.com/v1/%s" .kind)) ($v.Has "monitoring.coreos.com/v1") }}true{{ end -}}
+{{- end -}}
+
+{{/*
 common.servicemonitor: a prometheus-operator ServiceMonitor, rendered only when the cluster
 serves monitoring.coreos.com/v1 (helm template --api-versions monitoring.coreos.com/v1/ServiceMonitor
 emulates one). Pod annotations cover plain Prometheus; this covers the operator.
@@ -6,7 +17,7 @@ Optional: .namespace (default: the release's), .labels (what an operator's Prome
 Usage: include "common.servicemonitor" (dict "name" "gateway" "fullname" "shop-gateway" "component" "gateway" "port" "metrics" "path" "/metrics" "interval" "30s" "context" $)
 */}}
 {{- define "common.servicemonitor" -}}
-{{- if or (.context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor") (.context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
+{{- if include "common.monitoring.served" (dict "kind" "ServiceMonitor" "context" .context) }}
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
@@ -38,7 +49,7 @@ Optional: .namespace and .labels as for common.servicemonitor.
 Usage: include "common.podmonitor" (dict "name" "mailer" "fullname" "shop-mailer" "component" "worker" "port" "metrics" "path" "/metrics" "interval" "30s" "context" $)
 */}}
 {{- define "common.podmonitor" -}}
-{{- if or (.context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PodMonitor") (.context.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
+{{- if include "common.monitoring.served" (dict "kind" "PodMonitor" "context" .context) }}
 apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
 metadata:

@@ -30,6 +30,59 @@ labels:
 {{- end -}}
 
 {{/*
+monitoring.service: the ClusterIP Service of a component, one TCP port named like its container
+port. Usage: include "monitoring.service" (dict "component" "grafana" "portName" "http" "port" 3000 "context" $)
+*/}}
+{{- define "monitoring.service" -}}
+apiVersion: v1
+kind: Service
+metadata:
+  {{- include "monitoring.objectMeta" . | nindent 2 }}
+spec:
+  type: ClusterIP
+  selector:
+    {{- include "common.labels.selector" (dict "name" .component "context" .context) | nindent 4 }}
+  ports:
+    - name: {{ .portName }}
+      port: {{ .port }}
+      targetPort: {{ .portName }}
+      protocol: TCP
+{{- end -}}
+
+{{/*
+monitoring.clusterRBAC: a ClusterRole with .rules and its binding to the component's
+ServiceAccount. Cluster-scoped names carry the release namespace (two releases never clash).
+*/}}
+{{- define "monitoring.clusterRBAC" -}}
+{{- $name := include "monitoring.name" . -}}
+{{- $cluster := printf "%s-%s" .context.Release.Namespace $name | trunc 63 | trimSuffix "-" -}}
+{{- $labels := include "common.labels.standard" (dict "name" .component "component" "monitoring" "context" .context) -}}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ $cluster }}
+  labels:
+    {{- $labels | nindent 4 }}
+rules:
+  {{- toYaml .rules | nindent 2 }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ $cluster }}
+  labels:
+    {{- $labels | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ $cluster }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $name }}
+    namespace: {{ include "monitoring.namespace" .context | quote }}
+{{- end -}}
+
+{{/*
 monitoring.podSpecCommon: service account, pull secrets, security context and placement shared
 by the pods of every component but node-exporter.
 */}}
