@@ -9,14 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
 )
 
 func TestSmokeTheMetricsAPIServesNodeAndPodMetrics(t *testing.T) {
-	if env.Mode != cluster.AirGap {
-		t.Skip("the upstream kind image has no metrics-server; the air-gapped substrate installs it")
-	}
+	needsAddon(t, "metrics-server")
 	for _, path := range []string{"/apis/metrics.k8s.io/v1beta1/nodes", "/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods"} {
 		kube.Wait(t, kube.WaitOptions{What: "metrics at " + path, Timeout: 3 * time.Minute, Interval: 5 * time.Second},
 			func(ctx context.Context) (bool, string, error) {

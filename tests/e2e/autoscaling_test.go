@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
 )
 
@@ -23,9 +22,7 @@ import (
 // (in-cluster clients calling it directly) drives its HPA above the minimum within the deadline;
 // the replica curve is reported.
 func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
-	if env.Mode != cluster.AirGap {
-		t.Skip("the upstream kind image has no metrics-server; the air-gapped substrate installs it")
-	}
+	needsAddon(t, "metrics-server")
 	ns := namespace(t, "hpa")
 	values := filepath.Join(t.TempDir(), "hpa.yaml")
 	// A low target on the dev profile's small request (10m) so a few hundred requests per

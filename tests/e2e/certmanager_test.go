@@ -24,9 +24,7 @@ import (
 // self-signed Issuer and a Certificate, the controller issues it, and the Secret holds a
 // certificate for the requested name.
 func TestSmokeCertManagerIssuesASelfSignedCertificate(t *testing.T) {
-	if env.Mode != cluster.AirGap {
-		t.Skip("the upstream kind image has no cert-manager; the air-gapped substrate installs it")
-	}
+	needsAddon(t, "cert-manager")
 	ns := namespace(t, "certs")
 	cfg, err := env.Cluster.RESTConfigE()
 	require.NoError(t, err)

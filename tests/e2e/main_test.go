@@ -50,6 +50,15 @@ func setup() error {
 	return removeLeftovers()
 }
 
+// needsAddon skips a suite that relies on a cluster add-on only the air-gapped substrate installs
+// (metrics-server, cert-manager): kind's upstream node image has neither.
+func needsAddon(t *testing.T, addon string) {
+	t.Helper()
+	if env.Mode != cluster.AirGap {
+		t.Skipf("the upstream kind image has no %s; the air-gapped substrate installs it", addon)
+	}
+}
+
 // removeLeftovers deletes the namespaces an interrupted earlier run left in a reused cluster
 // (labelled stack.dev/e2e): their pods would load the node and their node ports clash.
 func removeLeftovers() error {

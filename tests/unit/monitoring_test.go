@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	psapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/yaml"
 
@@ -37,6 +39,19 @@ func monValues(vals map[string]any) map[string]any {
 		v[k] = x
 	}
 	return v
+}
+
+var (
+	monDefaultOnce   sync.Once
+	monDefaultResult *render.Result
+)
+
+// monDefaults is the chart rendered with monValues(nil), once for every test that only reads it.
+func monDefaults(t *testing.T) *render.Result {
+	t.Helper()
+	monDefaultOnce.Do(func() { monDefaultResult = renderMon(t, nil) })
+	require.NotNil(t, monDefaultResult, "the default monitoring render failed")
+	return monDefaultResult
 }
 
 func renderMon(t *testing.T, vals map[string]any, opts ...func(*render.Options)) *render.Result {
@@ -75,7 +90,7 @@ func keysOf[V any](m map[string]V) []string {
 }
 
 func TestTheAlertRulesPassTheirPromtoolUnitTests(t *testing.T) {
-	r := renderMon(t, nil)
+	r := monDefaults(t)
 	dir := t.TempDir()
 	rules := configMapData(t, r, "shop-monitoring-prometheus-rules", "stack.rules.yaml")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "stack.rules.yaml"), []byte(rules), 0o644))
@@ -256,7 +271,7 @@ func TestAlertmanagerRoutesBySeverityToReceiversWhoseURLsStayInSecrets(t *testin
 	args := strings.Join(sts.Spec.Template.Spec.Containers[0].Args, " ")
 	assert.Contains(t, args, "--cluster.peer=shop-monitoring-alertmanager-2.shop-monitoring-alertmanager-headless:9094")
 	assert.Equal(t, "2Gi", sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests.Storage().String())
-	assert.Contains(t, configMapData(t, renderMon(t, nil), "shop-monitoring-prometheus", "prometheus.yml"), "alertmanager.prod-monitoring.svc:9093")
+	assert.Contains(t, configMapData(t, monDefaults(t), "shop-monitoring-prometheus", "prometheus.yml"), "alertmanager.prod-monitoring.svc:9093")
 	assert.Contains(t, configMapData(t, r, "shop-monitoring-grafana", "datasources.yaml"), "shop-monitoring-alertmanager.prod-monitoring.svc:9095")
 }
 
@@ -332,7 +347,7 @@ func dashboardExprs(t *testing.T, r *render.Result) map[string][]string {
 }
 
 func TestDashboardsAreValidAndQueryOnlyMetricsTheScrapeJobsProduce(t *testing.T) {
-	r := renderMon(t, nil)
+	r := monDefaults(t)
 	exprs := dashboardExprs(t, r)
 	require.Contains(t, exprs, "stack-overview.json")
 	require.GreaterOrEqual(t, len(exprs["stack-overview.json"]), 20)
@@ -460,7 +475,8 @@ func TestOperatorObjectsWhenTheClusterServesMonitoringCoreosV1(t *testing.T) {
 	rule := render.Unstructured(t, r, "PrometheusRule", "shop-monitoring-rules")
 	assert.Equal(t, monNS, rule.GetNamespace())
 	assert.Equal(t, "kube-prometheus-stack", rule.GetLabels()["release"])
-	groups, _, _ := unstructuredSlice(rule.Object, "spec", "groups")
+	groups, _, err := unstructured.NestedSlice(rule.Object, "spec", "groups")
+	require.NoError(t, err)
 	assert.Len(t, groups, 5)
 	sm := render.Unstructured(t, r, "ServiceMonitor", "shop-monitoring-kube-state-metrics")
 	assert.Equal(t, "kube-prometheus-stack", sm.GetLabels()["release"])
@@ -471,21 +487,8 @@ func TestOperatorObjectsWhenTheClusterServesMonitoringCoreosV1(t *testing.T) {
 	assert.False(t, render.Has[*appsv1.StatefulSet](only, "shop-monitoring-prometheus"))
 	assert.Equal(t, 1, only.Count("PrometheusRule"))
 
-	assert.Equal(t, 0, renderMon(t, nil).Count("PrometheusRule"), "no operator objects without the API")
+	assert.Equal(t, 0, monDefaults(t).Count("PrometheusRule"), "no operator objects without the API")
 	assert.Equal(t, 0, renderMon(t, map[string]any{"operator": map[string]any{"enabled": false}}, withOperator).Count("PrometheusRule"))
-}
-
-func unstructuredSlice(obj map[string]any, fields ...string) ([]any, bool, error) {
-	cur := any(obj)
-	for _, f := range fields {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false, nil
-		}
-		cur = m[f]
-	}
-	s, ok := cur.([]any)
-	return s, ok, nil
 }
 
 func TestEveryMonitoringComponentCanBeTurnedOffAndTuned(t *testing.T) {
