@@ -18,8 +18,8 @@ HELM_K8S_MINOR=37          # k8s.io/client-go v0.37 in helm v3.22.0's go.mod
 HELM4_VERSION=v4.3.1
 HELM_DOCS_VERSION=v1.14.2
 CT_VERSION=v3.14.0
-PROMETHEUS_MODULE_VERSION=v0.307.3   # Prometheus 3.7.3
-ALERTMANAGER_VERSION=v0.28.1
+# The Prometheus and Alertmanager pins (shared with the substrate's images) and prom_bin.
+. "$(dirname "$0")/substrate/lib.sh"
 
 log() { printf '[tools %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
@@ -82,22 +82,13 @@ if ! stamp_ok ct "$CT_VERSION"; then
   stamp ct "$CT_VERSION"
 fi
 
-if ! stamp_ok promtool "$PROMETHEUS_MODULE_VERSION"; then
-  log "building promtool (Prometheus $PROMETHEUS_MODULE_VERSION)"
-  here=$(cd "$(dirname "$0")" && pwd)
-  GONOSUMDB=github.com/prometheus/prometheus "$here/substrate/gobin.sh" promtool github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION" \
-    github.com/prometheus/prometheus/cmd/promtool "-X github.com/prometheus/common/version.Version=3.7.3"
-  cp "${SUBSTRATE_CACHE:-$CACHE/substrate}/bin/promtool-$PROMETHEUS_MODULE_VERSION" "$BIN/promtool"
-  stamp promtool "$PROMETHEUS_MODULE_VERSION"
-fi
-
-if ! stamp_ok amtool "$ALERTMANAGER_VERSION"; then
-  log "building amtool $ALERTMANAGER_VERSION"
-  here=$(cd "$(dirname "$0")" && pwd)
-  GONOSUMDB=github.com/prometheus/alertmanager "$here/substrate/gobin.sh" amtool github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" \
-    github.com/prometheus/alertmanager/cmd/amtool "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}"
-  cp "${SUBSTRATE_CACHE:-$CACHE/substrate}/bin/amtool-$ALERTMANAGER_VERSION" "$BIN/amtool"
-  stamp amtool "$ALERTMANAGER_VERSION"
-fi
+for tool in "promtool $PROMETHEUS_MODULE_VERSION" "amtool $ALERTMANAGER_VERSION"; do
+  read -r name version <<<"$tool"
+  if ! stamp_ok "$name" "$version"; then
+    log "building $name ($version)"
+    cp "$(prom_bin "$name")" "$BIN/$name"
+    stamp "$name" "$version"
+  fi
+done
 
 log "ready: $(ls "$BIN" | tr '\n' ' ')"

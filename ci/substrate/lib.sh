@@ -20,6 +20,10 @@ KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v1.4.0}"
 METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.9.0}"
 KSM_VERSION="${KSM_VERSION:-v2.16.0}"
 CERT_MANAGER_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"   # the newest whose commands the proxy serves (root module)
+# The monitoring images and the tests' promtool/amtool (ci/tools.sh) are the same releases.
+PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-3.7.3}"
+PROMETHEUS_MODULE_VERSION="${PROMETHEUS_MODULE_VERSION:-v0.307.3}"   # Prometheus 3.7.3 (the module's versions are v0.3XX.y)
+ALERTMANAGER_VERSION="${ALERTMANAGER_VERSION:-v0.28.1}"
 
 _t0=$(date +%s)
 step() { printf '[substrate %s +%4ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - _t0 ))" "$*"; }
@@ -79,4 +83,18 @@ import_tree() {
   tar -C "$tree" -c . | docker import "${change[@]}" - "$image" >/dev/null || die "docker import $image"
   rm -rf "$tree"
   step "image $image"
+}
+
+# prom_bin CMD: builds CMD (prometheus, promtool, alertmanager or amtool) from its module at the
+# pinned release, reporting that release as its version (cached by gobin.sh); prints its path.
+prom_bin() {
+  local cmd=$1 module version release
+  case $cmd in
+    prometheus|promtool) module=github.com/prometheus/prometheus version=$PROMETHEUS_MODULE_VERSION release=$PROMETHEUS_VERSION ;;
+    alertmanager|amtool) module=github.com/prometheus/alertmanager version=$ALERTMANAGER_VERSION release=${ALERTMANAGER_VERSION#v} ;;
+    *) die "prom_bin: unknown command $cmd" ;;
+  esac
+  GONOSUMDB=$module "$(dirname "${BASH_SOURCE[0]}")/gobin.sh" "$cmd" "$module" "$version" "$module/cmd/$cmd" \
+    "-X github.com/prometheus/common/version.Version=$release" >&2 || die "build $cmd"
+  echo "$SUBSTRATE_CACHE/bin/$cmd-$version"
 }

@@ -11,16 +11,6 @@ export DOCKER_BUILDKIT=0
 PODINFO_MODULE_VERSION="${PODINFO_MODULE_VERSION:-v1.8.1-0.20250910200901-e86405a8674e}"   # podinfo 6.9.2
 "$here/gobin.sh" podinfo github.com/stefanprodan/podinfo "$PODINFO_MODULE_VERSION" github.com/stefanprodan/podinfo/cmd/podinfo
 "$here/gobin.sh" podcli github.com/stefanprodan/podinfo "$PODINFO_MODULE_VERSION" github.com/stefanprodan/podinfo/cmd/podcli
-PROMETHEUS_MODULE_VERSION="${PROMETHEUS_MODULE_VERSION:-v0.307.3}"   # Prometheus 3.7.3 (module versions are v0.3XX.y)
-for cmd in prometheus promtool; do
-  GONOSUMDB=github.com/prometheus/prometheus "$here/gobin.sh" "$cmd" github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION" "github.com/prometheus/prometheus/cmd/$cmd" \
-    "-X github.com/prometheus/common/version.Version=3.7.3"
-done
-ALERTMANAGER_VERSION="${ALERTMANAGER_VERSION:-v0.28.1}"   # as prom/alertmanager:v0.28.1
-for cmd in alertmanager amtool; do
-  GONOSUMDB=github.com/prometheus/alertmanager "$here/gobin.sh" "$cmd" github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" "github.com/prometheus/alertmanager/cmd/$cmd" \
-    "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}"
-done
 
 base_id=$(docker image inspect -f '{{.Id}}' stack.local/debian:bookworm) || die "no base image (run base-image.sh)"
 manifest="$SUBSTRATE_CACHE/workload-images.txt"
@@ -57,12 +47,12 @@ build redis-exporter 1.45.0 "$here/workloads/redis-exporter"
 build rabbitmq 3.10.8 "$here/workloads/rabbitmq"
 mkdir -p "$ctx/prometheus"
 cp "$here/workloads/prometheus/Dockerfile" "$ctx/prometheus/"
-for cmd in prometheus promtool; do cp "$SUBSTRATE_CACHE/bin/$cmd-$PROMETHEUS_MODULE_VERSION" "$ctx/prometheus/$cmd"; done
-build prometheus 3.7.3 "$ctx/prometheus"
+for cmd in prometheus promtool; do cp "$(prom_bin $cmd)" "$ctx/prometheus/$cmd"; done
+build prometheus "$PROMETHEUS_VERSION" "$ctx/prometheus"
 build node-exporter 1.5.0 "$here/workloads/node-exporter"
 mkdir -p "$ctx/alertmanager"
 cp "$here/workloads/alertmanager/Dockerfile" "$ctx/alertmanager/"
-for cmd in alertmanager amtool; do cp "$SUBSTRATE_CACHE/bin/$cmd-$ALERTMANAGER_VERSION" "$ctx/alertmanager/$cmd"; done
+for cmd in alertmanager amtool; do cp "$(prom_bin $cmd)" "$ctx/alertmanager/$cmd"; done
 build alertmanager "${ALERTMANAGER_VERSION#v}" "$ctx/alertmanager"
 # The monitoring suite's Discord-format receiver, built from this repository (tests/discord).
 mkdir -p "$ctx/discord-sink"
