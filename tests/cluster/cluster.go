@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,16 +279,20 @@ func (c *Cluster) LoadImagesE(images ...string) error {
 		if err != nil {
 			return fmt.Errorf("image %s is not in the local docker: %w", img, err)
 		}
+		var missing []nodes.Node
 		for _, n := range nodeList {
-			if hasImage(n, img, strings.TrimSpace(string(id))) {
-				continue
+			if !hasImage(n, img, strings.TrimSpace(string(id))) {
+				missing = append(missing, n)
 			}
-			start := time.Now()
-			if err := loadImage(n, img); err != nil {
-				return fmt.Errorf("load %s into %s: %w", img, n, err)
-			}
-			c.logf("loaded %s into %s in %s", img, n, time.Since(start).Round(100*time.Millisecond))
 		}
+		if len(missing) == 0 {
+			continue
+		}
+		start := time.Now()
+		if err := loadImage(missing, img); err != nil {
+			return fmt.Errorf("load %s: %w", img, err)
+		}
+		c.logf("loaded %s into %d node(s) in %s", img, len(missing), time.Since(start).Round(100*time.Millisecond))
 	}
 	return nil
 }
@@ -314,18 +319,49 @@ func hasImage(n nodes.Node, img, id string) bool {
 	return strings.Contains(out.String(), id)
 }
 
-func loadImage(n nodes.Node, img string) error {
-	save := exec.Command("docker", "save", img)
-	pipe, err := save.StdoutPipe()
+// loadImage streams `docker save` into one node's containerd (kind's own loader); for several
+// nodes it saves the image once and imports the archive into all of them at once.
+func loadImage(targets []nodes.Node, img string) error {
+	if len(targets) == 1 {
+		save := exec.Command("docker", "save", img)
+		pipe, err := save.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		if err := save.Start(); err != nil {
+			return err
+		}
+		loadErr := nodeutils.LoadImageArchive(targets[0], pipe)
+		return errors.Join(loadErr, save.Wait())
+	}
+	dir, err := os.MkdirTemp("", "stack-image-")
 	if err != nil {
 		return err
 	}
-	if err := save.Start(); err != nil {
-		return err
+	defer os.RemoveAll(dir)
+	archive := filepath.Join(dir, "image.tar")
+	if out, err := exec.Command("docker", "save", "-o", archive, img).CombinedOutput(); err != nil {
+		return fmt.Errorf("docker save: %w: %s", err, out)
 	}
-	loadErr := nodeutils.LoadImageArchive(n, pipe)
-	saveErr := save.Wait()
-	return errors.Join(loadErr, saveErr)
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, n := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := os.Open(archive)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer f.Close()
+			if err := nodeutils.LoadImageArchive(n, f); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // normalise gives the name containerd stores for a docker image reference.
