@@ -242,8 +242,8 @@ func TestQuotaAndLimitRangeComeFromValues(t *testing.T) {
 			"defaultRequest": map[string]any{"cpu": "25m", "memory": "32Mi"}, "max": map[string]any{"cpu": "2", "memory": "4Gi"}},
 	}}))
 	q := render.Get[*corev1.ResourceQuota](t, r, "shop-quota")
-	assert.Equal(t, "4", ptrString(q.Spec.Hard[corev1.ResourceRequestsCPU]))
-	assert.Equal(t, "40", ptrString(q.Spec.Hard[corev1.ResourcePods]))
+	assert.Equal(t, "4", q.Spec.Hard.Name(corev1.ResourceRequestsCPU, resource.DecimalSI).String())
+	assert.Equal(t, "40", q.Spec.Hard.Pods().String())
 	lr := render.Get[*corev1.LimitRange](t, r, "shop-limits")
 	assert.Equal(t, "128Mi", lr.Spec.Limits[0].Default.Memory().String())
 	assert.Equal(t, "25m", lr.Spec.Limits[0].DefaultRequest.Cpu().String())
@@ -282,8 +282,6 @@ func TestMonitoringInTheUmbrellaIsAdmittedToEveryMetricsPort(t *testing.T) {
 	assert.Equal(t, 1, op.Count("PrometheusRule"))
 	assert.GreaterOrEqual(t, op.Count("ServiceMonitor")+op.Count("PodMonitor"), 8)
 }
-
-func ptrString(q resource.Quantity) string { return q.String() }
 
 func TestTheEdgeServesTheCertificateCertIssuerWrites(t *testing.T) {
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
