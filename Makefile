@@ -16,6 +16,9 @@ CHARTS       := common services gateway mysql redis rabbitmq monitoring cert-iss
 # Charts with file:// dependencies, in dependency order.
 UMBRELLAS    := services gateway mysql redis rabbitmq monitoring cert-issuer stack
 GO_TEST      ?= go test -count=1
+# How many e2e suites run at once (each in its own namespaces; the dev profile requests ~0.25 CPU,
+# the node's control plane and add-ons ~1 of 2). 1 runs them one after another.
+E2E_PARALLEL ?= 3
 
 .PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench bench-preflight images up down clean plugin
 
@@ -65,7 +68,7 @@ down: ## delete the kind clusters of `make up` and of the e2e suites
 	go run ./ci/up -delete -cluster stack-e2e
 
 test-e2e: tools images deps ## e2e tier: install into kind and assert behaviour (build tag e2e); JUnit in $(STACK_CACHE)/e2e-junit.xml
-	$(GO_TEST) -json -tags e2e -timeout 60m ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
+	$(GO_TEST) -json -tags e2e -timeout 60m -parallel $(E2E_PARALLEL) ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
 	  | go run ./ci/junit -out $(STACK_CACHE)/e2e-junit.xml -filter '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)'; \
 	  s=("$${PIPESTATUS[@]}"); [ "$${s[0]}" = 0 ] && [ "$${s[2]}" = 0 ]
 

@@ -22,6 +22,7 @@ import (
 // (in-cluster clients calling it directly) drives its HPA above the minimum within the deadline;
 // the replica curve is reported.
 func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
+	parallel(t)
 	needsAddon(t, "metrics-server")
 	ns := namespace(t, "hpa")
 	values := filepath.Join(t.TempDir(), "hpa.yaml")
@@ -33,7 +34,7 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
       hpa: {enabled: true, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50}
 `), 0o644))
 	installRelease(t, ns, "hpa", values)
-	progress("hpa: umbrella installed with an HPA on users (1..3, 50%% of 10m CPU)")
+	progress(t, "hpa: umbrella installed with an HPA on users (1..3, 50%% of 10m CPU)")
 
 	hpas := env.Clientset.AutoscalingV2().HorizontalPodAutoscalers(ns)
 	kube.Wait(t, kube.WaitOptions{What: "the HPA reads CPU metrics", Timeout: 3 * time.Minute, Interval: 5 * time.Second}, func(ctx context.Context) (bool, string, error) {
@@ -54,7 +55,7 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 	url := fmt.Sprintf("http://stack-users.%s.svc.cluster.local/", ns)
 	script := fmt.Sprintf("for i in $(seq 8); do (while true; do wget -q -O /dev/null %s; done) & done; wait", url)
 	for i := 0; i < 3; i++ {
-		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": "stack"}, "sh", "-c", script), metav1.CreateOptions{})
+		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": "stack", "stack.dev/load": "true"}, "sh", "-c", script), metav1.CreateOptions{})
 		require.NoError(t, err)
 	}
 	// Stop the load as soon as the suite ends (before the namespace is deleted), so it does not
@@ -65,7 +66,7 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 			_ = env.Clientset.CoreV1().Pods(ns).Delete(ctx, fmt.Sprintf("load-%d", i), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
 		}
 		_, _ = kube.WaitE(ctx, kube.WaitOptions{What: "load pods gone", Timeout: time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
-			list, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "calls.stack.dev/users=true"})
+			list, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "stack.dev/load=true"})
 			if err != nil {
 				return false, err.Error(), nil
 			}
@@ -92,5 +93,5 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 		}
 		return h.Status.CurrentReplicas > 1, fmt.Sprintf("current %d desired %d cpu %s", h.Status.CurrentReplicas, h.Status.DesiredReplicas, util), nil
 	})
-	progress("hpa: users scaled above its minimum %s after the load started; replica curve: %s", d.Round(time.Second), strings.Join(curve, " -> "))
+	progress(t, "hpa: users scaled above its minimum %s after the load started; replica curve: %s", d.Round(time.Second), strings.Join(curve, " -> "))
 }

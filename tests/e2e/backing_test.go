@@ -61,7 +61,7 @@ func installChart(t *testing.T, ns, chartName string, set map[string]string, fil
 	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
 	start := time.Now()
 	helm.Install(t, opts, filepath.Join(root, "charts", chartName), "data")
-	progress("%s: installed and Ready in %s", chartName, time.Since(start).Round(100*time.Millisecond))
+	progress(t, "%s: installed and Ready in %s", chartName, time.Since(start).Round(100*time.Millisecond))
 	imageOf(t, ns, "data-"+chartName)
 	return opts
 }
@@ -122,7 +122,7 @@ func replacePod(t *testing.T, ns, name string) time.Duration {
 		return kube.PodReady(*p), "new pod " + string(p.Status.Phase), nil
 	})
 	d := time.Since(start)
-	progress("%s/%s deleted and Ready again in %s", ns, name, d.Round(100*time.Millisecond))
+	progress(t, "%s/%s deleted and Ready again in %s", ns, name, d.Round(100*time.Millisecond))
 	return d
 }
 

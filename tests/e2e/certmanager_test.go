@@ -24,6 +24,7 @@ import (
 // self-signed Issuer and a Certificate, the controller issues it, and the Secret holds a
 // certificate for the requested name.
 func TestSmokeCertManagerIssuesASelfSignedCertificate(t *testing.T) {
+	parallel(t)
 	needsAddon(t, "cert-manager")
 	ns := namespace(t, "certs")
 	cfg, err := env.Cluster.RESTConfigE()
@@ -70,5 +71,5 @@ func TestSmokeCertManagerIssuesASelfSignedCertificate(t *testing.T) {
 	crt, err := x509.ParseCertificate(block.Bytes)
 	require.NoError(t, err)
 	require.Equal(t, []string{"shop.example.test"}, crt.DNSNames)
-	progress("cert-manager %s issued a certificate for %v in %s", cluster.CertManagerVersion, crt.DNSNames, took.Round(100*time.Millisecond))
+	progress(t, "cert-manager %s issued a certificate for %v in %s", cluster.CertManagerVersion, crt.DNSNames, took.Round(100*time.Millisecond))
 }

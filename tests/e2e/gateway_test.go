@@ -38,6 +38,7 @@ func jwtHS256(key string, claims map[string]any) string {
 // service; no, tampered, wrongly signed and expired tokens get 401; public routes need none; above
 // the burst the rate limit answers 429; X-Request-ID is echoed or generated.
 func TestGatewayRoutesAuthenticatesRateLimitsAndTagsRequests(t *testing.T) {
+	parallel(t)
 	ns := installUmbrella(t, "gateway")
 	release := "stack"
 	base := "http://" + waitTunnel(t, ns, release+"-gateway", 80)
@@ -72,7 +73,7 @@ func TestGatewayRoutesAuthenticatesRateLimitsAndTagsRequests(t *testing.T) {
 		var info struct{ Hostname string }
 		require.NoError(t, json.Unmarshal([]byte(body), &info))
 		require.True(t, strings.HasPrefix(info.Hostname, release+"-"+svc+"-"), "/api/%s/ answered by %s", svc, info.Hostname)
-		progress("gateway: /api/%s/ with a token -> 200 from pod %s", svc, info.Hostname)
+		progress(t, "gateway: /api/%s/ with a token -> 200 from pod %s", svc, info.Hostname)
 	}
 	parts := strings.Split(tok.Token, ".")
 	sig := []byte(parts[2])
@@ -94,7 +95,7 @@ func TestGatewayRoutesAuthenticatesRateLimitsAndTagsRequests(t *testing.T) {
 	fresh := jwtHS256(devJWTKey, map[string]any{"name": "alice", "iss": "podinfo", "exp": now + 600})
 	code, _, _ = do(http.MethodGet, "/api/users/", fresh, nil)
 	require.Equal(t, 200, code, "a valid token minted with the same key passes (the refusals above are about the token, not the route)")
-	progress("gateway: no / tampered / foreign-key / expired / wrong-issuer tokens -> 401; a valid one -> 200")
+	progress(t, "gateway: no / tampered / foreign-key / expired / wrong-issuer tokens -> 401; a valid one -> 200")
 
 	code, _, _ = do(http.MethodGet, "/", "", nil)
 	require.Equal(t, 200, code, "the public frontend route needs no token")
@@ -134,7 +135,7 @@ func TestGatewayRoutesAuthenticatesRateLimitsAndTagsRequests(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	progress("gateway: 480 requests at once: %d × 200, %d × 429, %d other", ok.Load(), limited.Load(), other.Load())
+	progress(t, "gateway: 480 requests at once: %d × 200, %d × 429, %d other", ok.Load(), limited.Load(), other.Load())
 	require.Positive(t, limited.Load(), "above the burst some requests get 429")
 	require.Positive(t, ok.Load())
 	require.Zero(t, other.Load())

@@ -26,8 +26,16 @@ var env *cluster.Env
 
 var suiteStart = time.Now()
 
-func progress(format string, args ...any) {
+// announce prints a line of the run's own (setup, end) with the time since the run began.
+func announce(format string, args ...any) {
 	fmt.Printf("[e2e +%6.1fs] %s\n", time.Since(suiteStart).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// progress is a suite's milestone: logged through t so that, with suites running in parallel,
+// go test -json (and the JUnit report) files it under the suite that printed it.
+func progress(t *testing.T, format string, args ...any) {
+	t.Helper()
+	t.Logf("[e2e +%6.1fs] %s", time.Since(suiteStart).Seconds(), fmt.Sprintf(format, args...))
 }
 
 func TestMain(m *testing.M) {
@@ -36,7 +44,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	progress("e2e suites finished (exit %d)", code)
+	announce("e2e suites finished (exit %d)", code)
 	os.Exit(code)
 }
 
@@ -46,8 +54,20 @@ func setup() error {
 	if err != nil {
 		return err
 	}
-	progress("image mode %s; cluster %s ready (created in %s, reused: %v)", env.Mode, env.Cluster.Name, env.Cluster.CreateTime.Round(time.Second), env.Cluster.Reused)
+	announce("image mode %s; cluster %s ready (created in %s, reused: %v)", env.Mode, env.Cluster.Name, env.Cluster.CreateTime.Round(time.Second), env.Cluster.Reused)
 	return removeLeftovers()
+}
+
+// parallel lets a suite run beside the others (go test -parallel bounds how many; `make
+// test-e2e` sets E2E_PARALLEL): each has its own namespaces, node ports and cluster-scoped names.
+// Two suites stay serial and run first, alone, because Go runs serial tests before parallel
+// ones: resilience (zero failed requests through rollouts, measured on an otherwise idle node)
+// and the preflight failure cases (they take the cluster's default StorageClass away for a
+// moment). STACK_E2E_SERIAL=1 runs every suite alone.
+func parallel(t *testing.T) {
+	if os.Getenv("STACK_E2E_SERIAL") == "" {
+		t.Parallel()
+	}
 }
 
 // needsAddon skips a suite that relies on a cluster add-on only the air-gapped substrate installs
@@ -72,7 +92,7 @@ func removeLeftovers() error {
 	}
 	for _, ns := range list.Items {
 		if ns.DeletionTimestamp == nil {
-			progress("removing namespace %s left by an interrupted run", ns.Name)
+			announce("removing namespace %s left by an interrupted run", ns.Name)
 			if err := env.Clientset.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil {
 				return err
 			}
@@ -87,7 +107,7 @@ func removeLeftovers() error {
 	})
 	if err != nil {
 		// Not fatal: the suites use fresh namespaces; only their load and node ports were in the way.
-		progress("leftover namespaces still terminating, going on: %v", err)
+		announce("leftover namespaces still terminating, going on: %v", err)
 	}
 	return nil
 }

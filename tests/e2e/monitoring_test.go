@@ -67,7 +67,7 @@ func deploySink(t *testing.T, ns string) string {
 		Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Name: "http", Port: 8080, TargetPort: intstr.FromString("http")}}}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	kube.Wait(t, kube.WaitOptions{What: "Discord-format receiver Ready"}, kube.PodsReady(env.Clientset, ns, "app=discord-sink"))
-	progress("monitoring: Discord-format receiver %s running in %s", img, ns)
+	progress(t, "monitoring: Discord-format receiver %s running in %s", img, ns)
 	return fmt.Sprintf("http://discord-sink.%s.svc.cluster.local:8080/api/webhooks/4242/e2e-token", ns)
 }
 
@@ -76,6 +76,7 @@ func deploySink(t *testing.T, ns string) string {
 // rules loaded, a test-only always-firing rule delivered by Alertmanager's native Discord
 // receiver to a receiver that speaks Discord's webhook format, and the dashboards' metrics present.
 func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
+	parallel(t)
 	ns := namespace(t, "mon")
 	sinkNS := namespace(t, "discord")
 	webhook := deploySink(t, sinkNS)
@@ -113,7 +114,7 @@ func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
 	for _, sts := range []string{"stack-monitoring-prometheus", "stack-monitoring-alertmanager"} {
 		s, err := env.Clientset.AppsV1().StatefulSets(monNS).Get(context.Background(), sts, metav1.GetOptions{})
 		require.NoError(t, err)
-		progress("monitoring: image under test: %s (%s images)", s.Spec.Template.Spec.Containers[0].Image, env.Mode)
+		progress(t, "monitoring: image under test: %s (%s images)", s.Spec.Template.Spec.Containers[0].Image, env.Mode)
 	}
 
 	prom := "http://" + waitTunnel(t, monNS, "stack-monitoring-prometheus", 9090)
@@ -156,7 +157,7 @@ func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
 		}
 		return len(missing) == 0, "not up yet: " + strings.Join(missing, ", "), nil
 	})
-	progress("monitoring: all %d expected scrape jobs up after %s: %v", len(want), d.Round(time.Second), up)
+	progress(t, "monitoring: all %d expected scrape jobs up after %s: %v", len(want), d.Round(time.Second), up)
 
 	// 2. The stack's rules (and the test rule) are loaded.
 	var rules struct {
@@ -181,7 +182,7 @@ func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
 		"RedisDown", "RedisMemoryHigh", "RabbitMQDown", "RabbitMQQueueBacklog", "PVCAlmostFull", "CertificateExpiringSoon", "E2EAlwaysFiring"} {
 		assert.True(t, loaded[a], "Prometheus has loaded rule %s", a)
 	}
-	progress("monitoring: %d rules loaded in %d groups", len(loaded), len(rules.Data.Groups))
+	progress(t, "monitoring: %d rules loaded in %d groups", len(loaded), len(rules.Data.Groups))
 
 	// 3. The always-firing alert reaches the Discord-format receiver through Alertmanager.
 	sink := "http://" + waitTunnel(t, sinkNS, "discord-sink", 8080)
@@ -203,7 +204,7 @@ func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
 	})
 	require.NotEmpty(t, got.Message.Embeds)
 	embed := got.Message.Embeds[0]
-	progress("monitoring: alert delivered after %s: webhook %s, title %q, color %#x", d.Round(time.Second), got.Webhook, embed.Title, embed.Color)
+	progress(t, "monitoring: alert delivered after %s: webhook %s, title %q, color %#x", d.Round(time.Second), got.Webhook, embed.Title, embed.Color)
 	assert.Equal(t, "4242", got.Webhook, "posted to the webhook of the Secret")
 	assert.True(t, strings.HasPrefix(embed.Title, "[FIRING:"), "Discord title says the alert fires: %q", embed.Title)
 	assert.Contains(t, embed.Description, "alertname = E2EAlwaysFiring")
@@ -264,13 +265,13 @@ func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
 	for _, m := range absent {
 		reason, ok := absentBecause[m]
 		assert.True(t, ok, "the dashboards query %s, which this Prometheus has no series of", m)
-		progress("monitoring: dashboard metric %s absent: %s", m, reason)
+		progress(t, "monitoring: dashboard metric %s absent: %s", m, reason)
 	}
-	progress("monitoring: %d of %d dashboard metrics have series: %s", len(present), len(names), strings.Join(present, " "))
+	progress(t, "monitoring: %d of %d dashboard metrics have series: %s", len(present), len(names), strings.Join(present, " "))
 
 	// 5. Grafana.
 	if env.Mode == cluster.AirGap {
-		progress("monitoring: Grafana SKIPPED — no Grafana image is available offline (not in Debian, not on the Go proxy); the chart deploys grafana/grafana where it can be pulled")
+		progress(t, "monitoring: Grafana SKIPPED — no Grafana image is available offline (not in Debian, not on the Go proxy); the chart deploys grafana/grafana where it can be pulled")
 		return
 	}
 	graf := "http://admin:e2e-only-grafana@" + waitTunnel(t, monNS, "stack-monitoring-grafana", 3000)

@@ -63,6 +63,7 @@ func rowCount(t *testing.T, db *sql.DB, table string) (n int, sum int64) {
 // existingSecret (the PVC is kept); the backup CronJob's dump restores into an empty database with
 // the same rows.
 func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *testing.T) {
+	parallel(t)
 	ns := namespace(t, "mysql")
 	pw := map[string]string{"mysql-root-password": "root-" + random.UniqueId(), "mysql-password": "app-" + random.UniqueId(), "mysql-exporter-password": "exp-" + random.UniqueId()}
 	secret(t, ns, "data-db", pw)
@@ -73,7 +74,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 
 	start := time.Now()
 	helm.Install(t, opts, chart, "data")
-	progress("mysql: installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
+	progress(t, "mysql: installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
 	sts, err := env.Clientset.AppsV1().StatefulSets(ns).Get(context.Background(), "data-mysql", metav1.GetOptions{})
 	require.NoError(t, err)
 	server := sts.Spec.Template.Spec.Containers[0].Name // the flavor: mysql or mariadb
@@ -103,7 +104,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 		n, sum := rowCount(t, db, "orders")
 		require.Equal(t, wantN, n, "rows after %s", stage)
 		require.Equal(t, wantSum, sum, "row contents after %s", stage)
-		progress("mysql: %d rows intact after %s", n, stage)
+		progress(t, "mysql: %d rows intact after %s", n, stage)
 	}
 
 	replacePod(t, ns, "data-mysql-0")
@@ -155,7 +156,7 @@ gunzip -c "$f" | %[2]s -uroot restored`, strings.ToUpper(server), client)
 	n, sum := rowCount(t, root, "restored.orders")
 	require.Equal(t, wantN, n, "rows restored from the dump")
 	require.Equal(t, wantSum, sum, "row contents restored from the dump")
-	progress("mysql: the backup restored %d identical rows into an empty database", n)
+	progress(t, "mysql: the backup restored %d identical rows into an empty database", n)
 }
 
 func merged(a, b map[string]string) map[string]string {

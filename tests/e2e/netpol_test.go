@@ -71,6 +71,7 @@ func merge(maps ...map[string]string) map[string]string {
 // attempt from a throwaway pod — denied without the label the wiring convention gives, allowed
 // with it; the gateway open to the edge; egress outside an app's declared flows blocked.
 func TestNetworkPoliciesAdmitExactlyTheWiredFlows(t *testing.T) {
+	parallel(t)
 	ns := installUmbrella(t, "netpol")
 	release := "stack"
 	svc := func(name string) string { return fmt.Sprintf("%s-%s.%s.svc.cluster.local", release, name, ns) }
@@ -118,11 +119,11 @@ func TestNetworkPoliciesAdmitExactlyTheWiredFlows(t *testing.T) {
 	got := connectAll(t, ns, probes)
 	for i, p := range pairs {
 		denied, allowed := !got[fmt.Sprintf("deny-%d", i)], got[fmt.Sprintf("allow-%d", i)]
-		progress("netpol: %-58s denied=%v allowed-with-label=%v", p.what, denied, allowed)
+		progress(t, "netpol: %-58s denied=%v allowed-with-label=%v", p.what, denied, allowed)
 		require.True(t, denied, "%s: must be refused (%s:%d)", p.what, p.host, p.port)
 		require.True(t, allowed, "%s: the admitted client must connect (%s:%d)", p.what, p.host, p.port)
 	}
 	require.True(t, got["edge"], "the gateway is open to the edge")
 	require.True(t, got["users-to-mysql"], "users reaches what it uses")
-	progress("netpol: %d allow/deny pairs held, the gateway is reachable from the edge", len(pairs))
+	progress(t, "netpol: %d allow/deny pairs held, the gateway is reachable from the edge", len(pairs))
 }

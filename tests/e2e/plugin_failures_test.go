@@ -81,7 +81,7 @@ func TestPreflightFailureCasesAgainstTheLiveCluster(t *testing.T) {
 	require.Equal(t, 3, code, out)
 	require.Contains(t, out, "names no StorageClass and the cluster has no default one")
 	setDefault("true")
-	progress("plugin: no default StorageClass -> storage FAIL, exit %d", code)
+	progress(t, "plugin: no default StorageClass -> storage FAIL, exit %d", code)
 
 	// A Service elsewhere holds node port 30080.
 	holder := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "holder"}, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort,
@@ -92,7 +92,7 @@ func TestPreflightFailureCasesAgainstTheLiveCluster(t *testing.T) {
 	code, out, _ = runCheck(t, bin, nil, append(base, "--only", "node-ports", "--set", "gateway.service.type=NodePort", "--set", "gateway.service.nodePort=30080")...)
 	require.Equal(t, 3, code, out)
 	require.Contains(t, out, fmt.Sprintf("node port 30080 is taken by Service %s/holder", other))
-	progress("plugin: node port 30080 taken -> node-ports FAIL, exit %d", code)
+	progress(t, "plugin: node port 30080 taken -> node-ports FAIL, exit %d", code)
 
 	// A ServiceAccount whose Role only allows ConfigMaps and Secrets in the namespace.
 	_, err = cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "deployer"}}, metav1.CreateOptions{})
@@ -122,7 +122,7 @@ func TestPreflightFailureCasesAgainstTheLiveCluster(t *testing.T) {
 		require.Contains(t, out, "you may not create "+forbidden+" in namespace "+ns, out)
 	}
 	require.NotContains(t, out, "you may not create configmaps", "what the Role allows is not listed")
-	progress("plugin: a namespace-only Role -> rbac FAIL listing what is forbidden, exit %d", code)
+	progress(t, "plugin: a namespace-only Role -> rbac FAIL listing what is forbidden, exit %d", code)
 
 	// Could not run: a context that does not exist; an API server that refuses; one that never answers.
 	code, out, took = runCheck(t, bin, nil, "preflight", umbrella, "--kube-context", "no-such-context", "--timeout", "10s")
@@ -147,5 +147,5 @@ func TestPreflightFailureCasesAgainstTheLiveCluster(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Less(t, took, 10*time.Second, "the --timeout bounds a server that never answers")
 	require.True(t, strings.Contains(out, "cannot reach the cluster"), out)
-	progress("plugin: no such context / refused / silent API server -> exit 1 (the silent one after %s with --timeout 3s): %s", took.Round(100*time.Millisecond), strings.TrimSpace(out))
+	progress(t, "plugin: no such context / refused / silent API server -> exit 1 (the silent one after %s with --timeout 3s): %s", took.Round(100*time.Millisecond), strings.TrimSpace(out))
 }

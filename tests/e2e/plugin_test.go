@@ -46,6 +46,7 @@ type preflightJSON struct {
 // that passes, one that fails on a missing existing Secret (exit 3), and `verify` of an installed
 // release, with the namespace taken from Helm's own -n (HELM_NAMESPACE).
 func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
+	parallel(t)
 	ns := namespace(t, "plugin")
 	chart := filepath.Join(root, "charts", "redis")
 	overlay := chartOptions(t, ns, "redis", nil).ValuesFiles
@@ -62,7 +63,7 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 			start := time.Now()
 			code, out := helmRun(t, path, home, nil, "plugin", "install", filepath.Join(root, "plugin"))
 			require.Equal(t, 0, code, out)
-			progress("plugin: %s plugin install built and installed stackcheck in %s", bin, time.Since(start).Round(100*time.Millisecond))
+			progress(t, "plugin: %s plugin install built and installed stackcheck in %s", bin, time.Since(start).Round(100*time.Millisecond))
 			_, out = helmRun(t, path, home, nil, "plugin", "list")
 			require.Contains(t, out, "stackcheck", out)
 			_, version := helmRun(t, path, home, nil, "version", "--short")
@@ -79,7 +80,7 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 			code, out = helmRun(t, path, home, nil, args...)
 			require.Equal(t, 3, code, out)
 			require.Contains(t, out, "Secret "+ns+"/cache-secret-nobody-created does not exist")
-			progress("plugin: %s stackcheck preflight: pass on a good release, exit 3 naming the missing Secret", bin)
+			progress(t, "plugin: %s stackcheck preflight: pass on a good release, exit 3 naming the missing Secret", bin)
 		})
 	}
 
@@ -96,6 +97,6 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 		require.Equal(t, 0, code, out)
 		require.Contains(t, out, "StatefulSet/"+ns+"/data-redis")
 		require.Contains(t, out, "0 failed: PASS")
-		progress("plugin: %s stackcheck verify of the installed release: PASS", bin)
+		progress(t, "plugin: %s stackcheck verify of the installed release: PASS", bin)
 	}
 }

@@ -58,6 +58,7 @@ func connects(t *testing.T, ns, name string, labels map[string]string, url strin
 }
 
 func TestSmokeANetworkPolicyDeniesAPodItDoesNotAdmit(t *testing.T) {
+	parallel(t)
 	ns := namespace(t, "policy")
 	ctx := context.Background()
 	server := restrictedPod("server", map[string]string{"app": "server"}, "sh", "-c", "mkdir -p /tmp/www && echo ok >/tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www")

@@ -43,6 +43,7 @@ func amqpConn(t *testing.T, ns, user, password string) *amqp.Connection {
 // messages published to a durable quorum queue are all consumed after the broker pod is deleted and
 // comes back (count in = count out).
 func TestRabbitMQQueuesFromDefinitionsAndMessagesSurviveABrokerRestart(t *testing.T) {
+	parallel(t)
 	ns := namespace(t, "rabbitmq")
 	password := "mq-" + random.UniqueId()
 	values := filepath.Join(t.TempDir(), "definitions.yaml")
@@ -123,5 +124,5 @@ func TestRabbitMQQueuesFromDefinitionsAndMessagesSurviveABrokerRestart(t *testin
 	require.NoError(t, err)
 	require.True(t, ok, "the bound queue kept its message")
 	require.Equal(t, "welcome", string(mail.Body))
-	progress("rabbitmq: %d/%d persistent messages consumed after the broker pod was replaced", len(seen), n)
+	progress(t, "rabbitmq: %d/%d persistent messages consumed after the broker pod was replaced", len(seen), n)
 }

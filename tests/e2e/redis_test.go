@@ -20,6 +20,7 @@ import (
 // TTL expires; the eviction policy is the configured one — and it really evicts under memory
 // pressure instead of refusing writes.
 func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
+	parallel(t)
 	ns := namespace(t, "redis")
 	password := "cache-" + random.UniqueId()
 	installChart(t, ns, "redis", map[string]string{"auth.password": password, "config.maxmemory": "4mb", "resources.requests.cpu": "20m"})
@@ -68,5 +69,5 @@ func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
 	}
 	require.Less(t, keys, int64(2000), "keys were evicted")
 	require.NotEqual(t, "0", evicted)
-	progress("redis: NOAUTH without the password, TTL expiry, allkeys-lru kept %d of 2000 keys (evicted_keys %s)", keys, evicted)
+	progress(t, "redis: NOAUTH without the password, TTL expiry, allkeys-lru kept %d of 2000 keys (evicted_keys %s)", keys, evicted)
 }

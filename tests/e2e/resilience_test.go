@@ -117,7 +117,7 @@ func underLoad(t *testing.T, what, base string, paths []string, header http.Head
 	}
 	close(stop)
 	sent, failed, detail := l.result()
-	progress("resilience: %s: %d requests at %d rps over %s, %d failed %s (slowest answer %s)", what, sent, rps, time.Since(start).Round(time.Second), failed, detail, l.slowest.Round(time.Millisecond))
+	progress(t, "resilience: %s: %d requests at %d rps over %s, %d failed %s (slowest answer %s)", what, sent, rps, time.Since(start).Round(time.Second), failed, detail, l.slowest.Round(time.Millisecond))
 	assert.GreaterOrEqual(t, sent, minRequests, "%s: enough requests", what)
 	assert.Zero(t, failed, "%s: no request may fail (%s)", what, detail)
 }
@@ -170,7 +170,7 @@ edge:
 		up.SetStrValues = map[string]string{"gateway.podAnnotations.rollout": stamp, "services.defaults.podAnnotations.rollout": stamp}
 		t0 := time.Now()
 		helm.Upgrade(t, &up, filepath.Join(root, "charts", "stack"), "stack")
-		progress("resilience: helm upgrade finished (all rolled and Ready) in %s", time.Since(t0).Round(100*time.Millisecond))
+		progress(t, "resilience: helm upgrade finished (all rolled and Ready) in %s", time.Since(t0).Round(100*time.Millisecond))
 	})
 	after := deployments()
 	for name, rev := range before {
@@ -184,7 +184,7 @@ edge:
 		require.GreaterOrEqual(t, len(pods.Items), 2, "the gateway runs at least two replicas")
 		victim := pods.Items[0].Name
 		require.NoError(t, env.Clientset.CoreV1().Pods(ns).Delete(context.Background(), victim, metav1.DeleteOptions{}))
-		progress("resilience: deleted gateway pod %s", victim)
+		progress(t, "resilience: deleted gateway pod %s", victim)
 	})
 
 	// 3. A deleted service pod is replaced and Ready again.
@@ -206,5 +206,5 @@ edge:
 		}
 		return false, fmt.Sprintf("%d users pods, no new one Ready", len(list.Items)), nil
 	})
-	progress("resilience: users pod %s deleted; replacement Ready in %s (%s since the delete call)", victim.Name, d.Round(100*time.Millisecond), time.Since(t0).Round(100*time.Millisecond))
+	progress(t, "resilience: users pod %s deleted; replacement Ready in %s (%s since the delete call)", victim.Name, d.Round(100*time.Millisecond), time.Since(t0).Round(100*time.Millisecond))
 }

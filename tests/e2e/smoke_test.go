@@ -82,11 +82,12 @@ func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Opti
 	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
 	start := time.Now()
 	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
-	progress("%s: umbrella installed and Ready in %s", suite, time.Since(start).Round(100*time.Millisecond))
+	progress(t, "%s: umbrella installed and Ready in %s", suite, time.Since(start).Round(100*time.Millisecond))
 	return opts
 }
 
 func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {
+	parallel(t)
 	ns := namespace(t, "smoke")
 	release := "stack"
 	opts := helmOptions(ns)
@@ -101,7 +102,7 @@ func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {
 	installed := time.Since(start)
 	kube.Wait(t, kube.WaitOptions{What: "every pod of the release Ready", Timeout: 3 * time.Minute},
 		kube.PodsReady(env.Clientset, ns, "app.kubernetes.io/instance="+release))
-	progress("umbrella install-to-Ready: %s (helm install --wait returned after %s)", time.Since(start).Round(100*time.Millisecond), installed.Round(100*time.Millisecond))
+	progress(t, "umbrella install-to-Ready: %s (helm install --wait returned after %s)", time.Since(start).Round(100*time.Millisecond), installed.Round(100*time.Millisecond))
 
 	out, err := helm.RunHelmCommandAndGetOutputE(t, opts, "test", release, "--logs", "--timeout", "3m")
 	require.NoError(t, err, "helm test failed:\n%s", out)

@@ -45,6 +45,7 @@ func nodeAddress(t *testing.T) string {
 // that trusts only that CA connects, checks the SAN and gets the frontend; clients that do not
 // trust the CA, or ask for another name, are refused.
 func TestTheEdgeServesACertificateIssuedByTheReleasesCA(t *testing.T) {
+	parallel(t)
 	needsAddon(t, "cert-manager")
 	const domain = "shop.stack.test"
 	ns := namespace(t, "tls")
@@ -60,7 +61,7 @@ edge:
   nodePort: {gateway: 30180, frontend: 30181, gatewayTLS: 30543}
 `), 0o644))
 	installRelease(t, ns, "tls", values)
-	progress("tls: cert-manager %s in the cluster issues for cert-issuer", cluster.CertManagerVersion)
+	progress(t, "tls: cert-manager %s in the cluster issues for cert-issuer", cluster.CertManagerVersion)
 
 	kubectl := k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns)
 	for _, c := range []string{"stack-cert-issuer-ca", "stack-cert-issuer-edge"} {
@@ -68,7 +69,7 @@ edge:
 			out, err := k8s.RunKubectlAndGetOutputE(t, kubectl, "get", "certificate", c, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
 			return err == nil && out == "True", fmt.Sprintf("Ready=%q %v", out, err), nil
 		})
-		progress("tls: Certificate %s Ready (%s after the install)", c, d.Round(time.Second))
+		progress(t, "tls: Certificate %s Ready (%s after the install)", c, d.Round(time.Second))
 	}
 
 	ca, err := env.Clientset.CoreV1().Secrets(ns).Get(context.Background(), "stack-cert-issuer-ca", metav1.GetOptions{})
@@ -88,7 +89,7 @@ edge:
 	state := conn.ConnectionState()
 	leaf := state.PeerCertificates[0]
 	_ = conn.Close()
-	progress("tls: %s serves %q (SAN %v) issued by %q, %s", edge, leaf.Subject.CommonName, leaf.DNSNames, leaf.Issuer.CommonName, tls.VersionName(state.Version))
+	progress(t, "tls: %s serves %q (SAN %v) issued by %q, %s", edge, leaf.Subject.CommonName, leaf.DNSNames, leaf.Issuer.CommonName, tls.VersionName(state.Version))
 	assert.Equal(t, []string{domain}, leaf.DNSNames)
 	assert.Equal(t, "stack development CA", leaf.Issuer.CommonName)
 	require.NoError(t, leaf.VerifyHostname(domain))
@@ -109,5 +110,5 @@ edge:
 	_, err = dial("other.stack.test", pool)
 	require.Error(t, err, "the certificate is not valid for another name")
 	assert.Contains(t, err.Error(), "other.stack.test")
-	progress("tls: an untrusting client and a wrong name are refused")
+	progress(t, "tls: an untrusting client and a wrong name are refused")
 }

@@ -49,7 +49,7 @@ func previousRelease(t *testing.T) string {
 		}
 		require.NoError(t, err, "the previous release %s (%s) is not in this clone: %s", name, commit, out)
 	}
-	progress("upgrade: previous release %s = %s", name, commit[:12])
+	progress(t, "upgrade: previous release %s = %s", name, commit[:12])
 	return commit
 }
 
@@ -146,6 +146,7 @@ func claimUIDs(t *testing.T, ns string) map[string]types.UID {
 // write data, upgrade to the working tree: the upgrade applies (no immutable-field error), the
 // StatefulSets keep their volumes, the rows and every Secret are unchanged.
 func TestUpgradeFromThePreviousReleaseKeepsDataAndSecrets(t *testing.T) {
+	parallel(t)
 	ref := previousRelease(t)
 	old := chartsAt(t, ref)
 	ns := namespace(t, "upgrade")
@@ -162,7 +163,7 @@ func TestUpgradeFromThePreviousReleaseKeepsDataAndSecrets(t *testing.T) {
 	t.Cleanup(func() { _ = helm.DeleteE(t, prev, "stack", true) })
 	start := time.Now()
 	helm.Install(t, prev, filepath.Join(old, "stack"), "stack")
-	progress("upgrade: %s installed in %s", ref, time.Since(start).Round(100*time.Millisecond))
+	progress(t, "upgrade: %s installed in %s", ref, time.Since(start).Round(100*time.Millisecond))
 
 	db := mysqlConnTo(t, ns, "stack-mysql", "app", "dev-only-mysql-app", "app")
 	_, err := db.Exec("CREATE TABLE upgrade_rows (id INT PRIMARY KEY, v VARCHAR(32))")
@@ -178,7 +179,7 @@ func TestUpgradeFromThePreviousReleaseKeepsDataAndSecrets(t *testing.T) {
 	start = time.Now()
 	_, err = helm.RunHelmCommandAndGetOutputE(t, helmOptions(ns), "upgrade", "stack", filepath.Join(root, "charts", "stack"), "--wait", "--timeout", "5m")
 	require.NoError(t, err, "upgrading %s to the working tree", ref)
-	progress("upgrade: %s -> working tree applied and Ready in %s", ref, time.Since(start).Round(100*time.Millisecond))
+	progress(t, "upgrade: %s -> working tree applied and Ready in %s", ref, time.Since(start).Round(100*time.Millisecond))
 
 	after := secretDigests(t, ns)
 	for name, digest := range secretsBefore {
@@ -190,5 +191,5 @@ func TestUpgradeFromThePreviousReleaseKeepsDataAndSecrets(t *testing.T) {
 	var last string
 	require.NoError(t, db.QueryRow("SELECT COUNT(*), MAX(v) FROM upgrade_rows").Scan(&n, &last))
 	assert.Equal(t, 50, n, "every row survived the upgrade")
-	progress("upgrade: %d Secrets unchanged, %d PVCs kept, %d rows read back after the upgrade", len(secretsBefore), len(claimsBefore), n)
+	progress(t, "upgrade: %d Secrets unchanged, %d PVCs kept, %d rows read back after the upgrade", len(secretsBefore), len(claimsBefore), n)
 }
