@@ -16,13 +16,14 @@ import (
 	"github.com/stack-charts/stack/tests/kube"
 )
 
-// probe is one client pod that opens one TCP connection to host:port, from namespace ns (the
-// suite's own when empty).
+// probe is one client pod that opens TCP connections to host:port, from namespace ns (the
+// suite's own when empty); deny says the connection is expected to be refused.
 type probe struct {
 	name, host string
 	port       int
 	labels     map[string]string
 	ns         string
+	deny       bool
 }
 
 // connectAll runs the probes' pods at once and reports, per probe, whether the connection was
@@ -31,11 +32,17 @@ func connectAll(t *testing.T, ns string, probes []probe) map[string]bool {
 	t.Helper()
 	ctx := context.Background()
 	for _, p := range probes {
-		// The policy controller needs a few seconds to see a new pod: until then its address is
-		// in no allow-list (ingress elsewhere refuses it) and its own egress rules are not in
-		// place (everything leaves). So wait 6 s before the first try, then retry for a while
-		// before concluding "refused" (a refusal is the same on every try).
+		// The policy controller needs a few seconds to see a new pod (longer on a busy node: with
+		// other suites installing beside this one it once took more than 6 s): until then its
+		// address is in no allow-list (ingress elsewhere refuses it) and its own egress rules are
+		// not in place (everything leaves). So an allow probe waits 6 s and retries until it
+		// connects (about 25 s); a deny probe keeps connecting for about a minute and counts as
+		// refused as soon as one try is refused: a policy that is missing never refuses, one that
+		// is in place refuses every try once the controller has programmed it.
 		script := fmt.Sprintf("sleep 6; for i in 1 2 3 4 5; do nc -w 3 %s %d -e true && exit 0; sleep 2; done; exit 1", p.host, p.port)
+		if p.deny {
+			script = fmt.Sprintf("sleep 6; for i in $(seq 15); do nc -w 3 %s %d -e true || exit 1; sleep 3; done; exit 0", p.host, p.port)
+		}
 		_, err := env.Clientset.CoreV1().Pods(p.namespace(ns)).Create(ctx, restrictedPod(p.name, p.labels, "sh", "-c", script), metav1.CreateOptions{})
 		require.NoError(t, err)
 	}
@@ -111,11 +118,11 @@ func TestNetworkPoliciesAdmitExactlyTheWiredFlows(t *testing.T) {
 	}
 	var probes []probe
 	for i, p := range pairs {
-		probes = append(probes, probe{fmt.Sprintf("deny-%d", i), p.host, p.port, p.deny, ""}, probe{fmt.Sprintf("allow-%d", i), p.host, p.port, p.allow, p.allowFrom})
+		probes = append(probes, probe{fmt.Sprintf("deny-%d", i), p.host, p.port, p.deny, "", true}, probe{fmt.Sprintf("allow-%d", i), p.host, p.port, p.allow, p.allowFrom, false})
 	}
 	// The edge: the gateway answers any client outside the namespace on its port, and users' own
 	// egress still reaches MySQL.
-	probes = append(probes, probe{"edge", svc("gateway"), 80, nil, edgeNS}, probe{"users-to-mysql", svc("mysql"), 3306, usersLabels, ""})
+	probes = append(probes, probe{"edge", svc("gateway"), 80, nil, edgeNS, false}, probe{"users-to-mysql", svc("mysql"), 3306, usersLabels, "", false})
 	got := connectAll(t, ns, probes)
 	for i, p := range pairs {
 		denied, allowed := !got[fmt.Sprintf("deny-%d", i)], got[fmt.Sprintf("allow-%d", i)]
