@@ -46,9 +46,16 @@ func restrictedPod(name string, labels map[string]string, command ...string) *co
 
 // connects runs a client pod that fetches url once and reports whether it connected.
 func connects(t *testing.T, ns, name string, labels map[string]string, url string) bool {
+	return connectsWithin(t, ns, name, labels, url, 1)
+}
+
+// connectsWithin is connects with up to tries attempts 2 s apart: for a pod a policy admits, whose
+// address the enforcer adds to the server's allow-list only after it has seen the new pod (on a
+// busy node that took longer than one attempt).
+func connectsWithin(t *testing.T, ns, name string, labels map[string]string, url string, tries int) bool {
 	t.Helper()
 	ctx := context.Background()
-	pod := restrictedPod(name, labels, "sh", "-c", fmt.Sprintf("timeout 5 wget -q -O /dev/null %s", url))
+	pod := restrictedPod(name, labels, "sh", "-c", fmt.Sprintf("for i in $(seq %d); do timeout 5 wget -q -O /dev/null %s && exit 0; sleep 2; done; exit 1", tries, url))
 	_, err := env.Clientset.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
 	require.NoError(t, err)
 	var phase corev1.PodPhase
@@ -99,6 +106,6 @@ func TestSmokeANetworkPolicyDeniesAPodItDoesNotAdmit(t *testing.T) {
 			denied := !connects(t, ns, fmt.Sprintf("denied-%d", attempt), nil, url)
 			return denied, fmt.Sprintf("attempt %d: unlabelled pod still connects", attempt), nil
 		})
-	require.True(t, connects(t, ns, "allowed", map[string]string{"role": "client"}, url), "a pod the policy admits connects")
+	require.True(t, connectsWithin(t, ns, "allowed", map[string]string{"role": "client"}, url, 10), "a pod the policy admits connects")
 	require.False(t, connects(t, ns, "denied-final", map[string]string{"role": "other"}, url), "a pod with other labels is refused")
 }
