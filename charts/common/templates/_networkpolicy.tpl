@@ -57,9 +57,11 @@ spec:
 
 {{/*
 common.networkpolicy.fromMonitoring: an ingress rule admitting the monitoring scraper to a
-metrics port. The scraper is found by its namespace (common.monitoring.namespace: the monitoring
-chart runs in its own) and the label app.kubernetes.io/name=prometheus.
+metrics port (.port) or several (.ports). The scraper is found by its namespace
+(common.monitoring.namespace: the monitoring chart runs in its own) and the label
+app.kubernetes.io/name=prometheus.
 Usage: include "common.networkpolicy.fromMonitoring" (dict "port" 9113 "context" $)
+       include "common.networkpolicy.fromMonitoring" (dict "ports" (list 8080 8081) "context" $)
 */}}
 {{- define "common.networkpolicy.fromMonitoring" -}}
 {{- $ns := include "common.monitoring.namespace" .context -}}
@@ -73,8 +75,10 @@ Usage: include "common.networkpolicy.fromMonitoring" (dict "port" 9113 "context"
           kubernetes.io/metadata.name: {{ $ns | quote }}
       {{- end }}
   ports:
+    {{- range .ports | default (list .port) }}
     - protocol: TCP
-      port: {{ .port }}
+      port: {{ . }}
+    {{- end }}
 {{- end -}}
 
 {{/*
