@@ -5,8 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +23,13 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 	parallel(t)
 	needsAddon(t, "metrics-server")
 	ns := namespace(t, "hpa")
-	values := filepath.Join(t.TempDir(), "hpa.yaml")
 	// A low target on the dev profile's small request (10m) so a few hundred requests per
 	// second are enough; the HPA's own stabilization defaults apply.
-	require.NoError(t, os.WriteFile(values, []byte(`services:
+	values := valuesFile(t, "hpa.yaml", `services:
   apps:
     users:
       hpa: {enabled: true, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50}
-`), 0o644))
+`)
 	installRelease(t, ns, "hpa", values)
 	progress(t, "hpa: umbrella installed with an HPA on users (1..3, 50%% of 10m CPU)")
 

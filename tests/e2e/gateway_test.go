@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -46,8 +44,7 @@ func TestGatewayRoutesAuthenticatesRateLimitsAndTagsRequests(t *testing.T) {
 	// suites pushed 480 requests at 32 rps and saw no 429). 2 rps + 20 burst per pod stays above
 	// the dozen requests before the burst test and below any rate the burst test reaches.
 	ns := namespace(t, "gateway")
-	limits := filepath.Join(t.TempDir(), "rate-limit.yaml")
-	require.NoError(t, os.WriteFile(limits, []byte("gateway:\n  rateLimit: {requestsPerSecond: 2, burst: 20}\n"), 0o644))
+	limits := valuesFile(t, "rate-limit.yaml", "gateway:\n  rateLimit: {requestsPerSecond: 2, burst: 20}\n")
 	installRelease(t, ns, "gateway", limits)
 	release := "stack"
 	base := "http://" + waitTunnel(t, ns, release+"-gateway", 80)

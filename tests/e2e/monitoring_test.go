@@ -85,8 +85,7 @@ func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
 	monNS := createNamespace(t, ns+"-monitoring", "privileged")
 	secret(t, monNS, "discord-webhook", map[string]string{"webhook-url": webhook})
 
-	values := filepath.Join(t.TempDir(), "monitoring.yaml")
-	require.NoError(t, os.WriteFile(values, []byte(`monitoring:
+	values := valuesFile(t, "monitoring.yaml", `monitoring:
   enabled: true
   namespace: {create: false}
   prometheus:
@@ -109,7 +108,7 @@ func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
             annotations:
               summary: the e2e suite's always-firing alert
               description: proves the path rule -> Prometheus -> Alertmanager -> Discord receiver
-`), 0o644))
+`)
 	installRelease(t, ns, "monitoring", values)
 	for _, sts := range []string{"stack-monitoring-prometheus", "stack-monitoring-alertmanager"} {
 		s, err := env.Clientset.AppsV1().StatefulSets(monNS).Get(context.Background(), sts, metav1.GetOptions{})

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -46,8 +44,7 @@ func TestRabbitMQQueuesFromDefinitionsAndMessagesSurviveABrokerRestart(t *testin
 	parallel(t)
 	ns := namespace(t, "rabbitmq")
 	password := "mq-" + random.UniqueId()
-	values := filepath.Join(t.TempDir(), "definitions.yaml")
-	require.NoError(t, os.WriteFile(values, []byte(`definitions:
+	values := valuesFile(t, "definitions.yaml", `definitions:
   queues:
     - {name: events, type: quorum}
     - {name: emails, type: quorum}
@@ -55,7 +52,7 @@ func TestRabbitMQQueuesFromDefinitionsAndMessagesSurviveABrokerRestart(t *testin
     - {name: shop, type: topic}
   bindings:
     - {source: shop, destination: emails, routingKey: "user.*"}
-`), 0o600))
+`)
 	installChart(t, ns, "rabbitmq", map[string]string{"auth.password": password, "auth.erlangCookie": "e2e" + random.UniqueId() + random.UniqueId() + random.UniqueId() + random.UniqueId(),
 		"resources.requests.cpu": "50m"}, values)
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -128,15 +127,14 @@ func underLoad(t *testing.T, what, base string, paths []string, header http.Head
 // deleted service pod is replaced and Ready again, time reported.
 func TestTrafficSurvivesRolloutsAndPodDeletion(t *testing.T) {
 	ns := namespace(t, "resilience")
-	values := filepath.Join(t.TempDir(), "resilience.yaml")
 	// Zero-unavailable rollouts (the prod profile's strategy) on the dev profile's sizes.
-	require.NoError(t, os.WriteFile(values, []byte(`services:
+	values := valuesFile(t, "resilience.yaml", `services:
   defaults:
     strategy: {maxSurge: 1, maxUnavailable: 0}
 edge:
   mode: nodeport
   nodePort: {gateway: 30280, frontend: 30281}
-`), 0o644))
+`)
 	opts := installRelease(t, ns, "resilience", values)
 
 	base := "http://" + net.JoinHostPort(nodeAddress(t), "30280")

@@ -74,6 +74,14 @@ func installUmbrella(t *testing.T, suite string) string {
 	return ns
 }
 
+// valuesFile writes a suite's extra values into its temporary directory and returns the path.
+func valuesFile(t *testing.T, name, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(yaml), 0o644))
+	return path
+}
+
 // installRelease installs the umbrella as release "stack" into ns with the dev profile, the image
 // overlay and extra values files, uninstalling it when the test ends; it reports the time to Ready.
 func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Options {

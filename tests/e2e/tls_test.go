@@ -10,8 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,8 +47,7 @@ func TestTheEdgeServesACertificateIssuedByTheReleasesCA(t *testing.T) {
 	needsAddon(t, "cert-manager")
 	const domain = "shop.stack.test"
 	ns := namespace(t, "tls")
-	values := filepath.Join(t.TempDir(), "tls.yaml")
-	require.NoError(t, os.WriteFile(values, []byte(`global:
+	values := valuesFile(t, "tls.yaml", `global:
   domain: `+domain+`
 cert-issuer:
   enabled: true
@@ -59,7 +56,7 @@ gateway:
 edge:
   mode: nodeport
   nodePort: {gateway: 30180, frontend: 30181, gatewayTLS: 30543}
-`), 0o644))
+`)
 	installRelease(t, ns, "tls", values)
 	progress(t, "tls: cert-manager %s in the cluster issues for cert-issuer", cluster.CertManagerVersion)
 

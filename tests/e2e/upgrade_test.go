@@ -103,9 +103,7 @@ func overlayFor(t *testing.T, chartsDir string) string {
 	}
 	b, err = yaml.Marshal(overlay)
 	require.NoError(t, err)
-	p := filepath.Join(t.TempDir(), "overlay.yaml")
-	require.NoError(t, os.WriteFile(p, b, 0o644))
-	return p
+	return valuesFile(t, "overlay.yaml", string(b))
 }
 
 func secretDigests(t *testing.T, ns string) map[string]string {
