@@ -131,9 +131,10 @@ func TestTrafficSurvivesRolloutsAndPodDeletion(t *testing.T) {
 	values := valuesFile(t, "resilience.yaml", `services:
   defaults:
     strategy: {maxSurge: 1, maxUnavailable: 0}
-edge:
-  mode: nodeport
-  nodePort: {gateway: 30280, frontend: 30281}
+global:
+  edge:
+    mode: nodeport
+    nodePort: {gateway: 30280, frontend: 30281}
 `)
 	opts := installRelease(t, ns, "resilience", values)
 

@@ -49,13 +49,13 @@ func TestTheEdgeServesACertificateIssuedByTheReleasesCA(t *testing.T) {
 	ns := namespace(t, "tls")
 	values := valuesFile(t, "tls.yaml", `global:
   domain: `+domain+`
+  edge:
+    mode: nodeport
+    nodePort: {gateway: 30180, frontend: 30181, gatewayTLS: 30543}
 cert-issuer:
   enabled: true
 gateway:
   tls: {enabled: true}
-edge:
-  mode: nodeport
-  nodePort: {gateway: 30180, frontend: 30181, gatewayTLS: 30543}
 `)
 	installRelease(t, ns, "tls", values)
 	progress(t, "tls: cert-manager %s in the cluster issues for cert-issuer", cluster.CertManagerVersion)

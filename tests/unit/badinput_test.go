@@ -183,7 +183,7 @@ func platformBadInputs() []badInput {
 		return iss(map[string]any{"mode": "acme", "global": map[string]any{"domain": "shop.example.com"}, "acme": base})
 	}
 	edge := func(e map[string]any, extra ...string) render.Options {
-		return devOpts(map[string]any{"edge": e}, extra...)
+		return devOpts(map[string]any{"global": map[string]any{"edge": e}}, extra...)
 	}
 	return []badInput{
 		// monitoring
@@ -220,13 +220,13 @@ func platformBadInputs() []badInput {
 		{"a certificate duration needs a unit", "cert-issuer", iss(map[string]any{"certificate": map[string]any{"duration": "90d"}}), []string{"/certificate/duration"}},
 		{"an ECDSA key size must be a real one", "cert-issuer", iss(map[string]any{"certificate": map[string]any{"privateKey": map[string]any{"size": 1000}}}), []string{"/certificate/privateKey/size"}},
 		// edge and namespace policy
-		{"the edge mode must be known", "stack", edge(map[string]any{"mode": "loadbalancer"}), []string{"/edge/mode", "ingress", "gateway-api", "nodeport"}},
-		{"an Ingress needs a host", "stack", edge(map[string]any{"mode": "ingress"}), []string{"edge.host", "global.domain"}},
-		{"an HTTPRoute needs a Gateway", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test"}), []string{"edge.gatewayAPI.gatewayName"}},
-		{"a created Gateway needs a GatewayClass", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test", "gatewayAPI": map[string]any{"create": true}}), []string{"edge.gatewayAPI.className"}},
-		{"a node port must be in the node port range", "stack", edge(map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 8080}}), []string{"/edge/nodePort/gateway", "minimum"}},
-		{"traefik affinity is refused on the Ingress", "stack", edge(map[string]any{"mode": "ingress", "host": "a.test", "affinity": map[string]any{"enabled": true}, "ingress": map[string]any{"controller": "traefik"}}), []string{"edge.affinity.enabled", "traefik"}},
-		{"an edge path must start with a slash", "stack", edge(map[string]any{"paths": []any{map[string]any{"path": "api", "service": "gateway", "port": 80}}}), []string{"/edge/paths/0/path"}},
+		{"the edge mode must be known", "stack", edge(map[string]any{"mode": "loadbalancer"}), []string{"/global/edge/mode", "ingress", "gateway-api", "nodeport"}},
+		{"an Ingress needs a host", "stack", edge(map[string]any{"mode": "ingress"}), []string{"global.edge.host", "global.domain"}},
+		{"an HTTPRoute needs a Gateway", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test"}), []string{"global.edge.gatewayAPI.gatewayName"}},
+		{"a created Gateway needs a GatewayClass", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test", "gatewayAPI": map[string]any{"create": true}}), []string{"global.edge.gatewayAPI.className"}},
+		{"a node port must be in the node port range", "stack", edge(map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 8080}}), []string{"/global/edge/nodePort/gateway", "minimum"}},
+		{"traefik affinity is refused on the Ingress", "stack", edge(map[string]any{"mode": "ingress", "host": "a.test", "affinity": map[string]any{"enabled": true}, "ingress": map[string]any{"controller": "traefik"}}), []string{"global.edge.affinity.enabled", "traefik"}},
+		{"an edge path must start with a slash", "stack", edge(map[string]any{"paths": []any{map[string]any{"path": "api", "service": "gateway", "port": 80}}}), []string{"/global/edge/paths/0/path"}},
 		{"a quota value must be a quantity", "stack", devOpts(map[string]any{"namespacePolicy": map[string]any{"resourceQuota": map[string]any{"hard": map[string]any{"requests.cpu": "lots"}}}}), []string{"/namespacePolicy/resourceQuota/hard/requests.cpu"}},
 		{"the domain must be a DNS name", "stack", devOpts(map[string]any{"global": map[string]any{"domain": "Shop_Example"}}), []string{"/global/domain"}},
 	}

@@ -135,8 +135,7 @@ func stackOpts(vals map[string]any, set ...string) render.Options {
 
 func TestTheIngressEdgeRoutesAPIToTheGatewayAndTheRestToTheFrontend(t *testing.T) {
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
-		"global": map[string]any{"domain": "shop.example.com"},
-		"edge":   map[string]any{"mode": "ingress", "affinity": map[string]any{"enabled": true, "cookieName": "shop-route"}, "ingress": map[string]any{"className": "public", "annotations": map[string]any{"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}}},
+		"global": map[string]any{"domain": "shop.example.com", "edge": map[string]any{"mode": "ingress", "affinity": map[string]any{"enabled": true, "cookieName": "shop-route"}, "ingress": map[string]any{"className": "public", "annotations": map[string]any{"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}}}},
 	}))
 	ing := render.Get[*networkingv1.Ingress](t, r, "shop-edge")
 	assert.Equal(t, "public", *ing.Spec.IngressClassName)
@@ -160,21 +159,20 @@ func TestTheIngressEdgeRoutesAPIToTheGatewayAndTheRestToTheFrontend(t *testing.T
 		{"haproxy", map[string]string{"haproxy.org/ssl-redirect": "true", "haproxy.org/cookie-persistence": "stack-affinity"}},
 		{"", nil},
 	} {
-		r := render.Render(t, chart("stack"), stackOpts(map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test",
-			"affinity": map[string]any{"enabled": true}, "ingress": map[string]any{"controller": c.controller}}}))
+		r := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test",
+			"affinity": map[string]any{"enabled": true}, "ingress": map[string]any{"controller": c.controller}}}}))
 		assert.Equal(t, c.want, render.Get[*networkingv1.Ingress](t, r, "shop-edge").Annotations, "controller %q", c.controller)
 	}
-	tr := render.Render(t, chart("stack"), stackOpts(map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test", "ingress": map[string]any{"controller": "traefik"}}}))
+	tr := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test", "ingress": map[string]any{"controller": "traefik"}}}}))
 	assert.Equal(t, "prod-shop-redirect-https@kubernetescrd", render.Get[*networkingv1.Ingress](t, tr, "shop-edge").Annotations["traefik.ingress.kubernetes.io/router.middlewares"])
-	plain := render.Render(t, chart("stack"), stackOpts(map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test", "tls": map[string]any{"enabled": false, "redirect": false}}}))
+	plain := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test", "tls": map[string]any{"enabled": false, "redirect": false}}}}))
 	assert.Empty(t, render.Get[*networkingv1.Ingress](t, plain, "shop-edge").Spec.TLS)
 }
 
 func TestTheGatewayAPIEdgeRedirectsHTTPAndRoutesHTTPS(t *testing.T) {
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
-		"global": map[string]any{"domain": "shop.example.com", "tls": map[string]any{"secretName": "shop-cert"}},
-		"edge": map[string]any{"mode": "gateway-api", "gatewayAPI": map[string]any{"create": true, "className": "cilium"},
-			"paths": []any{map[string]any{"path": "/api", "service": "gateway", "port": 80}}},
+		"global": map[string]any{"domain": "shop.example.com", "tls": map[string]any{"secretName": "shop-cert"}, "edge": map[string]any{"mode": "gateway-api", "gatewayAPI": map[string]any{"create": true, "className": "cilium"},
+			"paths": []any{map[string]any{"path": "/api", "service": "gateway", "port": 80}}}},
 	}))
 	gw := render.Unstructured(t, r, "Gateway", "shop-edge")
 	assert.Equal(t, "cilium", field(t, gw, "spec", "gatewayClassName"))
@@ -188,8 +186,8 @@ func TestTheGatewayAPIEdgeRedirectsHTTPAndRoutesHTTPS(t *testing.T) {
 	backend := field(t, route, "spec", "rules").([]any)[0].(map[string]any)["backendRefs"].([]any)[0].(map[string]any)
 	assert.Equal(t, "shop-gateway", backend["name"])
 
-	existing := render.Render(t, chart("stack"), stackOpts(map[string]any{"edge": map[string]any{"mode": "gateway-api", "host": "a.test",
-		"tls": map[string]any{"redirect": false}, "gatewayAPI": map[string]any{"gatewayName": "shared", "gatewayNamespace": "gateways"}}}))
+	existing := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "gateway-api", "host": "a.test",
+		"tls": map[string]any{"redirect": false}, "gatewayAPI": map[string]any{"gatewayName": "shared", "gatewayNamespace": "gateways"}}}}))
 	assert.Equal(t, 0, existing.Count("Gateway"))
 	assert.Equal(t, 1, existing.Count("HTTPRoute"), "no redirect route")
 	ref := field(t, render.Unstructured(t, existing, "HTTPRoute", "shop-edge"), "spec", "parentRefs").([]any)[0].(map[string]any)
@@ -197,7 +195,7 @@ func TestTheGatewayAPIEdgeRedirectsHTTPAndRoutesHTTPS(t *testing.T) {
 }
 
 func TestTheNodePortEdgeExposesTheGatewayAndTheFrontendOnFixedPorts(t *testing.T) {
-	r := render.Render(t, chart("stack"), stackOpts(map[string]any{"edge": map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 31080, "frontend": 31081}}}))
+	r := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 31080, "frontend": 31081}}}}))
 	gw := render.Get[*corev1.Service](t, r, "shop-edge-gateway")
 	assert.Equal(t, corev1.ServiceTypeNodePort, gw.Spec.Type)
 	assert.Equal(t, int32(31080), gw.Spec.Ports[0].NodePort)
@@ -207,7 +205,7 @@ func TestTheNodePortEdgeExposesTheGatewayAndTheFrontendOnFixedPorts(t *testing.T
 	assert.Equal(t, "frontend", fe.Spec.Selector["app.kubernetes.io/name"])
 	assert.Equal(t, 0, r.Count("Ingress")+r.Count("HTTPRoute"))
 	none := render.Render(t, chart("stack"), stackOpts(nil))
-	assert.Equal(t, 0, none.Count("Ingress")+none.Count("HTTPRoute"), "edge.mode none renders no edge")
+	assert.Equal(t, 0, none.Count("Ingress")+none.Count("HTTPRoute"), "global.edge.mode none renders no edge")
 }
 
 func TestTheNamespaceDeniesByDefaultAndOpensTheWiredFlows(t *testing.T) {
@@ -285,9 +283,8 @@ func TestMonitoringInTheUmbrellaIsAdmittedToEveryMetricsPort(t *testing.T) {
 
 func TestTheEdgeServesTheCertificateCertIssuerWrites(t *testing.T) {
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
-		"global":      map[string]any{"domain": "shop.example.test"},
+		"global":      map[string]any{"domain": "shop.example.test", "edge": map[string]any{"mode": "ingress"}},
 		"cert-issuer": map[string]any{"enabled": true},
-		"edge":        map[string]any{"mode": "ingress"},
 	}))
 	cert := render.Unstructured(t, r, "Certificate", "shop-cert-issuer-edge")
 	ing := render.Get[*networkingv1.Ingress](t, r, "shop-edge")
@@ -298,7 +295,7 @@ func TestTheEdgeServesTheCertificateCertIssuerWrites(t *testing.T) {
 func TestTheGatewayTerminatesTLSBehindANodePortEdge(t *testing.T) {
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
 		"gateway": map[string]any{"tls": map[string]any{"enabled": true, "secretName": "", "containerPort": 8443, "servicePort": 443, "nodePort": nil}},
-		"edge":    map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gatewayTLS": 30444}},
+		"global":  map[string]any{"edge": map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gatewayTLS": 30444}}},
 	}))
 	conf := configMapData(t, r, "shop-gateway", "nginx.conf.template")
 	assert.Contains(t, conf, "listen 8443 ssl default_server;")

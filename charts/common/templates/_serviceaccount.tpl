@@ -23,7 +23,7 @@ automountServiceAccountToken: {{ .automount | default false }}
 
 {{/*
 common.secret.passwords: an Opaque Secret of a backing service, rendered from values, with
-helm.sh/resource-policy from .resourcePolicy. .data maps keys to plain values (encoded here).
+the keep annotations of common.annotations.keep when .resourcePolicy is keep. .data maps keys to plain values (encoded here).
 Usage: include "common.secret.passwords" (dict "name" "redis" "fullname" $full "component" "cache" "data" (dict "redis-password" .Values.auth.password) "resourcePolicy" "keep" "context" $)
 */}}
 {{- define "common.secret.passwords" -}}
@@ -34,9 +34,9 @@ metadata:
   namespace: {{ .context.Release.Namespace | quote }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
-  {{- with .resourcePolicy }}
+  {{- with include "common.annotations.keep" (dict "policy" .resourcePolicy) }}
   annotations:
-    helm.sh/resource-policy: {{ . | quote }}
+    {{- . | nindent 4 }}
   {{- end }}
 type: Opaque
 data:

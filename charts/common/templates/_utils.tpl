@@ -56,3 +56,22 @@ Usage: include "common.key" (dict "key" "auth.password" "context" $)
 {{- if contains "/charts/" .context.Template.BasePath -}}{{ .context.Chart.Name }}.{{ end -}}
 {{- .key -}}
 {{- end -}}
+
+{{/*
+common.annotations.keep: the annotations that keep an object when its owner goes away, for Helm
+and for Argo CD alike. helm.sh/resource-policy: keep stops `helm uninstall`/`upgrade` from
+deleting it; Argo CD honours that annotation only when the Application itself is deleted, so an
+automated prune (a knob turned off, a switch to an existing Secret) would still delete it:
+argocd.argoproj.io/sync-options Prune=false,Delete=false stops both. Renders nothing unless
+.policy is "keep". Indent it under `annotations:`.
+Usage: {{- with include "common.annotations.keep" (dict "policy" .Values.resourcePolicy) }}
+  annotations:
+    {{- . | nindent 4 }}
+{{- end }}
+*/}}
+{{- define "common.annotations.keep" -}}
+{{- if eq (toString .policy) "keep" -}}
+helm.sh/resource-policy: keep
+argocd.argoproj.io/sync-options: Prune=false,Delete=false
+{{- end -}}
+{{- end -}}

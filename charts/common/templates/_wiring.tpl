@@ -99,16 +99,35 @@ Usage: include "common.deps.env" (dict "uses" .uses "key" "apps.users.uses" "con
 {{- end -}}
 
 {{/*
-common.deps.egress: NetworkPolicy egress rules to each dependency's pods on its port.
+common.deps.external: "true" when the dependency is outside the release: its host is set in
+global.dependencies.<name>.host (a managed database, a server in another namespace). Empty otherwise.
+Usage: include "common.deps.external" (dict "name" "mysql" "context" $)
+*/}}
+{{- define "common.deps.external" -}}
+{{- with .context.Values.global }}{{- with .dependencies }}{{- with get . $.name }}{{- if .host }}true{{- end }}{{- end }}{{- end }}{{- end -}}
+{{- end -}}
+
+{{/*
+common.deps.egress: NetworkPolicy egress rules to each dependency on its port. In the release:
+the dependency's pods. External (global.dependencies.<name>.host set): the addresses in
+global.dependencies.<name>.cidrs (ipBlocks) and the peers in .peers (NetworkPolicyPeers, e.g. the
+namespace of an in-cluster server); with neither, any address on that port — a NetworkPolicy
+cannot name a DNS host, so the port is the only limit unless the CIDRs are given.
 Usage: include "common.deps.egress" (dict "uses" .uses "key" "apps.users.uses" "context" $)
 */}}
 {{- define "common.deps.egress" -}}
 {{- range $name := .uses }}
 {{- $d := include "common.deps.info" (dict "name" $name "key" $.key "context" $.context) | fromYaml }}
-- to:
-    - podSelector:
-        matchLabels:
-          {{- toYaml $d.selector | nindent 10 }}
+{{- $to := list (dict "podSelector" (dict "matchLabels" $d.selector)) }}
+{{- if include "common.deps.external" (dict "name" $name "context" $.context) }}
+{{- $to = list }}
+{{- range ($d.cidrs | default list) }}{{- $to = append $to (dict "ipBlock" (dict "cidr" .)) }}{{- end }}
+{{- $to = concat $to ($d.peers | default list) }}
+{{- end }}
+- {{- with $to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   ports:
     - protocol: TCP
       port: {{ $d.port }}

@@ -119,3 +119,20 @@ proxy_connect_timeout {{ $r.timeouts.connect }};
 proxy_read_timeout {{ $r.timeouts.read }};
 proxy_send_timeout {{ $r.timeouts.send }};
 {{- end -}}
+
+{{/*
+gateway.trustedProxies: the addresses whose client-address header (realIP.header) the gateway
+believes, as a YAML list: realIP.trustedCIDRs when set; else, when the edge puts a proxy in front
+(global.edge.mode ingress or gateway-api), global.edge.trustedProxyCIDRs; else none.
+*/}}
+{{- define "gateway.trustedProxies" -}}
+{{- $cidrs := .Values.realIP.trustedCIDRs -}}
+{{- if not $cidrs -}}
+{{- with .Values.global.edge -}}
+{{- if has (.mode | default "none") (list "ingress" "gateway-api") -}}
+{{- $cidrs = .trustedProxyCIDRs -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml ($cidrs | default list) -}}
+{{- end -}}

@@ -69,10 +69,11 @@ http {
     default upgrade;
     ""      close;
   }
-  {{- range $v.realIP.trustedCIDRs }}
+  {{- $trusted := include "gateway.trustedProxies" $ | fromYamlArray }}
+  {{- range $trusted }}
   set_real_ip_from {{ . }};
   {{- end }}
-  {{- if $v.realIP.trustedCIDRs }}
+  {{- if $trusted }}
   real_ip_header {{ $v.realIP.header }};
   real_ip_recursive on;
   {{- end }}

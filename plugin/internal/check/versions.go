@@ -111,7 +111,7 @@ func serverMinor(env *Env) (int, int) {
 var groupHints = map[string]string{
 	"cert-manager.io":           "install cert-manager (its CRDs) before the release, or turn off the chart's certificates",
 	"monitoring.coreos.com":     "install the prometheus-operator CRDs, or render without ServiceMonitors/PrometheusRules",
-	"gateway.networking.k8s.io": "install the Gateway API CRDs (standard channel), or use edge.mode ingress or nodeport",
+	"gateway.networking.k8s.io": "install the Gateway API CRDs (standard channel), or use global.edge.mode ingress or nodeport",
 	"metrics.k8s.io":            "install metrics-server",
 }
 
