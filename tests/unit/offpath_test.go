@@ -166,6 +166,12 @@ func TestTheGatewayTrustsTheEdgeProxyOnlyWhenOneIsInFront(t *testing.T) {
 		assert.Contains(t, c, "set_real_ip_from "+cidr+";")
 	}
 	assert.NotContains(t, configMapData(t, render.Render(t, chart("stack"), stackOpts(nil)), "shop-gateway", "nginx.conf.template"), "set_real_ip_from")
+	// A user narrows it to the controller's pod CIDR.
+	r = render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "gateway-api", "host": "a.test",
+		"gatewayAPI": map[string]any{"gatewayName": "shared"}, "trustedProxyCIDRs": []any{"10.244.0.0/16"}}}}))
+	c = configMapData(t, r, "shop-gateway", "nginx.conf.template")
+	assert.Contains(t, c, "set_real_ip_from 10.244.0.0/16;")
+	assert.NotContains(t, c, "set_real_ip_from 10.0.0.0/8;")
 }
 
 // clientFrom is an HTTP client whose connections leave from a given local address (any of
