@@ -39,14 +39,15 @@ lint-helm: deps
 	@for c in $(CHARTS); do \
 	  files=$$(ls charts/$$c/ci/*-values.yaml 2>/dev/null); \
 	  if [ -z "$$files" ]; then helm lint --strict charts/$$c >/dev/null 2>&1 || { helm lint --strict charts/$$c; exit 1; }; echo "helm lint --strict charts/$$c: ok"; fi; \
-	  for f in $$files; do helm lint --strict charts/$$c -f $$f >/dev/null 2>&1 || { helm lint --strict charts/$$c -f $$f; exit 1; }; echo "helm lint --strict charts/$$c -f $$f: ok"; done; \
+	  for f in $$files; do helm lint --strict charts/$$c -f $$f >/dev/null 2>&1 || { helm lint --strict charts/$$c -f $$f; exit 1; }; \
+	    helm template lint charts/$$c -f $$f >/dev/null || exit 1; echo "helm lint --strict + helm template charts/$$c -f $$f: ok"; done; \
 	done
 
 lint-ct: deps
 	@ct lint --config ct.yaml --all >$(STACK_CACHE)/ct-lint.log 2>&1 || { cat $(STACK_CACHE)/ct-lint.log; exit 1; }
 	@grep -E '✔|✖' $(STACK_CACHE)/ct-lint.log
 
-lint: lint-helm lint-ct ## helm lint --strict on every chart and values file, then ct lint
+lint: lint-helm lint-ct ## helm lint --strict and helm template (lint passes a failing template) on every chart and values file, then ct lint
 
 docs: tools ## regenerate the chart READMEs from values.yaml (helm-docs)
 	helm-docs --chart-search-root charts --template-files README.md.gotmpl --log-level warning

@@ -33,8 +33,12 @@ die() { printf '[substrate] FAILED at step: %s\n' "$*" >&2; exit 1; }
 debian_mirror() {
   local uri
   uri=$(grep -hE '^\s*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1)
-  [ -n "$uri" ] || uri=$(grep -hE '^\s*deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | head -n1)
-  echo "${uri:-http://deb.debian.org/debian}"
+  [ -n "$uri" ] || uri=$(grep -hE '^\s*deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -n1)
+  if [ -z "$uri" ]; then
+    echo "debian_mirror: no Debian mirror in this host's apt sources (/etc/apt/sources.list.d/*.sources URIs:, /etc/apt/sources.list deb lines); the substrate is built from the mirror the host uses, add one there" >&2
+    return 1
+  fi
+  echo "$uri"
 }
 
 # hash_inputs FILE_OR_DIR...: a short content hash of files (names and bytes) and strings.
