@@ -1,13 +1,24 @@
 {{/*
 common.resources: container resources. Requests are mandatory (the scheduler and the HPA need
-them); a missing CPU or memory request fails the render with the key to set.
-Usage: include "common.resources" (dict "resources" .Values.resources "key" "gateway.resources")
+them); a missing CPU or memory request fails the render with the key to set, and so does a memory
+quantity in milli-bytes ("128m": 0.128 bytes, a typo for 128Mi the API server accepts).
+.context (optional) prefixes the key with the chart's name inside an umbrella (common.key).
+Usage: include "common.resources" (dict "resources" .Values.resources "key" "resources" "context" $)
 */}}
 {{- define "common.resources" -}}
+{{- $key := .key -}}
+{{- if .context }}{{- $key = include "common.key" (dict "key" .key "context" .context) -}}{{- end -}}
 {{- $r := .resources | default dict -}}
 {{- $req := $r.requests | default dict -}}
 {{- if not (and $req.cpu $req.memory) -}}
-{{- fail (printf "%s.requests: set both cpu and memory (every container declares what it needs)" .key) -}}
+{{- fail (printf "%s.requests: set both cpu and memory (every container declares what it needs)" $key) -}}
+{{- end -}}
+{{- range $kind := list "requests" "limits" -}}
+{{- with get $r $kind -}}{{- with .memory -}}
+{{- if regexMatch "^[0-9.]+m$" (toString .) -}}
+{{- fail (printf "%s.%s.memory %q is in milli-bytes (m is milli, not mega): write Mi or M, e.g. %q" $key $kind (toString .) (printf "%sMi" (trimSuffix "m" (toString .)))) -}}
+{{- end -}}
+{{- end -}}{{- end -}}
 {{- end -}}
 {{- toYaml $r -}}
 {{- end -}}

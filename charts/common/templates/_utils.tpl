@@ -75,3 +75,12 @@ helm.sh/resource-policy: keep
 argocd.argoproj.io/sync-options: Prune=false,Delete=false
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.fail: fail the render with .msg, which starts with the values key to fix, prefixed like
+common.key ("gateway.routes[0]: ..." inside the umbrella, "routes[0]: ..." alone).
+Usage: {{- include "common.fail" (dict "msg" (printf "%s: set service or host" $k) "context" $) -}}
+*/}}
+{{- define "common.fail" -}}
+{{- fail (include "common.key" (dict "key" .msg "context" .context)) -}}
+{{- end -}}

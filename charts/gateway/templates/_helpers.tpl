@@ -31,10 +31,10 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- $seen := dict -}}
 {{- range $i, $r := $v.routes -}}
 {{- $k := printf "routes[%d]" $i -}}
-{{- if not (or $r.service $r.host) }}{{- fail (printf "%s: set service (an app of the services chart) or host" $k) -}}{{- end -}}
-{{- if and $r.service $r.host }}{{- fail (printf "%s: set service or host, not both" $k) -}}{{- end -}}
-{{- if hasKey $seen $r.path }}{{- fail (printf "%s.path %q is already routed by routes[%v]" $k $r.path (get $seen $r.path)) -}}{{- end -}}
-{{- if or (eq $r.path "/healthz/") (hasPrefix "/_stack" $r.path) }}{{- fail (printf "%s.path %q is reserved by the gateway" $k $r.path) -}}{{- end -}}
+{{- if not (or $r.service $r.host) }}{{- include "common.fail" (dict "msg" (printf "%s: set service (an app of the services chart) or host" $k) "context" $) -}}{{- end -}}
+{{- if and $r.service $r.host }}{{- include "common.fail" (dict "msg" (printf "%s: set service or host, not both" $k) "context" $) -}}{{- end -}}
+{{- if hasKey $seen $r.path }}{{- include "common.fail" (dict "msg" (printf "%s.path %q is already routed by routes[%v]" $k $r.path (get $seen $r.path)) "context" $) -}}{{- end -}}
+{{- if or (eq $r.path "/healthz/") (hasPrefix "/_stack" $r.path) }}{{- include "common.fail" (dict "msg" (printf "%s.path %q is reserved by the gateway" $k $r.path) "context" $) -}}{{- end -}}
 {{- $_ := set $seen $r.path $i -}}
 {{- $route := dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "timeouts" (deepCopy $v.timeouts) "publicPaths" list -}}
 {{- include "common.utils.merge" (dict "base" $route "override" (deepCopy $r)) -}}
@@ -46,22 +46,22 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- range $i, $r := $out -}}
 {{- if and (hasPrefix $r.path $p) (gt (len $r.path) $bestLen) -}}{{- $best = $i -}}{{- $bestLen = len $r.path -}}{{- end -}}
 {{- end -}}
-{{- if lt $best 0 }}{{- fail (printf "auth.publicPaths[%d] %q is not under any route path" $j $p) -}}{{- end -}}
-{{- if eq (len $p) $bestLen }}{{- fail (printf "auth.publicPaths[%d] %q is a whole route: set auth: false on that route instead" $j $p) -}}{{- end -}}
+{{- if lt $best 0 }}{{- include "common.fail" (dict "msg" (printf "auth.publicPaths[%d] %q is not under any route path" $j $p) "context" $) -}}{{- end -}}
+{{- if eq (len $p) $bestLen }}{{- include "common.fail" (dict "msg" (printf "auth.publicPaths[%d] %q is a whole route: set auth: false on that route instead" $j $p) "context" $) -}}{{- end -}}
 {{- $r := index $out $best -}}
 {{- $_ := set $r "publicPaths" (append ($r.publicPaths | default list) $p) -}}
 {{- end -}}
 {{- if $v.auth.enabled -}}
 {{- if eq $v.auth.mode "jwt" -}}
-{{- if not (and $v.auth.jwt.secret.name $v.auth.jwt.secret.key) }}{{- fail "auth.jwt.secret.name and auth.jwt.secret.key are required with auth.mode jwt: the Secret and key holding the HS256 key the tokens are signed with" -}}{{- end -}}
+{{- if not (and $v.auth.jwt.secret.name $v.auth.jwt.secret.key) }}{{- include "common.fail" (dict "msg" "auth.jwt.secret.name and auth.jwt.secret.key are required with auth.mode jwt: the Secret and key holding the HS256 key the tokens are signed with" "context" $) -}}{{- end -}}
 {{- else if not (or $v.auth.service $v.auth.host) -}}
-{{- fail "auth.mode request: set auth.service (the app that validates tokens) or auth.host" -}}
+{{- include "common.fail" (dict "msg" "auth.mode request: set auth.service (the app that validates tokens) or auth.host" "context" $) -}}
 {{- end -}}
 {{- end -}}
-{{- if and (eq $v.service.type "NodePort") (not $v.service.nodePort) }}{{- fail "service.nodePort is required with service.type NodePort (a fixed port in 30000-32767)" -}}{{- end -}}
-{{- if and $v.service.nodePort (ne $v.service.type "NodePort") }}{{- fail (printf "service.nodePort is set but service.type is %s" $v.service.type) -}}{{- end -}}
-{{- if and (not $v.hpa.enabled) (lt (int $v.replicas) 2) }}{{- fail (printf "replicas: the gateway needs at least 2 replicas (got %v) so that one survives a drain or a rollout" $v.replicas) -}}{{- end -}}
-{{- if and $v.hpa.enabled (lt (int $v.hpa.minReplicas) 2) }}{{- fail (printf "hpa.minReplicas: the gateway needs at least 2 (got %v)" $v.hpa.minReplicas) -}}{{- end -}}
+{{- if and (eq $v.service.type "NodePort") (not $v.service.nodePort) }}{{- include "common.fail" (dict "msg" "service.nodePort is required with service.type NodePort (a fixed port in 30000-32767)" "context" $) -}}{{- end -}}
+{{- if and $v.service.nodePort (ne $v.service.type "NodePort") }}{{- include "common.fail" (dict "msg" (printf "service.nodePort is set but service.type is %s" $v.service.type) "context" $) -}}{{- end -}}
+{{- if and (not $v.hpa.enabled) (lt (int $v.replicas) 2) }}{{- include "common.fail" (dict "msg" (printf "replicas: the gateway needs at least 2 replicas (got %v) so that one survives a drain or a rollout" $v.replicas) "context" $) -}}{{- end -}}
+{{- if and $v.hpa.enabled (lt (int $v.hpa.minReplicas) 2) }}{{- include "common.fail" (dict "msg" (printf "hpa.minReplicas: the gateway needs at least 2 (got %v)" $v.hpa.minReplicas) "context" $) -}}{{- end -}}
 {{- toYaml $out -}}
 {{- end -}}
 

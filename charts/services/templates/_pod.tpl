@@ -6,7 +6,7 @@ Usage: include "services.pod" (dict "name" $name "app" $app "apps" $apps "contex
 {{- $ctx := .context -}}
 {{- $a := .app -}}
 {{- $name := .name -}}
-{{- $key := printf "apps.%s" $name -}}
+{{- $key := include "common.key" (dict "key" (printf "apps.%s" $name) "context" $ctx) -}}
 {{- $full := include "common.names.component" (dict "name" $name "context" $ctx) -}}
 metadata:
   labels:
