@@ -36,7 +36,7 @@ func conflictInputs() []badInput {
 		{"a node port used twice", "stack", devOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "nodeport", "nodePort": map[string]any{"frontend": 30080}}}}),
 			[]string{"global.edge.nodePort.frontend", "30080", "already used by global.edge.nodePort.gateway"}},
 		{"an app's node port clashing with the edge's", "stack", devOpts(map[string]any{
-			"global":   map[string]any{"edge": map[string]any{"mode": "nodeport"}},
+			"global": map[string]any{"edge": map[string]any{"mode": "nodeport"}},
 			"services": map[string]any{"apps": map[string]any{"users": map[string]any{"service": map[string]any{"type": "NodePort"}, "ports": []any{
 				map[string]any{"name": "http", "containerPort": 9898, "servicePort": 80, "nodePort": 30081},
 				map[string]any{"name": "metrics", "containerPort": 9797, "expose": false}}}}}}),
