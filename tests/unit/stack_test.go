@@ -106,7 +106,7 @@ func TestTheProdProfileIsSizedForProduction(t *testing.T) {
 		assert.Equal(t, "0", d.Spec.Strategy.RollingUpdate.MaxUnavailable.String(), "%s rolls without losing capacity", name)
 		assert.NotNil(t, d.Spec.Template.Spec.Containers[0].StartupProbe)
 	}
-	assert.Equal(t, 7, r.Count("PodDisruptionBudget"), "every Deployment and the 3-node RabbitMQ have a PDB")
+	assert.Equal(t, 8, r.Count("PodDisruptionBudget"), "every Deployment, the 3-node RabbitMQ and the 2 Alertmanagers have a PDB")
 	assert.Zero(t, r.Count("Secret"), "prod takes the JWT key and the backing services' passwords from existing Secrets")
 	auth := render.Get[*appsv1.Deployment](t, r, "stack-auth").Spec.Template.Spec.Containers[0]
 	assert.Equal(t, "stack-auth-jwt", env(auth)["PODINFO_JWT_SECRET"].ValueFrom.SecretKeyRef.Name)

@@ -1,7 +1,7 @@
 {{/*
 common.pdb: a PodDisruptionBudget for a workload. Rendered when pdb.enabled is true, or when it
 is unset ("auto") and the workload runs more than one replica (a PDB on a single replica would
-block node drains forever).
+block node drains forever). .namespace defaults to the release namespace.
 Usage: include "common.pdb" (dict "name" "users" "fullname" "shop-users" "pdb" .pdb "replicas" 2 "component" "service" "context" $)
 */}}
 {{- define "common.pdb" -}}
@@ -13,7 +13,7 @@ apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
   name: {{ .fullname }}
-  namespace: {{ .context.Release.Namespace | quote }}
+  namespace: {{ .namespace | default .context.Release.Namespace | quote }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
 spec:

@@ -55,15 +55,7 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- end -}}
 {{- if eq $a.type "cronjob" -}}
 {{- if not $a.schedule }}{{- fail (printf "%s.schedule is required for a cronjob (e.g. \"*/5 * * * *\")" $k) -}}{{- end -}}
-{{- $field := "[0-9A-Za-z*/,?-]+" -}}
-{{- if not (regexMatch (printf "^\\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every\\s+([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+|%s(\\s+%s){4})\\s*$" $field $field) (toString $a.schedule)) -}}
-{{- fail (printf "%s.schedule %q is not a cron schedule: five fields (minute hour day-of-month month day-of-week, e.g. \"*/5 * * * *\") or a macro (@hourly, @daily, @weekly, @monthly, @yearly, @every 1h)" $k (toString $a.schedule)) -}}
-{{- end -}}
-{{- with $a.timeZone -}}
-{{- if not (has . (splitList " " (include "common.timezones" $.context | replace "\n" " "))) -}}
-{{- fail (printf "%s.timeZone %q is not an IANA time zone name Kubernetes knows (e.g. \"Europe/Paris\", \"America/New_York\", \"Etc/UTC\")" $k .) -}}
-{{- end -}}
-{{- end -}}
+{{- include "common.cron.validate" (dict "schedule" $a.schedule "timeZone" $a.timeZone "key" $k "context" .context) -}}
 {{- if $a.hpa.enabled }}{{- fail (printf "%s.hpa.enabled: a cronjob cannot autoscale" $k) -}}{{- end -}}
 {{- else if $a.schedule -}}
 {{- fail (printf "%s.schedule is set but the app is a %s; set type: cronjob" $k $a.type) -}}

@@ -35,21 +35,58 @@ func (PodStandards) Run(_ context.Context, env *Env) []Result {
 		return []Result{{Status: Fail, Message: err.Error()}}
 	}
 	var out []Result
+	exempt := 0
 	for _, w := range ws {
 		o := w.Object
 		meta := metav1.ObjectMeta{Name: o.GetName()}
-		for _, v := range podrules.PSS(psapi.LevelVersion{Level: psapi.LevelRestricted, Version: psapi.LatestVersion()}, &meta, &w.Spec) {
-			out = append(out, Result{Status: Fail, Object: o.ID(), Message: "Pod Security restricted: " + v.Message, Hint: v.Hint})
+		level, res := exemption(o.GetAnnotations())
+		if res != nil {
+			res.Object = o.ID()
+			out = append(out, *res)
+			if res.Status == Pass {
+				exempt++
+			}
+		}
+		for _, v := range podrules.PSS(psapi.LevelVersion{Level: level, Version: psapi.LatestVersion()}, &meta, &w.Spec) {
+			out = append(out, Result{Status: Fail, Object: o.ID(), Message: fmt.Sprintf("Pod Security %s: %s", level, v.Message), Hint: v.Hint})
 		}
 		longRunning := !o.Hook && (o.GetKind() == "Deployment" || o.GetKind() == "StatefulSet" || o.GetKind() == "DaemonSet")
 		for _, v := range podrules.Containers(&w.Spec, longRunning) {
 			out = append(out, Result{Status: Fail, Object: o.ID(), Message: v.Message, Hint: v.Hint})
 		}
 	}
-	if len(ws) > 0 && len(out) == 0 {
+	if len(ws) > 0 && len(out) == exempt {
 		out = append(out, pass("all %d pod templates meet the standards", len(ws)))
 	}
 	return out
+}
+
+// Annotations by which a workload declares it needs a Pod Security level below restricted, and
+// why (e.g. node-exporter reads the host's /proc and network: hostNetwork, hostPID, hostPath).
+// The workload is then checked against that level, and the exemption is reported with its reason.
+const (
+	ExemptLevelAnnotation  = "stack.dev/pod-security-level"
+	ExemptReasonAnnotation = "stack.dev/pod-security-reason"
+)
+
+// exemption reads a workload's declared Pod Security level: restricted and no result when it
+// declares none; the declared level and a PASS naming the reason when it declares one with a
+// reason; restricted and a FAIL when the level is unknown or the reason is missing.
+func exemption(ann map[string]string) (psapi.Level, *Result) {
+	raw, ok := ann[ExemptLevelAnnotation]
+	if !ok {
+		return psapi.LevelRestricted, nil
+	}
+	level, err := psapi.ParseLevel(raw)
+	if err != nil {
+		return psapi.LevelRestricted, &Result{Status: Fail, Message: fmt.Sprintf("%s %q is not a Pod Security level (privileged, baseline, restricted)", ExemptLevelAnnotation, raw)}
+	}
+	reason := ann[ExemptReasonAnnotation]
+	if reason == "" {
+		return psapi.LevelRestricted, &Result{Status: Fail, Message: fmt.Sprintf("%s: %s without a reason: an exemption says why (%s)", ExemptLevelAnnotation, raw, ExemptReasonAnnotation),
+			Hint: "checked against restricted until the reason is given"}
+	}
+	return level, &Result{Status: Pass, Message: fmt.Sprintf("exempt from restricted, checked against %s: %s", level, reason)}
 }
 
 // PDBs: every workload with more than one pod has a PodDisruptionBudget selecting it.

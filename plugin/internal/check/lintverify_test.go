@@ -100,3 +100,54 @@ spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 	assert.Equal(t, Pass, ok.run(WorkloadsAvailable{})[0].Status)
 	assert.Equal(t, "0 pods, none crash-looping", ok.run(NoCrashLoops{})[0].Message)
 }
+
+func TestAPodSecurityExemptionIsExplicitAndJustified(t *testing.T) {
+	ds := func(ann string) string {
+		return `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-agent
+  namespace: mon
+  annotations: {` + ann + `}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      hostPID: true
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+      containers:
+        - name: agent
+          image: example/agent:1.0
+          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
+          livenessProbe: {tcpSocket: {port: 9100}}
+          readinessProbe: {tcpSocket: {port: 9100}}
+          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, readOnlyRootFilesystem: true}
+`
+	}
+	messages := func(rs []Result, st Status) []string {
+		var out []string
+		for _, r := range only(rs, st) {
+			out = append(out, r.Message)
+		}
+		return out
+	}
+	// No exemption: the host namespaces fail restricted.
+	rs := newEnv(t, ds(""), "v1.36.3", nil).run(PodStandards{})
+	assert.Contains(t, messages(rs, Fail), "Pod Security restricted: host namespaces: hostNetwork=true, hostPID=true")
+	// Exempt to privileged with a reason: passes, and says why.
+	rs = newEnv(t, ds(`stack.dev/pod-security-level: privileged, stack.dev/pod-security-reason: "reads the node's metrics"`), "v1.36.3", nil).run(PodStandards{})
+	assert.Empty(t, messages(rs, Fail))
+	assert.Contains(t, messages(rs, Pass), "exempt from restricted, checked against privileged: reads the node's metrics")
+	// Exempt to baseline: host namespaces are beyond baseline too.
+	rs = newEnv(t, ds(`stack.dev/pod-security-level: baseline, stack.dev/pod-security-reason: "x"`), "v1.36.3", nil).run(PodStandards{})
+	assert.Contains(t, messages(rs, Fail), "Pod Security baseline: host namespaces: hostNetwork=true, hostPID=true")
+	// A level without a reason, or an unknown level, fails and is checked as restricted.
+	rs = newEnv(t, ds(`stack.dev/pod-security-level: privileged`), "v1.36.3", nil).run(PodStandards{})
+	assert.Contains(t, messages(rs, Fail), "stack.dev/pod-security-level: privileged without a reason: an exemption says why (stack.dev/pod-security-reason)")
+	assert.Contains(t, messages(rs, Fail), "Pod Security restricted: host namespaces: hostNetwork=true, hostPID=true")
+	rs = newEnv(t, ds(`stack.dev/pod-security-level: root, stack.dev/pod-security-reason: "x"`), "v1.36.3", nil).run(PodStandards{})
+	assert.Contains(t, messages(rs, Fail), `stack.dev/pod-security-level "root" is not a Pod Security level (privileged, baseline, restricted)`)
+}

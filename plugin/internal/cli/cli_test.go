@@ -167,3 +167,18 @@ func TestVerifyReadsTheReleaseAndJudgesStatus(t *testing.T) {
 	assert.Equal(t, ExitFailed, code)
 	assert.True(t, strings.Contains(out, `persistentvolumeclaims "shop-data" not found`), out)
 }
+
+// The project's own prod profile passes `stackcheck lint` (issue 13): Alertmanager's two replicas
+// have a PDB and spread, and node-exporter's host access is an explicit, justified exemption.
+func TestTheProdProfileOfTheStackPassesLint(t *testing.T) {
+	connect = func(string, string, time.Duration) (*kube.Clients, string, error) {
+		t.Fatal("lint must not connect")
+		return nil, "", nil
+	}
+	stack := filepath.Join("..", "..", "..", "charts", "stack")
+	code, out, errOut := run("lint", stack, "-f", filepath.Join(stack, "profiles", "prod.yaml"), "-n", "shop")
+	assert.Equal(t, ExitOK, code, "%s\n%s", out, errOut)
+	assert.Contains(t, out, "exempt from restricted, checked against privileged: node metrics come from the host")
+	assert.Contains(t, out, "StatefulSet/shop-monitoring/stack-monitoring-alertmanager  2 replicas, covered by a PDB")
+	assert.Contains(t, out, "0 failed: PASS")
+}
