@@ -45,7 +45,7 @@ func badInputs() []badInput {
 		{"the gateway needs two replicas", "gateway", gw(withRoutes(users, map[string]any{"replicas": 1})), []string{"/replicas", "minimum"}},
 		{"an app type must be known", "services", svc(map[string]any{"type": "daemon"}), []string{"/apps/users/type", "service", "worker", "cronjob"}},
 		{"a dependency must be known", "services", svc(map[string]any{"uses": []any{"postgres"}}), []string{"/apps/users/uses/0", "mysql"}},
-		{"an app name must be a DNS label", "services", render.Options{Values: map[string]any{"apps": map[string]any{"Users": podinfoApp(nil)}}}, []string{"'Users' does not match pattern"}},
+		{"an app name must be a DNS label", "services", render.Options{Values: map[string]any{"apps": map[string]any{"Users": podinfoApp(nil)}}}, []string{"apps.Users: an app name is a DNS label"}},
 		{"a nodePort must be in the node port range", "services", svc(map[string]any{"service": map[string]any{"type": "NodePort"}, "ports": []any{map[string]any{"name": "http", "containerPort": 9898, "nodePort": 80}}}), []string{"/apps/users/ports/0/nodePort", "minimum"}},
 		{"a digest must be a sha256", "services", svc(map[string]any{"image": map[string]any{"repository": "x", "digest": "latest"}}), []string{"/apps/users/image/digest"}},
 		{"a pull policy must be known", "stack", devOpts(nil, "global.imagePullPolicy=Sometimes"), []string{"/global/imagePullPolicy"}},

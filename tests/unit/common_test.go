@@ -1,6 +1,8 @@
 package unit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,6 +26,8 @@ func helpers(t *testing.T, release string, vals map[string]any) map[string]strin
 }
 
 func TestNamesAreDNSLabelsOfAtMost63Characters(t *testing.T) {
+	hash := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:])[:6] }
+	long, over := strings.Repeat("b", 50), strings.Repeat("c", 62)+"-d"
 	for _, tc := range []struct {
 		name    string
 		release string
@@ -31,9 +35,11 @@ func TestNamesAreDNSLabelsOfAtMost63Characters(t *testing.T) {
 		want    string
 	}{
 		{"release-chart", "shop", nil, "shop-fixture"},
-		{"a release containing the chart name is used alone", "fixture-prod", nil, "fixture-prod"},
-		{"long names are cut at 63", strings.Repeat("b", 50), map[string]any{"nameOverride": strings.Repeat("y", 20)}, strings.Repeat("b", 50) + "-" + strings.Repeat("y", 12)},
-		{"a cut never ends in a dash", "shop", map[string]any{"fullnameOverride": strings.Repeat("c", 62) + "-d"}, strings.Repeat("c", 62)},
+		{"a release named like the chart is used alone", "fixture", nil, "fixture"},
+		{"a release containing the chart name still gets the suffix (the name other charts compute)", "fixture-prod", nil, "fixture-prod-fixture"},
+		{"a long name keeps its suffix: the release is shortened and a hash of the whole name added", long, map[string]any{"nameOverride": strings.Repeat("y", 20)},
+			strings.Repeat("b", 35) + "-" + hash(long+"-"+strings.Repeat("y", 20)) + "-" + strings.Repeat("y", 20)},
+		{"a long override is shortened with its hash", "shop", map[string]any{"fullnameOverride": over}, strings.Repeat("c", 56) + "-" + hash(over)},
 	} {
 		got := helpers(t, tc.release, tc.vals)["fullname"]
 		assert.Equal(t, tc.want, got, tc.name)

@@ -5,7 +5,7 @@
 
 {{/* certissuer.clusterName: a cluster-scoped name, unique per release namespace. */}}
 {{- define "certissuer.clusterName" -}}
-{{- printf "%s-%s-%s" .context.Release.Namespace (include "certissuer.fullname" .context) .suffix | trunc 63 | trimSuffix "-" -}}
+{{- include "common.names.fit" (dict "base" (printf "%s-%s" .context.Release.Namespace (include "certissuer.fullname" .context)) "suffix" .suffix) -}}
 {{- end -}}
 
 {{/* certissuer.meta: labels and the ArgoCD sync wave of one object. */}}

@@ -8,34 +8,57 @@ Names. Kubernetes object names are DNS labels: at most 63 characters, no trailin
 {{- end -}}
 
 {{/*
-common.names.fullname: <release>-<chart> (or fullnameOverride); the release name alone when it
-already contains the chart name.
+common.names.fit: <base>-<suffix> (or <base>) when it fits in .max characters (default 63, the
+DNS label limit; 52 for StatefulSets and CronJobs, whose pods and Jobs add 11). Longer, the base
+is shortened before the suffix and a hash of the whole name goes between them, so the suffix is
+kept and two long names that share a prefix never come out alike:
+  <base[:n]>-<sha256(name)[:6]>-<suffix>
+Usage: include "common.names.fit" (dict "base" "shop" "suffix" "users" "max" 52)
 */}}
-{{- define "common.names.fullname" -}}
-{{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- define "common.names.fit" -}}
+{{- $max := int (.max | default 63) -}}
+{{- $full := .base -}}
+{{- if .suffix }}{{- $full = printf "%s-%s" .base .suffix -}}{{- end -}}
+{{- if le (len $full) $max -}}
+{{- $full -}}
 {{- else -}}
-{{- $name := include "common.names.name" . -}}
-{{- if contains $name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
-{{- else -}}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- $tail := sha256sum $full | trunc 6 -}}
+{{- if .suffix }}{{- $tail = printf "%s-%s" $tail .suffix -}}{{- end -}}
+{{- $keep := sub $max (add (len $tail) 1) -}}
+{{- if lt $keep 1 -}}
+{{- fail (printf "%q cannot be shortened to %d characters: the suffix %q alone is too long" $full $max (toString .suffix)) -}}
 {{- end -}}
+{{- printf "%s-%s" (trunc (int $keep) .base | trimSuffix "-") $tail -}}
 {{- end -}}
 {{- end -}}
 
 {{/*
-common.names.component: the name of one component of the release, <release>-<name>.
+common.names.fullname: the chart's own name in the release — fullnameOverride, else the
+component name of the chart (common.names.component with nameOverride or the chart name), so the
+chart and the charts that refer to it compute the same name.
+*/}}
+{{- define "common.names.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- include "common.names.fit" (dict "base" .Values.fullnameOverride) -}}
+{{- else -}}
+{{- include "common.names.component" (dict "name" (include "common.names.name" .) "context" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.names.component: the name of one component of the release, <release>-<name> (the
+release name alone when it is the name), fitted to .max characters (common.names.fit).
 This is the naming convention across charts: the gateway finds service "users" of release "shop"
 at "shop-users" without reading the services chart's values.
 Usage: include "common.names.component" (dict "name" "users" "context" $)
+       include "common.names.component" (dict "name" "nightly" "max" 52 "context" $)
 */}}
 {{- define "common.names.component" -}}
 {{- $release := .context.Release.Name -}}
 {{- if eq $release .name -}}
-{{- $release | trunc 63 | trimSuffix "-" -}}
+{{- include "common.names.fit" (dict "base" $release "max" .max) -}}
 {{- else -}}
-{{- printf "%s-%s" $release .name | trunc 63 | trimSuffix "-" -}}
+{{- include "common.names.fit" (dict "base" $release "suffix" .name "max" .max) -}}
 {{- end -}}
 {{- end -}}
 

@@ -35,7 +35,7 @@ spec:
 apiVersion: v1
 kind: Service
 metadata:
-  name: {{ .fullname }}-headless
+  name: {{ include "common.names.fit" (dict "base" .fullname "suffix" "headless") }}
   namespace: {{ $ctx.Release.Namespace | quote }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" $ctx) | nindent 4 }}

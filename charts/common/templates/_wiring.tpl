@@ -23,7 +23,8 @@ Usage: include "common.deps.info" (dict "name" "mysql" "key" "apps.users.uses" "
 {{- if not (has .name $known) -}}
 {{- fail (printf "%s: unknown dependency %q (known: %s)" (.key | default "uses") .name (join ", " $known)) -}}
 {{- end -}}
-{{- $full := include "common.names.component" (dict "name" .name "context" $ctx) -}}
+{{- /* the backing services are StatefulSets: their names fit 52 characters (common.names.fit) */ -}}
+{{- $full := include "common.names.component" (dict "name" .name "max" 52 "context" $ctx) -}}
 {{- $defaults := dict
   "mysql" (dict "port" 3306 "passwordKey" "mysql-password" "username" "app" "database" "app")
   "redis" (dict "port" 6379 "passwordKey" "redis-password")

@@ -3,9 +3,11 @@
 {{- include "common.names.fullname" . -}}
 {{- end -}}
 
-{{/* monitoring.name: the object name of one component, <fullname>-<component>. */}}
+{{/* monitoring.name: the object name of one component, <fullname>-<component>, fitted to 52
+characters (Prometheus and Alertmanager are StatefulSets; one limit keeps every component's
+objects under one name) without two components ever coming out alike (common.names.fit). */}}
 {{- define "monitoring.name" -}}
-{{- printf "%s-%s" (include "monitoring.fullname" .context) .component | trunc 63 | trimSuffix "-" -}}
+{{- include "common.names.fit" (dict "base" (include "monitoring.fullname" .context) "suffix" .component "max" 52) -}}
 {{- end -}}
 
 {{/* monitoring.namespace: where every object of this chart goes (common.monitoring.namespace). */}}
@@ -55,7 +57,7 @@ ServiceAccount. Cluster-scoped names carry the release namespace (two releases n
 */}}
 {{- define "monitoring.clusterRBAC" -}}
 {{- $name := include "monitoring.name" . -}}
-{{- $cluster := printf "%s-%s" .context.Release.Namespace $name | trunc 63 | trimSuffix "-" -}}
+{{- $cluster := include "common.names.fit" (dict "base" .context.Release.Namespace "suffix" $name) -}}
 {{- $labels := include "common.labels.standard" (dict "name" .component "component" "monitoring" "context" .context) -}}
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

@@ -1,6 +1,6 @@
 {{/* redis.fullname: <release>-redis, the name the wiring convention gives consumers. */}}
 {{- define "redis.fullname" -}}
-{{- include "common.names.component" (dict "name" "redis" "context" .) -}}
+{{- include "common.names.component" (dict "name" "redis" "max" 52 "context" .) -}}
 {{- end -}}
 
 {{/* redis.secretName: auth.existingSecret, or the chart's Secret (which needs auth.password). */}}

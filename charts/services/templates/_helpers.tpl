@@ -24,9 +24,15 @@ Usage: {{- include "services.apps" . }}{{- $apps := ._stackApps }}
 {{- end -}}
 {{- end -}}
 
-{{/* services.reserved: names the other charts of the stack use for their own objects. */}}
+{{/* services.reserved: names the other charts of the stack give their own objects (<release>-<name>):
+an app of the same name would overwrite them or be overwritten. Prefixes and the suffix below
+are reserved the same way (the namespace policy's uses-/calls- flows, the edge's edge-to-
+policies, monitoring-<component>, <stateful>-headless). */}}
 {{- define "services.reserved" -}}
-gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-issuer
+gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-issuer default-deny quota limits edge edge-tls edge-gateway edge-frontend mysql-backup test-gateway
+{{- end -}}
+{{- define "services.reservedPattern" -}}
+^(calls-|uses-|edge-to-|monitoring-|cert-issuer-).*|.*-headless$
 {{- end -}}
 
 {{/* services.validate: impossible combinations fail with the key to fix. */}}
@@ -34,8 +40,12 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- $n := .name -}}
 {{- $a := .app -}}
 {{- $k := include "common.key" (dict "key" (printf "apps.%s" $n) "context" .context) -}}
-{{- if has $n (splitList " " (include "services.reserved" .)) -}}
-{{- fail (printf "%s: the name %q is reserved for another chart of the stack; choose another app name" $k $n) -}}
+{{- /* in the template, not the schema: Helm's JSON-schema library names the wrong key for a bad map key */ -}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$" $n) -}}
+{{- fail (printf "%s: an app name is a DNS label of at most 40 characters starting with a letter (lowercase letters, digits and '-'), got %d characters" $k (len $n)) -}}
+{{- end -}}
+{{- if or (has $n (splitList " " (include "services.reserved" .))) (regexMatch (include "services.reservedPattern" .) $n) -}}
+{{- fail (printf "%s: the name %q is reserved for another object of the stack (%s, or %s); choose another app name" $k $n (include "services.reserved" . | replace " " ", ") (include "services.reservedPattern" .)) -}}
 {{- end -}}
 {{- $exposed := list -}}
 {{- range $i, $p := $a.ports -}}

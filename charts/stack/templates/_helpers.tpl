@@ -10,3 +10,23 @@ Usage: include "stack.target" (dict "name" "users" "svcApps" $svcApps "appTypes"
 {{- printf "%q is not an enabled app of services.apps (have: %s)" .name (keys .svcApps | sortAlpha | join ", ") -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+stack.serviceName: the Service name of a component the umbrella routes to — the gateway chart's
+own name (gateway.fullnameOverride, gateway.nameOverride: the same helper the chart uses), or a
+services app's <release>-<app>.
+Usage: include "stack.serviceName" (dict "name" "gateway" "context" $)
+*/}}
+{{- define "stack.serviceName" -}}
+{{- $ctx := .context -}}
+{{- if eq .name "gateway" -}}
+{{- $gw := $ctx.Values.gateway | default dict -}}
+{{- if $gw.fullnameOverride -}}
+{{- include "common.names.fit" (dict "base" $gw.fullnameOverride) -}}
+{{- else -}}
+{{- include "common.names.component" (dict "name" ($gw.nameOverride | default "gateway") "context" $ctx) -}}
+{{- end -}}
+{{- else -}}
+{{- include "common.names.component" (dict "name" .name "context" $ctx) -}}
+{{- end -}}
+{{- end -}}
