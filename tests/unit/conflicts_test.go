@@ -99,3 +99,12 @@ func TestTheTimeZoneListHoldsZonesGoLoads(t *testing.T) {
 		assert.NoError(t, err, n)
 	}
 }
+
+// The gateway's own HTTPS node port counts only when its Service is a NodePort one.
+func TestTheGatewaysTLSNodePortCountsOnlyOnANodePortService(t *testing.T) {
+	tls := map[string]any{"enabled": true, "nodePort": 30080}
+	render.Render(t, chart("stack"), devOpts(map[string]any{"gateway": map[string]any{"tls": tls}, "global": map[string]any{"edge": map[string]any{"mode": "nodeport"}}}))
+	render.Fails(t, chart("stack"), devOpts(map[string]any{"gateway": map[string]any{"tls": tls, "service": map[string]any{"type": "NodePort", "nodePort": 30090}},
+		"global": map[string]any{"edge": map[string]any{"mode": "nodeport"}}}),
+		"gateway.tls.nodePort: node port 30080 is already used by", "global.edge.nodePort.gateway")
+}
