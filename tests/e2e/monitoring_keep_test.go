@@ -72,7 +72,7 @@ monitoring:
   namespace:
     labels: {stack.dev/e2e: "true"}
   prometheus:
-    scrapeInterval: 5s
+    scrapeInterval: 10s
     persistence: {size: 1Gi}
   alertmanager: {enabled: false}
   grafana: {enabled: false}

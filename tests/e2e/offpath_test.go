@@ -118,7 +118,7 @@ global:
 		`c=$(command -v mariadb || command -v mysql); MYSQL_PWD="$MYSQL_PASSWORD" $c -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" -N -e 'SELECT CONCAT("answer-", 6*7)' "$MYSQL_DATABASE"`))
 	require.True(t, ok, "users reaches its external MySQL: %s", out)
 	require.Contains(t, out, "answer-42")
-	progress(t, "offpath: users -> external MySQL db-mysql.%s (%s): authenticated query answered %q", dbNS, mysqlImage, out)
+	progress(t, "offpath: users -> external MySQL db-mysql.%s (%s): authenticated query answered %q (client log: %q)", dbNS, mysqlImage, "answer-42", out)
 	ok, out = asApp(t, appNS, "stack-users", "users-redis", redisImage, retried(
 		`REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" PING | grep -q PONG && echo PONG`))
 	require.True(t, ok, "users reaches its external Redis: %s", out)

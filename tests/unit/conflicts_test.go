@@ -62,6 +62,8 @@ func conflictInputs() []badInput {
 		{"an HPA minimum above its maximum, prefixed in the umbrella", "stack", devOpts(nil, "services.apps.users.hpa.enabled=true", "services.apps.users.hpa.minReplicas=5",
 			"services.apps.users.hpa.maxReplicas=2", "services.apps.users.hpa.targetCPUUtilizationPercentage=50"),
 			[]string{"services.apps.users.hpa", "minReplicas (5) is greater than maxReplicas (2)"}},
+		{"a scrape timeout longer than the interval", "stack", devOpts(map[string]any{"monitoring": map[string]any{"enabled": true, "grafana": map[string]any{"admin": map[string]any{"password": "x"}},
+			"prometheus": map[string]any{"scrapeInterval": "5s"}}}), []string{"monitoring.prometheus.scrapeTimeout (10s) is longer than prometheus.scrapeInterval (5s)"}},
 		// item 3: the services and gateway charts' messages carry their prefix inside the umbrella
 		{"a services message is prefixed in the umbrella", "stack", devOpts(nil, "services.apps.users.calls[0]=nope"), []string{"services.apps.users.calls", `"nope"`}},
 		{"a gateway message is prefixed in the umbrella", "stack", devOpts(nil, "gateway.service.nodePort=30099"), []string{"gateway.service.nodePort is set but service.type is ClusterIP"}},

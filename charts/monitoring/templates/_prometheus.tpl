@@ -8,6 +8,9 @@ Every series gets namespace, pod and app labels, so rules and dashboards select 
 {{- $p := .Values.prometheus -}}
 {{- $sa := "/var/run/secrets/kubernetes.io/serviceaccount" -}}
 {{- $namespaces := $p.scrape.namespaces -}}
+{{- if gt (int64 (include "monitoring.durationMs" $p.scrapeTimeout)) (int64 (include "monitoring.durationMs" $p.scrapeInterval)) -}}
+{{- fail (printf "%s (%s) is longer than prometheus.scrapeInterval (%s): Prometheus refuses such a config (\"global scrape timeout greater than scrape interval\")" (include "common.key" (dict "key" "prometheus.scrapeTimeout" "context" $)) $p.scrapeTimeout $p.scrapeInterval) -}}
+{{- end -}}
 global:
   scrape_interval: {{ $p.scrapeInterval }}
   scrape_timeout: {{ $p.scrapeTimeout }}
@@ -145,4 +148,16 @@ scrape_configs:
   {{- with $p.extraScrapeConfigs }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
+{{- end -}}
+
+
+{{/* monitoring.durationMs: a Prometheus duration ("1h30m", "30s", "500ms") in milliseconds. */}}
+{{- define "monitoring.durationMs" -}}
+{{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000 "w" 604800000 "y" 31536000000 -}}
+{{- $total := 0 -}}
+{{- range regexFindAll "[0-9]+(ms|s|m|h|d|w|y)" (toString .) -1 -}}
+{{- $unit := regexFind "(ms|s|m|h|d|w|y)$" . -}}
+{{- $total = add $total (mul (int64 (trimSuffix $unit .)) (get $units $unit)) -}}
+{{- end -}}
+{{- $total -}}
 {{- end -}}
