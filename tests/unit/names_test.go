@@ -236,3 +236,37 @@ func include(release, name string) string {
 	}
 	return release + "-" + name
 }
+
+// The backing charts take nameOverride and fullnameOverride; the umbrella makes the consumers'
+// side follow (global.dependencies.<dep>.host and secretName) or fails naming both keys, and an
+// external host beside a deployed chart is refused.
+func TestBackingServiceOverridesKeepTheWiringTogether(t *testing.T) {
+	r := render.Render(t, chart("mysql"), render.Options{ReleaseName: "shop", Values: map[string]any{"fullnameOverride": "orders-db",
+		"auth": map[string]any{"rootPassword": "r", "password": "a", "exporterPassword": "e"}}})
+	render.Get[*appsv1.StatefulSet](t, r, "orders-db")
+	render.Get[*corev1.Service](t, r, "orders-db")
+	render.Get[*corev1.Secret](t, r, "orders-db")
+	r = render.Render(t, chart("mysql"), render.Options{ReleaseName: "shop", Values: map[string]any{"nameOverride": "db",
+		"auth": map[string]any{"rootPassword": "r", "password": "a", "exporterPassword": "e"}}})
+	render.Get[*appsv1.StatefulSet](t, r, "shop-db")
+	r = render.Render(t, chart("redis"), render.Options{ReleaseName: "shop", Values: map[string]any{"nameOverride": "cache", "auth": map[string]any{"password": "p"}}})
+	render.Get[*appsv1.StatefulSet](t, r, "shop-cache")
+	r = render.Render(t, chart("redis"), render.Options{ReleaseName: "shop", Values: map[string]any{"fullnameOverride": "sessions", "auth": map[string]any{"password": "p"}}})
+	render.Get[*appsv1.StatefulSet](t, r, "sessions")
+	r = render.Render(t, chart("rabbitmq"), render.Options{ReleaseName: "shop", Values: map[string]any{"nameOverride": "mq",
+		"auth": map[string]any{"password": "p", "erlangCookie": "an-erlang-cookie-of-24ch"}}})
+	render.Get[*appsv1.StatefulSet](t, r, "shop-mq")
+	r = render.Render(t, chart("rabbitmq"), render.Options{ReleaseName: "shop", Values: map[string]any{"fullnameOverride": "bus",
+		"auth": map[string]any{"password": "p", "erlangCookie": "an-erlang-cookie-of-24ch"}}})
+	render.Get[*appsv1.StatefulSet](t, r, "bus")
+
+	render.Fails(t, chart("stack"), devOpts(nil, "mysql.fullnameOverride=orders-db"),
+		"global.dependencies.mysql.host", "mysql.enabled deploys the Service \"orders-db\"")
+	ok := render.Render(t, chart("stack"), devOpts(map[string]any{"mysql": map[string]any{"fullnameOverride": "orders-db"},
+		"global": map[string]any{"dependencies": map[string]any{"mysql": map[string]any{"host": "orders-db.default.svc.cluster.local", "secretName": "orders-db"}}}}))
+	users := render.Get[*appsv1.Deployment](t, ok, "test-users").Spec.Template.Spec.Containers[0]
+	assert.Equal(t, "orders-db.default.svc.cluster.local", envOf(users)["MYSQL_HOST"].Value)
+	render.Fails(t, chart("stack"), devOpts(nil, "global.dependencies.redis.host=cache.example.com"),
+		"global.dependencies.redis.host is \"cache.example.com\"", "redis.enabled: false")
+}
+

@@ -62,6 +62,21 @@ Usage: include "common.names.component" (dict "name" "users" "context" $)
 {{- end -}}
 {{- end -}}
 
+{{/*
+common.names.stateful: the full name of a backing service (a StatefulSet: 52 characters) —
+fullnameOverride, else <release>-<nameOverride or chart name>. The consumers of the wiring
+convention compute <release>-<chart>; the umbrella checks that an override is matched by
+global.dependencies.<name>.host.
+Usage: include "common.names.stateful" $   (any context with .Values, .Chart.Name and .Release.Name)
+*/}}
+{{- define "common.names.stateful" -}}
+{{- if .Values.fullnameOverride -}}
+{{- include "common.names.fit" (dict "base" .Values.fullnameOverride "max" 52) -}}
+{{- else -}}
+{{- include "common.names.component" (dict "name" (.Values.nameOverride | default .Chart.Name) "max" 52 "context" .) -}}
+{{- end -}}
+{{- end -}}
+
 {{/* common.names.chart: <chart>-<version> for the helm.sh/chart label. */}}
 {{- define "common.names.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}

@@ -1,6 +1,6 @@
 {{/* mysql.fullname: <release>-mysql, the name the wiring convention gives consumers, fitted to a StatefulSet's 52 characters. */}}
 {{- define "mysql.fullname" -}}
-{{- include "common.names.component" (dict "name" "mysql" "max" 52 "context" .) -}}
+{{- include "common.names.stateful" . -}}
 {{- end -}}
 
 {{/*

@@ -1,6 +1,6 @@
 {{/* rabbitmq.fullname: <release>-rabbitmq, the name the wiring convention gives consumers. */}}
 {{- define "rabbitmq.fullname" -}}
-{{- include "common.names.component" (dict "name" "rabbitmq" "max" 52 "context" .) -}}
+{{- include "common.names.stateful" . -}}
 {{- end -}}
 
 {{/* rabbitmq.secretName: auth.existingSecret, or the chart's Secret (which needs the password and cookie). */}}

@@ -1,6 +1,6 @@
 {{/* redis.fullname: <release>-redis, the name the wiring convention gives consumers. */}}
 {{- define "redis.fullname" -}}
-{{- include "common.names.component" (dict "name" "redis" "max" 52 "context" .) -}}
+{{- include "common.names.stateful" . -}}
 {{- end -}}
 
 {{/* redis.secretName: auth.existingSecret, or the chart's Secret (which needs auth.password). */}}
