@@ -269,4 +269,3 @@ func TestBackingServiceOverridesKeepTheWiringTogether(t *testing.T) {
 	render.Fails(t, chart("stack"), devOpts(nil, "global.dependencies.redis.host=cache.example.com"),
 		"global.dependencies.redis.host is \"cache.example.com\"", "redis.enabled: false")
 }
-
