@@ -125,3 +125,34 @@ func TestYAMLIsTheWholeRenderInOrder(t *testing.T) {
 	assert.Less(t, strings.Index(y, "kind: ConfigMap"), strings.Index(y, "kind: Deployment"), "Helm's install order")
 	assert.Contains(t, y, "# Source: parent/charts/child/templates/cm.yaml")
 }
+
+// A dependency from a repository that is not in charts/ is refused, at any level, as `helm
+// template` refuses it (issue 17: the chart was rendered without it, silently).
+func TestAMissingRemoteDependencyIsRefused(t *testing.T) {
+	root := t.TempDir()
+	writeChart(t, filepath.Join(root, "app"), map[string]string{
+		"Chart.yaml":        "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - {name: redis, version: 20.0.0, repository: https://charts.example.test, condition: redis.enabled}\n",
+		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n",
+	})
+	_, err := RenderE(filepath.Join(root, "app"), Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "missing in charts/ directory: redis")
+	assert.Contains(t, err.Error(), "helm dependency")
+
+	// One level down: a file:// subchart whose own remote dependency is missing.
+	writeChart(t, filepath.Join(root, "top"), map[string]string{
+		"Chart.yaml": "apiVersion: v2\nname: top\nversion: 0.1.0\ndependencies:\n  - {name: app, version: 0.1.0, repository: file://../app}\n",
+	})
+	_, err = RenderE(filepath.Join(root, "top"), Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "chart app: found in Chart.yaml, but missing in charts/ directory: redis")
+
+	// Present in charts/: rendered.
+	writeChart(t, filepath.Join(root, "app"), map[string]string{
+		"charts/redis/Chart.yaml":        "apiVersion: v2\nname: redis\nversion: 20.0.0\n",
+		"charts/redis/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: redis}\n",
+	})
+	r, err := RenderE(filepath.Join(root, "top"), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, r.Count("ConfigMap"))
+}

@@ -52,7 +52,7 @@ type Env struct {
 	workloadsErr  error
 }
 
-// Workloads are the pod templates of the release (hooks excluded), extracted once per run and
+// Workloads are the pod templates of the release (`helm test` hooks excluded), extracted once per run and
 // shared by the checks.
 func (e *Env) Workloads() ([]Workload, error) {
 	e.workloadsOnce.Do(func() { e.workloads, e.workloadsErr = workloads(e.Objects, false) })
@@ -175,7 +175,8 @@ type Workload struct {
 	PerNode bool
 }
 
-// workloads extracts the pod templates of the rendered objects, hooks only when asked.
+// workloads extracts the pod templates of the rendered objects; `helm test` hooks only when
+// asked (every other hook runs during install or upgrade and is a workload like the others).
 func workloads(objs []render.Object, hooks bool) ([]Workload, error) {
 	minReplicas := map[string]int{}
 	for _, o := range objs {
@@ -200,7 +201,7 @@ func workloads(objs []render.Object, hooks bool) ([]Workload, error) {
 	}
 	var out []Workload
 	for _, o := range objs {
-		if o.Hook && !hooks {
+		if o.TestHook && !hooks {
 			continue
 		}
 		var w Workload

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -299,3 +300,35 @@ type panics struct{}
 func (panics) Name() string                       { return "panics" }
 func (panics) Description() string                { return "" }
 func (panics) Run(context.Context, *Env) []Result { panic("boom") }
+
+// Only `helm test` hooks are optional: a privileged pre-install Job is checked like any workload
+// (issue 17: every hook was skipped, so it passed and `helm install` failed at the hook).
+func TestHooksOtherThanTestsAreChecked(t *testing.T) {
+	job := `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: prod}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: migrate:1, securityContext: {privileged: true}, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+`
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "prod", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
+	run := func(hook, test bool) []Result {
+		e := newEnv(t, job, "v1.36.3", []runtime.Object{ns})
+		e.Objects[0].Hook, e.Objects[0].TestHook = hook, test
+		return e.run(PodSecurity{})
+	}
+	assert.NotEmpty(t, only(run(true, false), Fail), "a pre-install hook is admitted like the release's pods")
+	assert.NotEmpty(t, only(run(false, false), Fail))
+	assert.Empty(t, only(run(true, true), Fail), "a helm test hook is created only by helm test")
+
+	// Its Secret references are checked too.
+	withSecret := strings.Replace(job, "securityContext: {privileged: true}, ", "env: [{name: DB, valueFrom: {secretKeyRef: {name: migrate-db, key: url}}}], ", 1)
+	e := newEnv(t, withSecret, "v1.36.3", []runtime.Object{ns})
+	e.Objects[0].Hook = true
+	fails := only(e.run(Secrets{}), Fail)
+	require.NotEmpty(t, fails, "the hook's missing Secret is reported")
+	assert.Contains(t, fails[0].Message, "migrate-db")
+}

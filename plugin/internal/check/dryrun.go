@@ -36,7 +36,7 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 	var jobs []job
 	skipped := 0
 	for _, o := range env.Objects {
-		if o.Hook {
+		if o.TestHook {
 			continue // created by `helm test` later, after the release exists
 		}
 		gvk := o.GroupVersionKind()

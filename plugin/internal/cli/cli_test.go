@@ -182,3 +182,14 @@ func TestTheProdProfileOfTheStackPassesLint(t *testing.T) {
 	assert.Contains(t, out, "StatefulSet/shop-monitoring/stack-monitoring-alertmanager  2 replicas, covered by a PDB")
 	assert.Contains(t, out, "0 failed: PASS")
 }
+
+// A chart whose repository dependency was never fetched is refused (exit 2), not checked without it.
+func TestAChartMissingADependencyIsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "templates"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - {name: postgresql, version: 16.0.0, repository: oci://registry.example.test/charts}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n"), 0o644))
+	code, out, errOut := run("lint", dir)
+	assert.Equal(t, ExitBadInput, code, out)
+	assert.Contains(t, errOut, "missing in charts/ directory: postgresql")
+}

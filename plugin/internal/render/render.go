@@ -4,6 +4,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -31,8 +32,12 @@ type Object struct {
 	*unstructured.Unstructured
 	// Source is the template that produced it.
 	Source string
-	// Hook is true for Helm hooks (e.g. `helm test` pods).
+	// Hook is true for Helm hooks (e.g. `helm test` pods, pre-install Jobs).
 	Hook bool
+	// TestHook is true for `helm test` hooks: created only when the user runs `helm test`, so
+	// they are the only objects a preflight may leave out. Every other hook runs during
+	// install/upgrade under the same admission, quota and RBAC as the release's objects.
+	TestHook bool
 }
 
 // ID is Kind/namespace/name (namespace omitted for cluster-scoped objects).
@@ -68,8 +73,12 @@ func Render(opts Options) (*Result, error) {
 	}
 	res := &Result{Chart: ch}
 	for _, d := range chartload.Documents(rel) {
+		n := len(res.Objects)
 		if err := res.add(d.Text, d.Hook); err != nil {
 			return nil, err
+		}
+		if len(res.Objects) > n && slices.Contains(d.Events, release.HookTest) {
+			res.Objects[n].TestHook = true
 		}
 	}
 	return res, nil
