@@ -80,6 +80,7 @@ func (NodePorts) Name() string        { return "node-ports" }
 func (NodePorts) Description() string { return "the release's fixed node ports are free" }
 func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 	want := map[int32]string{}
+	var out []Result
 	for _, o := range env.Objects {
 		if o.GetKind() != "Service" {
 			continue
@@ -88,20 +89,31 @@ func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 		if err := convert(o, &svc); err != nil {
 			return []Result{{Status: Fail, Object: o.ID(), Message: err.Error()}}
 		}
+		id := namespaceOf(env, o) + "/" + o.GetName()
 		for _, p := range svc.Spec.Ports {
-			if p.NodePort != 0 {
-				want[p.NodePort] = namespaceOf(env, o) + "/" + o.GetName()
+			if p.NodePort == 0 {
+				continue
 			}
+			if other, dup := want[p.NodePort]; dup {
+				// Two Services of the release on one node port: the API server refuses the second.
+				what := "Service " + other
+				if other == id {
+					what = "another port of the same Service"
+				}
+				out = append(out, Result{Status: Fail, Object: "Service/" + id, Message: fmt.Sprintf("node port %d is also used by %s of this release", p.NodePort, what),
+					Hint: "give each node port of the release its own number (30000-32767)"})
+				continue
+			}
+			want[p.NodePort] = id
 		}
 	}
 	if len(want) == 0 {
-		return nil
+		return out
 	}
 	list, err := env.Clients.Typed.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return []Result{{Status: Fail, Message: "cannot list Services: " + err.Error()}}
 	}
-	var out []Result
 	for _, s := range list.Items {
 		for _, p := range s.Spec.Ports {
 			owner, ok := want[p.NodePort]

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -331,4 +332,24 @@ spec:
 	fails := only(e.run(Secrets{}), Fail)
 	require.NotEmpty(t, fails, "the hook's missing Secret is reported")
 	assert.Contains(t, fails[0].Message, "migrate-db")
+}
+
+// Two Services of the release on one node port fail (issue 17: they passed, and the API server
+// refused the second at install).
+func TestTwoServicesOfTheReleaseOnOneNodePortFail(t *testing.T) {
+	svc := func(name string, port int) string {
+		return fmt.Sprintf(`
+apiVersion: v1
+kind: Service
+metadata: {name: %s, namespace: prod}
+spec: {type: NodePort, selector: {app: a}, ports: [{port: 80, nodePort: %d}]}
+`, name, port)
+	}
+	rs := newEnv(t, svc("a", 30080)+"---"+svc("b", 30080), "v1.36.3", nil).run(NodePorts{})
+	fails := only(rs, Fail)
+	require.Len(t, fails, 1, "%v", rs)
+	assert.Equal(t, "Service/prod/b", fails[0].Object)
+	assert.Equal(t, "node port 30080 is also used by Service prod/a of this release", fails[0].Message)
+	rs = newEnv(t, svc("a", 30080)+"---"+svc("b", 30081), "v1.36.3", nil).run(NodePorts{})
+	assert.Empty(t, only(rs, Fail))
 }
