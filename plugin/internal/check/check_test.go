@@ -353,3 +353,41 @@ spec: {type: NodePort, selector: {app: a}, ports: [{port: 80, nodePort: %d}]}
 	rs = newEnv(t, svc("a", 30080)+"---"+svc("b", 30081), "v1.36.3", nil).run(NodePorts{})
 	assert.Empty(t, only(rs, Fail))
 }
+
+// An Ingress naming its class with the deprecated annotation is checked by that name (issue 17: a
+// false FAIL "names no IngressClass").
+func TestTheLegacyIngressClassAnnotationIsRead(t *testing.T) {
+	ing := `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: edge, namespace: prod, annotations: {kubernetes.io/ingress.class: traefik}}
+spec: {rules: [{host: shop.example.com}]}
+`
+	traefik := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "traefik"}, Spec: networkingv1.IngressClassSpec{Controller: "traefik.io/ingress-controller"}}
+	rs := newEnv(t, ing, "v1.36.3", []runtime.Object{traefik}).run(EdgeClasses{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Pass, rs[0].Status, "%v", rs)
+	assert.Equal(t, "IngressClass traefik (traefik.io/ingress-controller) (from the kubernetes.io/ingress.class annotation)", rs[0].Message)
+	rs = newEnv(t, ing, "v1.36.3", nil).run(EdgeClasses{})
+	assert.Equal(t, Warn, rs[0].Status, "no IngressClass object: an annotation-reading controller may still serve it")
+}
+
+// storageClassName "" is not "the default class" (issue 17: a false PASS): it binds only a
+// pre-created PersistentVolume without a class.
+func TestAnEmptyStorageClassNeedsAStaticVolume(t *testing.T) {
+	pvc := `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: prod}
+spec: {storageClassName: "", accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`
+	std := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "standard", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}}, Provisioner: "rancher.io/local-path"}
+	rs := newEnv(t, pvc, "v1.36.3", []runtime.Object{std}).run(StorageClasses{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status, "the default class does not apply: %v", rs)
+	assert.Contains(t, rs[0].Message, `storageClassName "" turns dynamic provisioning off`)
+	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "nfs-1"}, Status: corev1.PersistentVolumeStatus{Phase: corev1.VolumeAvailable}}
+	rs = newEnv(t, pvc, "v1.36.3", []runtime.Object{std, pv}).run(StorageClasses{})
+	assert.Equal(t, Pass, rs[0].Status, "%v", rs)
+	assert.Contains(t, rs[0].Message, "1 pre-created PersistentVolume(s) without a class Available")
+}

@@ -22,7 +22,12 @@ func (StorageClasses) Description() string {
 	return "every PVC has a StorageClass: the named one exists, or a default"
 }
 func (StorageClasses) Run(ctx context.Context, env *Env) []Result {
-	type claim struct{ object, class string }
+	// noClass: storageClassName "" (not absent): dynamic provisioning off, a pre-created
+	// PersistentVolume without a class is bound.
+	type claim struct {
+		object, class string
+		noClass       bool
+	}
 	var claims []claim
 	for _, o := range env.Objects {
 		switch o.GetKind() {
@@ -31,14 +36,14 @@ func (StorageClasses) Run(ctx context.Context, env *Env) []Result {
 			if err := convert(o, &pvc); err != nil {
 				return []Result{{Status: Fail, Object: o.ID(), Message: err.Error()}}
 			}
-			claims = append(claims, claim{o.ID(), deref(pvc.Spec.StorageClassName)})
+			claims = append(claims, claim{o.ID(), deref(pvc.Spec.StorageClassName), pvc.Spec.StorageClassName != nil && *pvc.Spec.StorageClassName == ""})
 		case "StatefulSet":
 			var s appsv1.StatefulSet
 			if err := convert(o, &s); err != nil {
 				return []Result{{Status: Fail, Object: o.ID(), Message: err.Error()}}
 			}
 			for _, t := range s.Spec.VolumeClaimTemplates {
-				claims = append(claims, claim{o.ID() + " (volumeClaimTemplate " + t.Name + ")", deref(t.Spec.StorageClassName)})
+				claims = append(claims, claim{o.ID() + " (volumeClaimTemplate " + t.Name + ")", deref(t.Spec.StorageClassName), t.Spec.StorageClassName != nil && *t.Spec.StorageClassName == ""})
 			}
 		}
 	}
@@ -60,6 +65,8 @@ func (StorageClasses) Run(ctx context.Context, env *Env) []Result {
 	var out []Result
 	for _, c := range claims {
 		switch {
+		case c.noClass:
+			out = append(out, staticVolume(ctx, env, c.object))
 		case c.class == "" && len(defaults) == 0:
 			out = append(out, Result{Status: Fail, Object: c.object, Message: "names no StorageClass and the cluster has no default one: it would stay Pending",
 				Hint: "set the chart's storageClassName, or mark a StorageClass default (storageclass.kubernetes.io/is-default-class=true)"})
@@ -102,6 +109,10 @@ func (EdgeClasses) Run(ctx context.Context, env *Env) []Result {
 		switch o.GetKind() {
 		case "Ingress":
 			class, _, _ := unstructured.NestedString(o.Object, "spec", "ingressClassName")
+			if legacy := o.GetAnnotations()["kubernetes.io/ingress.class"]; class == "" && legacy != "" {
+				out = append(out, legacyIngressClass(ctx, env, o.ID(), legacy))
+				continue
+			}
 			out = append(out, ingressClass(ctx, env, o.ID(), class))
 		case "Gateway":
 			class, _, _ := unstructured.NestedString(o.Object, "spec", "gatewayClassName")
@@ -161,6 +172,19 @@ func ingressClass(ctx context.Context, env *Env, id, class string) Result {
 		Hint: "install its ingress controller, or use one of: " + strings.Join(names, ", ")}
 }
 
+// legacyIngressClass: an Ingress that names its class with the deprecated kubernetes.io/ingress.class
+// annotation. An IngressClass of that name passes; without one a controller that still reads the
+// annotation may serve it, which the cluster cannot tell: a warning, not a failure.
+func legacyIngressClass(ctx context.Context, env *Env, id, class string) Result {
+	r := ingressClass(ctx, env, id, class)
+	if r.Status == Pass {
+		r.Message += " (from the kubernetes.io/ingress.class annotation)"
+		return r
+	}
+	return Result{Status: Warn, Object: id, Message: fmt.Sprintf("names its class %q with the deprecated kubernetes.io/ingress.class annotation and the cluster has no IngressClass %q: only a controller that reads the annotation will serve it", class, class),
+		Hint: "set spec.ingressClassName (the chart's ingress className) to an IngressClass of the cluster"}
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -175,4 +199,25 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// staticVolume: a claim with storageClassName "" binds only a pre-created PersistentVolume
+// without a class (the default StorageClass does not apply): one must be Available.
+func staticVolume(ctx context.Context, env *Env, object string) Result {
+	pvs, err := env.Clients.Typed.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return Result{Status: Warn, Object: object, Message: `storageClassName "" needs a pre-created PersistentVolume without a class; could not list PersistentVolumes: ` + err.Error(),
+			Hint: "the check needs list on persistentvolumes"}
+	}
+	n := 0
+	for _, pv := range pvs.Items {
+		if pv.Spec.StorageClassName == "" && pv.Status.Phase == corev1.VolumeAvailable {
+			n++
+		}
+	}
+	if n == 0 {
+		return Result{Status: Fail, Object: object, Message: `storageClassName "" turns dynamic provisioning off and no PersistentVolume without a class is Available: it would stay Pending`,
+			Hint: `create such a PersistentVolume, or leave storageClassName unset (the default class) or name a class`}
+	}
+	return Result{Status: Pass, Object: object, Message: fmt.Sprintf(`storageClassName "": %d pre-created PersistentVolume(s) without a class Available`, n)}
 }
