@@ -23,6 +23,7 @@ import (
 	"github.com/stack-charts/stack/plugin/internal/kube"
 	"github.com/stack-charts/stack/plugin/internal/render"
 	"github.com/stack-charts/stack/plugin/internal/report"
+	"github.com/stack-charts/stack/plugin/pkg/chartload"
 )
 
 // Exit codes.
@@ -267,10 +268,21 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 			}
 			ns := c.namespace
 			if ns == "" {
+				ns = os.Getenv("HELM_NAMESPACE") // as helm plugins receive it (no cluster to ask)
+			}
+			if ns == "" {
 				ns = "default"
 			}
 			if release == "" {
 				release = filepath.Base(filepath.Clean(args[0]))
+				if strings.HasSuffix(release, ".tgz") {
+					// A packaged chart: its name, not the archive's (stack-0.1.0.tgz is no release name).
+					ch, err := chartload.Load(args[0])
+					if err != nil {
+						return badInput(err)
+					}
+					release = ch.Name()
+				}
 			}
 			res, err := render.Render(render.Options{Chart: args[0], Values: vals, Release: release, Namespace: ns, KubeVersion: kv.Version, APIVersions: apiVersions})
 			if err != nil {
@@ -287,7 +299,7 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 	v.flags(cmd)
 	cmd.Flags().StringVar(&kubeVersion, "kube-version", "v1.36.0", "Kubernetes version to render for and check API lifecycles against")
 	cmd.Flags().StringSliceVar(&apiVersions, "api-versions", nil, "API versions the target cluster serves (as helm template --api-versions)")
-	cmd.Flags().StringVar(&release, "release", "", "release name to render with (default: the chart's directory name)")
+	cmd.Flags().StringVar(&release, "release", "", "release name to render with (default: the chart's directory name, or a packaged chart's name)")
 	return cmd
 }
 

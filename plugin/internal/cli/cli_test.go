@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chartutil"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -24,6 +25,7 @@ import (
 	"github.com/stack-charts/stack/plugin/internal/kube"
 	"github.com/stack-charts/stack/plugin/internal/kube/kubetest"
 	"github.com/stack-charts/stack/plugin/internal/render"
+	"github.com/stack-charts/stack/plugin/pkg/chartload"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -192,4 +194,25 @@ func TestAChartMissingADependencyIsBadInput(t *testing.T) {
 	code, out, errOut := run("lint", dir)
 	assert.Equal(t, ExitBadInput, code, out)
 	assert.Contains(t, errOut, "missing in charts/ directory: postgresql")
+}
+
+// lint takes the namespace from HELM_NAMESPACE like the other commands, and a packaged chart's
+// release name from the chart, not the archive's file name (issue 17, item 8 and chart references).
+func TestLintReadsHelmNamespaceAndNamesAPackagedChartsRelease(t *testing.T) {
+	connect = func(string, string, time.Duration) (*kube.Clients, string, error) {
+		t.Fatal("lint must not connect")
+		return nil, "", nil
+	}
+	t.Setenv("HELM_NAMESPACE", "payments")
+	_, out, _ := run("lint", chart, "-o", "json")
+	assert.Contains(t, out, `"namespace": "payments"`)
+
+	ch, err := chartload.Load(chart)
+	require.NoError(t, err)
+	archive, err := chartutil.Save(ch, t.TempDir())
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(archive, ".tgz"))
+	code, out, errOut := run("lint", archive, "-o", "json")
+	assert.NotEqual(t, ExitBadInput, code, errOut)
+	assert.Contains(t, out, `"release": "`+ch.Name()+`"`)
 }
