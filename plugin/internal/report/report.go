@@ -129,6 +129,7 @@ type junitFailure struct {
 func (r *Report) junit(w io.Writer) error {
 	out := junitSuites{Name: "stackcheck " + r.Command + " " + r.Release}
 	index := map[string]int{}
+	seen := map[string]int{}
 	for _, x := range r.Results {
 		i, ok := index[x.Check]
 		if !ok {
@@ -136,9 +137,15 @@ func (r *Report) junit(w io.Writer) error {
 			index[x.Check] = i
 			out.Suites = append(out.Suites, junitSuite{Name: x.Check})
 		}
-		name := x.Message
-		if x.Object != "" {
-			name = x.Object + ": " + x.Message
+		// Stable names (the object, else the check; numbered when one has several results): CI
+		// keeps a test's history by its name, so counts and other changing words stay in the text.
+		name := x.Object
+		if name == "" {
+			name = x.Check
+		}
+		seen[x.Check+"\x00"+name]++
+		if n := seen[x.Check+"\x00"+name]; n > 1 {
+			name = fmt.Sprintf("%s (%d)", name, n)
 		}
 		c := junitCase{Name: name, Classname: "stackcheck." + x.Check}
 		switch x.Status {
@@ -148,6 +155,8 @@ func (r *Report) junit(w io.Writer) error {
 			out.Failures++
 		case check.Warn:
 			c.SystemOut = "WARN: " + x.Message + hintLine(x.Hint)
+		default:
+			c.SystemOut = x.Message
 		}
 		out.Suites[i].Cases = append(out.Suites[i].Cases, c)
 		out.Suites[i].Tests++
