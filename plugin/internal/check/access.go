@@ -112,7 +112,7 @@ func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 	}
 	list, err := env.Clients.Typed.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return []Result{{Status: Fail, Message: "cannot list Services: " + err.Error()}}
+		return []Result{couldNot("", "list Services in all namespaces", err, "list on services cluster-wide")}
 	}
 	for _, s := range list.Items {
 		for _, p := range s.Spec.Ports {
@@ -216,7 +216,7 @@ func (Secrets) Run(ctx context.Context, env *Env) []Result {
 			continue
 		}
 		if err != nil {
-			out = append(out, Result{Status: Fail, Object: users, Message: fmt.Sprintf("cannot read Secret %s/%s: %v", r.ns, r.name, err)})
+			out = append(out, couldNot(users, fmt.Sprintf("read Secret %s/%s", r.ns, r.name), err, "get on secrets in "+r.ns))
 			continue
 		}
 		var missing []string

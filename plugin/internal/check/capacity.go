@@ -92,11 +92,11 @@ func (Capacity) Run(ctx context.Context, env *Env) []Result {
 	}
 	nodes, err := env.Clients.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return []Result{{Status: Fail, Message: "cannot list nodes: " + err.Error(), Hint: "the preflight needs list on nodes"}}
+		return []Result{couldNot("", "list nodes", err, "list on nodes")}
 	}
 	pods, err := env.Clients.Typed.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"})
 	if err != nil {
-		return []Result{{Status: Fail, Message: "cannot list pods: " + err.Error(), Hint: "the preflight needs list on pods in all namespaces"}}
+		return []Result{couldNot("", "list pods in all namespaces", err, "list on pods cluster-wide")}
 	}
 	free := map[string]*res{}
 	var names []string

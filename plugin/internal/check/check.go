@@ -4,6 +4,7 @@
 package check
 
 import (
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"context"
 	"fmt"
 	"sort"
@@ -273,4 +274,16 @@ func namespaced(env *Env, o render.Object) bool {
 		return true
 	}
 	return m.Scope.Name() == "namespace"
+}
+
+// couldNot is the result of a read the check needs and the API server refused or failed: a
+// missing permission (Forbidden, Unauthorized) is "could not check" — a warning naming the
+// permission, since a namespace-scoped user may lack it and the release may still install — while
+// any other error fails the check.
+func couldNot(object, what string, err error, permission string) Result {
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		return Result{Status: Warn, Object: object, Message: fmt.Sprintf("could not check: %s is not permitted (%s)", what, permission),
+			Hint: "run the preflight as a user with " + permission + ", or accept this part unchecked"}
+	}
+	return Result{Status: Fail, Object: object, Message: fmt.Sprintf("cannot %s: %v", what, err), Hint: "the preflight needs " + permission}
 }

@@ -13,10 +13,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
 )
 
@@ -390,4 +392,40 @@ spec: {storageClassName: "", accessModes: [ReadWriteOnce], resources: {requests:
 	rs = newEnv(t, pvc, "v1.36.3", []runtime.Object{std, pv}).run(StorageClasses{})
 	assert.Equal(t, Pass, rs[0].Status, "%v", rs)
 	assert.Contains(t, rs[0].Message, "1 pre-created PersistentVolume(s) without a class Available")
+}
+
+// A namespace-scoped user who may not list nodes, Services cluster-wide, StorageClasses or read a
+// Secret gets "could not check" warnings naming the permission, not failures (issue 17 item 4);
+// another error still fails.
+func TestMissingPermissionsAreCouldNotCheckWarnings(t *testing.T) {
+	forbid := func(e *fakeEnv, verb, resource string) {
+		e.typed.PrependReactor(verb, resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: resource}, "", errors.New("RBAC: access denied"))
+		})
+	}
+	e := newEnv(t, web, "v1.36.3", nil)
+	forbid(e, "list", "nodes")
+	rs := e.run(Capacity{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Warn, rs[0].Status)
+	assert.Equal(t, "could not check: list nodes is not permitted (list on nodes)", rs[0].Message)
+
+	pvc := "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: d, namespace: prod}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n"
+	e = newEnv(t, pvc, "v1.36.3", nil)
+	forbid(e, "list", "storageclasses")
+	assert.Equal(t, Warn, e.run(StorageClasses{})[0].Status)
+
+	np := "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: prod}\nspec: {type: NodePort, selector: {a: b}, ports: [{port: 80, nodePort: 30080}]}\n"
+	e = newEnv(t, np, "v1.36.3", nil)
+	forbid(e, "list", "services")
+	rs = e.run(NodePorts{})
+	assert.Equal(t, Warn, rs[0].Status)
+	assert.Contains(t, rs[0].Message, "list on services cluster-wide")
+
+	e = newEnv(t, web, "v1.36.3", nil)
+	e.typed.PrependReactor("list", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("connection reset")
+	})
+	rs = e.run(Capacity{})
+	assert.Equal(t, Fail, rs[0].Status, "an error that is not a refusal fails")
 }

@@ -52,7 +52,7 @@ func (StorageClasses) Run(ctx context.Context, env *Env) []Result {
 	}
 	list, err := env.Clients.Typed.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return []Result{{Status: Fail, Message: "cannot list StorageClasses: " + err.Error(), Hint: "the preflight needs list on storageclasses.storage.k8s.io"}}
+		return []Result{couldNot("", "list StorageClasses", err, "list on storageclasses.storage.k8s.io")}
 	}
 	classes := map[string]string{}
 	var defaults []string
@@ -149,7 +149,7 @@ func (EdgeClasses) Run(ctx context.Context, env *Env) []Result {
 func ingressClass(ctx context.Context, env *Env, id, class string) Result {
 	list, err := env.Clients.Typed.NetworkingV1().IngressClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return Result{Status: Fail, Object: id, Message: "cannot list IngressClasses: " + err.Error()}
+		return couldNot(id, "list IngressClasses", err, "list on ingressclasses.networking.k8s.io")
 	}
 	var names, defaults []string
 	for _, ic := range list.Items {
