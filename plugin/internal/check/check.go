@@ -4,9 +4,9 @@
 package check
 
 import (
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"context"
 	"fmt"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sort"
 	"sync"
 
