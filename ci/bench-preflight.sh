@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times `stackcheck preflight` (the umbrella, dev profile: 12 checks incl. a server dry-run of every
+# Times `stackcheck preflight` (the umbrella, dev profile: 13 checks incl. a server dry-run of every
 # object) and troubleshoot's `preflight` with ci/bench/preflight-spec.yaml (4 analyzers) against the
 # same cluster in the same run, RUNS times each, interleaved, and prints the medians and the ratio.
 # `make bench-preflight`; needs the e2e cluster (make test-e2e or make up) and KUBECONFIG.
@@ -27,6 +27,6 @@ for i in $(seq 1 "$RUNS"); do
 done
 o=$(printf '%s\n' "${ours[@]}" | median)
 t=$(printf '%s\n' "${theirs[@]}" | median)
-echo "stackcheck preflight (12 checks, 55 objects dry-run): runs ${ours[*]} s; median $o s"
+echo "stackcheck preflight (13 checks, 55 objects dry-run): runs ${ours[*]} s; median $o s"
 echo "troubleshoot preflight v0.133.0 (4 analyzers):      runs ${theirs[*]} s; median $t s"
 echo "ratio: troubleshoot / stackcheck = $(awk -v t="$t" -v o="$o" 'BEGIN {printf "%.1f", t / o}')x (target: stackcheck < 1 s and >= 5x faster)"

@@ -164,8 +164,7 @@ func (Secrets) Run(ctx context.Context, env *Env) []Result {
 		users    map[string]bool
 	}
 	refs := map[string]*ref{}
-	use := func(w Workload, name, key string, optional bool) {
-		ns := namespaceOf(env, w.Object)
+	use := func(ns, user, name, key string, optional bool) {
 		if optional || name == "" || created[ns+"/"+name] {
 			return
 		}
@@ -177,31 +176,72 @@ func (Secrets) Run(ctx context.Context, env *Env) []Result {
 		if key != "" {
 			r.keys[key] = true
 		}
-		r.users[w.Object.ID()] = true
+		r.users[user] = true
 	}
 	opt := func(b *bool) bool { return b != nil && *b }
 	for _, w := range workloads {
+		ns, user := namespaceOf(env, w.Object), w.Object.ID()
 		for _, ps := range w.Spec.ImagePullSecrets {
-			use(w, ps.Name, "", false)
+			use(ns, user, ps.Name, "", false)
 		}
 		for _, c := range append(append([]corev1.Container(nil), w.Spec.InitContainers...), w.Spec.Containers...) {
 			for _, e := range c.Env {
 				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-					use(w, e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key, opt(e.ValueFrom.SecretKeyRef.Optional))
+					use(ns, user, e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key, opt(e.ValueFrom.SecretKeyRef.Optional))
 				}
 			}
 			for _, e := range c.EnvFrom {
 				if e.SecretRef != nil {
-					use(w, e.SecretRef.Name, "", opt(e.SecretRef.Optional))
+					use(ns, user, e.SecretRef.Name, "", opt(e.SecretRef.Optional))
 				}
 			}
 		}
 		for _, v := range w.Spec.Volumes {
 			if v.Secret != nil {
 				for _, it := range v.Secret.Items {
-					use(w, v.Secret.SecretName, it.Key, opt(v.Secret.Optional))
+					use(ns, user, v.Secret.SecretName, it.Key, opt(v.Secret.Optional))
 				}
-				use(w, v.Secret.SecretName, "", opt(v.Secret.Optional))
+				use(ns, user, v.Secret.SecretName, "", opt(v.Secret.Optional))
+			}
+			if v.Projected != nil {
+				for _, src := range v.Projected.Sources {
+					if src.Secret == nil {
+						continue
+					}
+					for _, it := range src.Secret.Items {
+						use(ns, user, src.Secret.Name, it.Key, opt(src.Secret.Optional))
+					}
+					use(ns, user, src.Secret.Name, "", opt(src.Secret.Optional))
+				}
+			}
+		}
+	}
+	// The edge's certificates: an Ingress's tls[].secretName, a Gateway listener's certificateRefs.
+	for _, o := range env.Objects {
+		ns := namespaceOf(env, o)
+		switch o.GetKind() {
+		case "Ingress":
+			tls, _, _ := unstructured.NestedSlice(o.Object, "spec", "tls")
+			for _, t := range tls {
+				name, _ := t.(map[string]any)["secretName"].(string)
+				use(ns, o.ID(), name, "tls.crt", false)
+			}
+		case "Gateway":
+			listeners, _, _ := unstructured.NestedSlice(o.Object, "spec", "listeners")
+			for _, l := range listeners {
+				refs, _, _ := unstructured.NestedSlice(l.(map[string]any), "tls", "certificateRefs")
+				for _, r := range refs {
+					m := r.(map[string]any)
+					if kind, _ := m["kind"].(string); kind != "" && kind != "Secret" {
+						continue
+					}
+					rns, _ := m["namespace"].(string)
+					if rns == "" {
+						rns = ns
+					}
+					name, _ := m["name"].(string)
+					use(rns, o.ID(), name, "tls.crt", false)
+				}
 			}
 		}
 	}

@@ -71,7 +71,7 @@ type Check interface {
 func Preflight() []Check {
 	return []Check{
 		KubeVersion{}, APILifecycle{}, APIGroups{}, StorageClasses{}, EdgeClasses{}, Capacity{},
-		MetricsAPI{}, RBAC{}, NodePorts{}, Secrets{}, PodSecurity{}, DryRun{},
+		MetricsAPI{}, RBAC{}, NodePorts{}, Secrets{}, References{}, PodSecurity{}, DryRun{},
 	}
 }
 

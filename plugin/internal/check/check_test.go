@@ -429,3 +429,61 @@ func TestMissingPermissionsAreCouldNotCheckWarnings(t *testing.T) {
 	rs = e.run(Capacity{})
 	assert.Equal(t, Fail, rs[0].Status, "an error that is not a refusal fails")
 }
+
+// The ConfigMaps, ServiceAccounts and PVCs the pods name and the release does not create must
+// exist; projected Secrets and the edge's TLS Secrets are Secrets like the others (issue 17 item 5:
+// none of them was checked).
+func TestReferencesOutsideTheReleaseMustExist(t *testing.T) {
+	pod := `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: prod}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      serviceAccountName: api-irsa
+      containers:
+        - name: api
+          image: api:1
+          envFrom: [{configMapRef: {name: shared-settings}}]
+          env: [{name: FLAG, valueFrom: {configMapKeyRef: {name: flags, key: f, optional: true}}}]
+      volumes:
+        - {name: data, persistentVolumeClaim: {claimName: shared-data}}
+        - {name: own, configMap: {name: api-config}}
+        - name: creds
+          projected: {sources: [{secret: {name: api-creds}}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: api-config, namespace: prod}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: edge, namespace: prod}
+spec: {ingressClassName: nginx, tls: [{hosts: [a.test], secretName: edge-cert}], rules: [{host: a.test}]}
+`
+	rs := newEnv(t, pod, "v1.36.3", nil).run(References{})
+	var msgs []string
+	for _, r := range only(rs, Fail) {
+		msgs = append(msgs, r.Message)
+	}
+	assert.ElementsMatch(t, []string{
+		"ConfigMap prod/shared-settings does not exist and the release does not create it",
+		"PersistentVolumeClaim prod/shared-data does not exist and the release does not create it",
+		"ServiceAccount prod/api-irsa does not exist and the release does not create it",
+	}, msgs, "the optional ConfigMap and the release's own are not required")
+	existing := []runtime.Object{
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shared-settings", Namespace: "prod"}},
+		&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "shared-data", Namespace: "prod"}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "api-irsa", Namespace: "prod"}},
+	}
+	assert.Empty(t, only(newEnv(t, pod, "v1.36.3", existing).run(References{}), Fail))
+
+	var secretMsgs []string
+	for _, r := range only(newEnv(t, pod, "v1.36.3", nil).run(Secrets{}), Fail) {
+		secretMsgs = append(secretMsgs, r.Message)
+	}
+	assert.ElementsMatch(t, []string{"Secret prod/api-creds does not exist", "Secret prod/edge-cert does not exist"}, secretMsgs)
+}
