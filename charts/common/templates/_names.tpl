@@ -38,10 +38,22 @@ component name of the chart (common.names.component with nameOverride or the cha
 chart and the charts that refer to it compute the same name.
 */}}
 {{- define "common.names.fullname" -}}
-{{- if .Values.fullnameOverride -}}
-{{- include "common.names.fit" (dict "base" .Values.fullnameOverride) -}}
+{{- include "common.names.own" (dict "context" .) -}}
+{{- end -}}
+
+{{/*
+common.names.own: a chart's own name from its values, fitted to .max characters (default 63):
+fullnameOverride, else <release>-<nameOverride or chart name>. .context needs only .Values,
+.Chart.Name and .Release.Name, so the umbrella can compute a subchart's name from the subchart's
+values (dict "Values" .Values.gateway "Release" .Release "Chart" (dict "Name" "gateway")).
+Usage: include "common.names.own" (dict "context" $ "max" 52)
+*/}}
+{{- define "common.names.own" -}}
+{{- $v := .context.Values -}}
+{{- if $v.fullnameOverride -}}
+{{- include "common.names.fit" (dict "base" $v.fullnameOverride "max" .max) -}}
 {{- else -}}
-{{- include "common.names.component" (dict "name" (include "common.names.name" .) "context" .) -}}
+{{- include "common.names.component" (dict "name" ($v.nameOverride | default .context.Chart.Name) "max" .max "context" .context) -}}
 {{- end -}}
 {{- end -}}
 
@@ -64,17 +76,13 @@ Usage: include "common.names.component" (dict "name" "users" "context" $)
 
 {{/*
 common.names.stateful: the full name of a backing service (a StatefulSet: 52 characters) —
-fullnameOverride, else <release>-<nameOverride or chart name>. The consumers of the wiring
-convention compute <release>-<chart>; the umbrella checks that an override is matched by
+common.names.own with that limit. The consumers of the wiring convention compute
+<release>-<chart>; the umbrella checks that an override is matched by
 global.dependencies.<name>.host.
 Usage: include "common.names.stateful" $   (any context with .Values, .Chart.Name and .Release.Name)
 */}}
 {{- define "common.names.stateful" -}}
-{{- if .Values.fullnameOverride -}}
-{{- include "common.names.fit" (dict "base" .Values.fullnameOverride "max" 52) -}}
-{{- else -}}
-{{- include "common.names.component" (dict "name" (.Values.nameOverride | default .Chart.Name) "max" 52 "context" .) -}}
-{{- end -}}
+{{- include "common.names.own" (dict "context" . "max" 52) -}}
 {{- end -}}
 
 {{/* common.names.chart: <chart>-<version> for the helm.sh/chart label. */}}

@@ -15,9 +15,7 @@ Usage: include "common.resources" (dict "resources" .Values.resources "key" "res
 {{- end -}}
 {{- range $kind := list "requests" "limits" -}}
 {{- with get $r $kind -}}{{- with .memory -}}
-{{- if regexMatch "^[0-9.]+m$" (toString .) -}}
-{{- fail (printf "%s.%s.memory %q is in milli-bytes (m is milli, not mega): write Mi or M, e.g. %q" $key $kind (toString .) (printf "%sMi" (trimSuffix "m" (toString .)))) -}}
-{{- end -}}
+{{- include "common.utils.notMilli" (dict "quantity" . "key" (printf "%s.%s.memory" $key $kind)) -}}
 {{- end -}}{{- end -}}
 {{- end -}}
 {{- toYaml $r -}}

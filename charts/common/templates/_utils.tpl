@@ -37,6 +37,7 @@ maxmemory). Milli-units ("500m") and an unparsable quantity fail naming the key.
 Usage: include "common.utils.bytes" (dict "quantity" .Values.resources.limits.memory "key" "resources.limits.memory")
 */}}
 {{- define "common.utils.bytes" -}}
+{{- include "common.utils.notMilli" . -}}
 {{- $q := toString .quantity | trim -}}
 {{- $m := regexFind "^[0-9]+(\\.[0-9]+)?" $q -}}
 {{- $suffix := trimPrefix $m $q -}}
@@ -45,6 +46,18 @@ Usage: include "common.utils.bytes" (dict "quantity" .Values.resources.limits.me
 {{- fail (printf "%s: %q is not a memory quantity this chart can size from (use e.g. 512Mi, 1Gi, 1G or bytes)" .key $q) -}}
 {{- end -}}
 {{- printf "%.0f" (mulf (float64 $m) (get $units $suffix)) -}}
+{{- end -}}
+
+{{/*
+common.utils.notMilli: fail, naming .key, when a memory .quantity is in milli-bytes ("128m" is
+0.128 bytes: a typo for 128Mi that the API server accepts). Renders nothing.
+Usage: include "common.utils.notMilli" (dict "quantity" "128m" "key" "resources.limits.memory")
+*/}}
+{{- define "common.utils.notMilli" -}}
+{{- $q := toString .quantity | trim -}}
+{{- if regexMatch "^[0-9.]+m$" $q -}}
+{{- fail (printf "%s: %q is not a memory quantity in bytes: m is milli (thousandths of a byte), not mega; write Mi or M, e.g. %q" .key $q (printf "%sMi" (trimSuffix "m" $q))) -}}
+{{- end -}}
 {{- end -}}
 
 {{/*

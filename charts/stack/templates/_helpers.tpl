@@ -20,12 +20,7 @@ Usage: include "stack.serviceName" (dict "name" "gateway" "context" $)
 {{- define "stack.serviceName" -}}
 {{- $ctx := .context -}}
 {{- if eq .name "gateway" -}}
-{{- $gw := $ctx.Values.gateway | default dict -}}
-{{- if $gw.fullnameOverride -}}
-{{- include "common.names.fit" (dict "base" $gw.fullnameOverride) -}}
-{{- else -}}
-{{- include "common.names.component" (dict "name" ($gw.nameOverride | default "gateway") "context" $ctx) -}}
-{{- end -}}
+{{- include "common.names.own" (dict "context" (dict "Values" ($ctx.Values.gateway | default dict) "Release" $ctx.Release "Chart" (dict "Name" "gateway"))) -}}
 {{- else -}}
 {{- include "common.names.component" (dict "name" .name "context" $ctx) -}}
 {{- end -}}
