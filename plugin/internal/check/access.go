@@ -178,41 +178,11 @@ func (Secrets) Run(ctx context.Context, env *Env) []Result {
 		}
 		r.users[user] = true
 	}
-	opt := func(b *bool) bool { return b != nil && *b }
 	for _, w := range workloads {
 		ns, user := namespaceOf(env, w.Object), w.Object.ID()
-		for _, ps := range w.Spec.ImagePullSecrets {
-			use(ns, user, ps.Name, "", false)
-		}
-		for _, c := range append(append([]corev1.Container(nil), w.Spec.InitContainers...), w.Spec.Containers...) {
-			for _, e := range c.Env {
-				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-					use(ns, user, e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key, opt(e.ValueFrom.SecretKeyRef.Optional))
-				}
-			}
-			for _, e := range c.EnvFrom {
-				if e.SecretRef != nil {
-					use(ns, user, e.SecretRef.Name, "", opt(e.SecretRef.Optional))
-				}
-			}
-		}
-		for _, v := range w.Spec.Volumes {
-			if v.Secret != nil {
-				for _, it := range v.Secret.Items {
-					use(ns, user, v.Secret.SecretName, it.Key, opt(v.Secret.Optional))
-				}
-				use(ns, user, v.Secret.SecretName, "", opt(v.Secret.Optional))
-			}
-			if v.Projected != nil {
-				for _, src := range v.Projected.Sources {
-					if src.Secret == nil {
-						continue
-					}
-					for _, it := range src.Secret.Items {
-						use(ns, user, src.Secret.Name, it.Key, opt(src.Secret.Optional))
-					}
-					use(ns, user, src.Secret.Name, "", opt(src.Secret.Optional))
-				}
+		for _, r := range podRefs(w.Spec) {
+			if r.kind == "Secret" {
+				use(ns, user, r.name, r.key, r.optional)
 			}
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -48,36 +47,11 @@ func (References) Run(ctx context.Context, env *Env) []Result {
 		}
 		r.users[user] = true
 	}
-	opt := func(b *bool) bool { return b != nil && *b }
 	for _, w := range workloads {
 		ns, user := namespaceOf(env, w.Object), w.Object.ID()
-		if sa := w.Spec.ServiceAccountName; sa != "" && sa != "default" {
-			use("ServiceAccount", ns, user, sa, false)
-		}
-		for _, c := range append(append([]corev1.Container(nil), w.Spec.InitContainers...), w.Spec.Containers...) {
-			for _, e := range c.Env {
-				if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
-					use("ConfigMap", ns, user, e.ValueFrom.ConfigMapKeyRef.Name, opt(e.ValueFrom.ConfigMapKeyRef.Optional))
-				}
-			}
-			for _, e := range c.EnvFrom {
-				if e.ConfigMapRef != nil {
-					use("ConfigMap", ns, user, e.ConfigMapRef.Name, opt(e.ConfigMapRef.Optional))
-				}
-			}
-		}
-		for _, v := range w.Spec.Volumes {
-			switch {
-			case v.ConfigMap != nil:
-				use("ConfigMap", ns, user, v.ConfigMap.Name, opt(v.ConfigMap.Optional))
-			case v.PersistentVolumeClaim != nil:
-				use("PersistentVolumeClaim", ns, user, v.PersistentVolumeClaim.ClaimName, false)
-			case v.Projected != nil:
-				for _, src := range v.Projected.Sources {
-					if src.ConfigMap != nil {
-						use("ConfigMap", ns, user, src.ConfigMap.Name, opt(src.ConfigMap.Optional))
-					}
-				}
+		for _, r := range podRefs(w.Spec) {
+			if r.kind != "Secret" { // the secrets check has those, with their keys
+				use(r.kind, ns, user, r.name, r.optional)
 			}
 		}
 	}
