@@ -57,13 +57,21 @@ func chartOptions(t *testing.T, ns, chartName string, set map[string]string, fil
 // the time to Ready and the image under test, and returns its helm options.
 func installChart(t *testing.T, ns, chartName string, set map[string]string, files ...string) *helm.Options {
 	t.Helper()
-	opts := chartOptions(t, ns, chartName, set, files...)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", chartName), "data")
-	progress(t, "%s: installed and Ready in %s", chartName, time.Since(start).Round(100*time.Millisecond))
-	imageOf(t, ns, "data-"+chartName)
+	opts, _ := installNamed(t, ns, chartName, "data", set, files...)
 	return opts
+}
+
+// installNamed installs charts/<chartName> alone as the given release (uninstalled at cleanup),
+// logs the time to Ready and the image under test, and returns its helm options and that image
+// (of the StatefulSet <release>-<chartName>).
+func installNamed(t *testing.T, ns, chartName, release string, set map[string]string, files ...string) (*helm.Options, string) {
+	t.Helper()
+	opts := chartOptions(t, ns, chartName, set, files...)
+	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
+	start := time.Now()
+	helm.Install(t, opts, filepath.Join(root, "charts", chartName), release)
+	progress(t, "%s: release %s installed in %s and Ready in %s", chartName, release, ns, time.Since(start).Round(100*time.Millisecond))
+	return opts, imageOf(t, ns, release+"-"+chartName)
 }
 
 // waitTunnel port-forwards to a Service port, retrying until one of its pods takes it; returns the

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -21,18 +19,6 @@ import (
 
 	"github.com/stack-charts/stack/tests/kube"
 )
-
-// installNamed installs charts/<chartName> alone as the given release (uninstalled at cleanup)
-// and returns the image of its StatefulSet <release>-<chartName>.
-func installNamed(t *testing.T, ns, chartName, release string, set map[string]string, files ...string) string {
-	t.Helper()
-	opts := chartOptions(t, ns, chartName, set, files...)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
-	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", chartName), release)
-	progress(t, "%s: release %s installed in %s and Ready in %s", chartName, release, ns, time.Since(start).Round(100*time.Millisecond))
-	return imageOf(t, ns, release+"-"+chartName)
-}
 
 // asApp runs a one-shot client pod that is a pod of a release's app as far as NetworkPolicies
 // and wiring go: the app's pod labels and the environment the chart gives it (hosts, ports,
@@ -94,9 +80,9 @@ func TestExternalDependenciesAndTheFrontendNodePortUnderTheDefaultDeny(t *testin
 `, appNS, dep))
 	}
 	dbPassword, cachePassword := "ext-app-"+random.UniqueId(), "ext-cache-"+random.UniqueId()
-	mysqlImage := installNamed(t, dbNS, "mysql", "db", map[string]string{"auth.rootPassword": "ext-root-" + random.UniqueId(), "auth.password": dbPassword,
+	_, mysqlImage := installNamed(t, dbNS, "mysql", "db", map[string]string{"auth.rootPassword": "ext-root-" + random.UniqueId(), "auth.password": dbPassword,
 		"auth.exporterPassword": "ext-exp-" + random.UniqueId(), "resources.requests.cpu": "50m"}, admit("mysql"))
-	redisImage := installNamed(t, dbNS, "redis", "cache", map[string]string{"auth.password": cachePassword, "resources.requests.cpu": "20m"}, admit("redis"))
+	_, redisImage := installNamed(t, dbNS, "redis", "cache", map[string]string{"auth.password": cachePassword, "resources.requests.cpu": "20m"}, admit("redis"))
 
 	createNamespace(t, appNS, "restricted")
 	secret(t, appNS, "external-db", map[string]string{"mysql-password": dbPassword})

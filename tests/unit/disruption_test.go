@@ -16,7 +16,7 @@ import (
 // Issue 13, item 4: every workload with more than one replica in any profile has a PDB and
 // spread; prod's zone spread is a preference that never leaves pods Pending on unzoned nodes.
 func TestMultiReplicaWorkloadsAreDisruptionSafeInEveryProfile(t *testing.T) {
-	prod := render.Render(t, chart("stack"), render.Options{ReleaseName: "shop", Namespace: "prod", ValuesFiles: []string{profile("prod")}})
+	prod := shopProdRender(t)
 	dev := render.Render(t, chart("stack"), stackOpts(nil))
 	for name, r := range map[string]*render.Result{"prod": prod, "dev": dev} {
 		pdbs := render.All[*policyv1.PodDisruptionBudget](r)

@@ -8,36 +8,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/stack-charts/stack/tests/policy"
 	"github.com/stack-charts/stack/tests/render"
 )
-
-// podSpecs are the pod templates of a render's workloads, by "Kind/name".
-func podSpecs(r *render.Result) map[string]corev1.PodSpec {
-	out := map[string]corev1.PodSpec{}
-	for _, o := range r.Objects {
-		switch w := o.Obj.(type) {
-		case *appsv1.Deployment:
-			out["Deployment/"+w.Name] = w.Spec.Template.Spec
-		case *appsv1.StatefulSet:
-			out["StatefulSet/"+w.Name] = w.Spec.Template.Spec
-		case *appsv1.DaemonSet:
-			out["DaemonSet/"+w.Name] = w.Spec.Template.Spec
-		case *batchv1.CronJob:
-			out["CronJob/"+w.Name] = w.Spec.JobTemplate.Spec.Template.Spec
-		case *batchv1.Job:
-			out["Job/"+w.Name] = w.Spec.Template.Spec
-		case *corev1.Pod:
-			out["Pod/"+w.Name] = w.Spec
-		}
-	}
-	return out
-}
 
 // checkNamesAndReferences: every object's name fits its kind's limit, no two objects share a
 // (kind, namespace, name), and every reference names an object of the render or one of the
@@ -93,14 +71,13 @@ func checkNamesAndReferences(t *testing.T, what string, r *render.Result, extern
 			}
 		}
 	}
-	for id, spec := range podSpecs(r) {
-		var namespace string
-		for _, o := range r.Objects {
-			if o.Kind+"/"+o.Name == id {
-				m, _ := meta.Accessor(o.Obj)
-				namespace = m.GetNamespace()
-			}
-		}
+	namespaceOf := map[string]string{}
+	for _, o := range r.Objects {
+		m, _ := meta.Accessor(o.Obj)
+		namespaceOf[o.Kind+"/"+o.Name] = m.GetNamespace()
+	}
+	for _, w := range policy.Workloads(r.Objects) {
+		id, spec, namespace := w.Object, w.Spec, namespaceOf[w.Object]
 		if sa := spec.ServiceAccountName; sa != "" && sa != "default" {
 			assert.True(t, exists("ServiceAccount", namespace, sa), "%s: %s runs as ServiceAccount %s, not in the render", what, id, sa)
 		}

@@ -232,7 +232,7 @@ func TestTheMonitoringNamespaceIsKeptOnUninstall(t *testing.T) {
 	r = render.Render(t, chart("stack"), stackOpts(map[string]any{"monitoring": map[string]any{"enabled": true, "grafana": map[string]any{"admin": map[string]any{"password": "dev"}}, "namespace": map[string]any{"resourcePolicy": ""}}}))
 	assert.NotContains(t, render.Get[*corev1.Namespace](t, r, "prod-monitoring").Annotations, "helm.sh/resource-policy")
 
-	prod := render.Render(t, chart("stack"), render.Options{ReleaseName: "shop", Namespace: "prod", ValuesFiles: []string{profile("prod")}})
+	prod := shopProdRender(t)
 	assert.Equal(t, 0, prod.Count("Namespace"), "prod: the namespace and its Secrets exist before the install")
 }
 
@@ -242,7 +242,7 @@ func TestTheMonitoringNamespaceIsKeptOnUninstall(t *testing.T) {
 func TestEveryKeptObjectIsAlsoKeptFromArgoCDPrunes(t *testing.T) {
 	renders := map[string]*render.Result{
 		"dev":  render.Render(t, chart("stack"), stackOpts(map[string]any{"monitoring": map[string]any{"enabled": true, "grafana": map[string]any{"admin": map[string]any{"password": "dev"}, "persistence": map[string]any{"enabled": true}}}})),
-		"prod": render.Render(t, chart("stack"), render.Options{ReleaseName: "shop", Namespace: "prod", ValuesFiles: []string{profile("prod")}}),
+		"prod": shopProdRender(t),
 	}
 	kept := 0
 	for name, r := range renders {

@@ -248,7 +248,7 @@ func TestQuotaAndLimitRangeComeFromValues(t *testing.T) {
 	assert.Equal(t, "4Gi", lr.Spec.Limits[0].Max.Memory().String())
 
 	// The prod profile sizes both like a real team's namespace.
-	prod := render.Render(t, chart("stack"), render.Options{ReleaseName: "shop", Namespace: "prod", ValuesFiles: []string{profile("prod")}})
+	prod := shopProdRender(t)
 	assert.True(t, render.Has[*corev1.ResourceQuota](prod, "shop-quota"))
 	assert.True(t, render.Has[*corev1.LimitRange](prod, "shop-limits"))
 }

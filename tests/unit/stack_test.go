@@ -33,13 +33,26 @@ var (
 // result is only read, so tests that inspect the same profile share it.
 func profileRender(t *testing.T, name string) *render.Result {
 	t.Helper()
+	return sharedRender(t, name, profiles[name])
+}
+
+// shopProdRender is the prod profile as release "shop" in namespace "prod", shared like
+// profileRender (several tests read it).
+func shopProdRender(t *testing.T) *render.Result {
+	t.Helper()
+	return sharedRender(t, "prod as shop in prod", render.Options{ReleaseName: "shop", Namespace: "prod", ValuesFiles: []string{profile("prod")}})
+}
+
+// sharedRender renders the umbrella with opts once per test process under key.
+func sharedRender(t *testing.T, key string, opts render.Options) *render.Result {
+	t.Helper()
 	profileRendersMu.Lock()
 	defer profileRendersMu.Unlock()
-	if r, ok := profileRenders[name]; ok {
+	if r, ok := profileRenders[key]; ok {
 		return r
 	}
-	r := render.Render(t, chart("stack"), profiles[name])
-	profileRenders[name] = r
+	r := render.Render(t, chart("stack"), opts)
+	profileRenders[key] = r
 	return r
 }
 
