@@ -17,11 +17,11 @@ CHARTS       := common services gateway mysql redis rabbitmq monitoring cert-iss
 UMBRELLAS    := services gateway mysql redis rabbitmq monitoring cert-issuer stack
 GO_TEST      ?= go test -count=1
 # How many e2e suites run at once (each in its own namespaces; the dev profile requests ~0.25 CPU,
-# the node's control plane and add-ons ~1 of 2). 1, the default, runs them one after another:
-# three at a time cut the e2e tier from ~18 to ~10 min here, but on a busy node the
-# NetworkPolicy enforcer's lag made three different suites fail once each (fixed one by one);
-# until parallel runs have been green many times in a row, CI runs them serially.
-E2E_PARALLEL ?= 1
+# the node's control plane and add-ons ~1 of 2, so three fit beside each other). The parallel
+# failures of the past (a pod Ready before the NetworkPolicy enforcer had programmed its address)
+# are gone at the cause: the suites wait on the enforcer's state (tests/kube.PolicyProgrammed).
+# 1 runs them one after another.
+E2E_PARALLEL ?= 3
 
 .PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench bench-preflight images up down clean plugin
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 
 	"github.com/stack-charts/stack/tests/kube"
@@ -47,7 +48,9 @@ type PrepareOptions struct {
 type Env struct {
 	Cluster   *Cluster
 	Clientset *kubernetes.Clientset
-	Mode      Mode
+	// RESTConfig is the client configuration (for exec and port-forwards).
+	RESTConfig *rest.Config
+	Mode       Mode
 	// Overlay is the values file pointing the umbrella at the air-gapped images ("" upstream).
 	Overlay string
 	// Images are the workload images loaded into the nodes (name -> tag; empty upstream).
@@ -104,6 +107,9 @@ func PrepareE(opts PrepareOptions) (*Env, error) {
 	}
 	env.Cluster = c
 	if env.Clientset, err = c.ClientsetE(); err != nil {
+		return nil, err
+	}
+	if env.RESTConfig, err = c.RESTConfigE(); err != nil {
 		return nil, err
 	}
 	if env.Mode == AirGap {

@@ -70,6 +70,7 @@ func installNamed(t *testing.T, ns, chartName, release string, set map[string]st
 	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
 	start := time.Now()
 	helm.Install(t, opts, filepath.Join(root, "charts", chartName), release)
+	waitProgrammed(t, ns)
 	progress(t, "%s: release %s installed in %s and Ready in %s", chartName, release, ns, time.Since(start).Round(100*time.Millisecond))
 	return opts, imageOf(t, ns, release+"-"+chartName)
 }

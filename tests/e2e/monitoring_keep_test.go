@@ -124,6 +124,7 @@ monitoring:
 
 	start := time.Now()
 	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
+	waitProgrammed(t, ns)
 	progress(t, "keep: reinstalled (adopting the kept namespace) and Ready in %s", time.Since(start).Round(100*time.Millisecond))
 	prom = "http://" + waitTunnel(t, monNS, "stack-monitoring-prometheus", 9090)
 	var found []float64

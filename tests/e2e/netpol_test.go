@@ -6,14 +6,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
-
-	"github.com/stack-charts/stack/tests/kube"
 )
 
 // probe is one client pod that opens TCP connections to host:port, from namespace ns (the
@@ -26,33 +21,22 @@ type probe struct {
 	deny       bool
 }
 
-// connectAll runs the probes' pods at once and reports, per probe, whether the connection was
-// established (refused or dropped: false).
+// connectAll starts the probes' client pods at once, waits until the NetworkPolicy enforcer has
+// programmed each (kube.PolicyProgrammed; an allowed client of another namespace also as a peer,
+// kube.PeerProgrammed), then makes one connection attempt from each and reports, per probe,
+// whether it was established (refused or dropped: false). No sleeps and no retries: once the
+// enforcer's state has the pod, one attempt is the answer.
 func connectAll(t *testing.T, ns string, probes []probe) map[string]bool {
 	t.Helper()
-	ctx := context.Background()
-	for _, p := range probes {
-		// The policy controller needs a few seconds to see a new pod (longer on a busy node: with
-		// other suites installing beside this one it once took more than 6 s): until then its
-		// address is in no allow-list (ingress elsewhere refuses it) and its own egress rules are
-		// not in place (everything leaves). So an allow probe waits 6 s and retries until it
-		// connects (about 25 s); a deny probe keeps connecting for about a minute and counts as
-		// refused as soon as one try is refused: a policy that is missing never refuses, one that
-		// is in place refuses every try once the controller has programmed it.
-		script := fmt.Sprintf("sleep 6; for i in 1 2 3 4 5; do nc -w 3 %s %d -e true && exit 0; sleep 2; done; exit 1", p.host, p.port)
-		if p.deny {
-			script = fmt.Sprintf("sleep 6; for i in $(seq 15); do nc -w 3 %s %d -e true || exit 1; sleep 3; done; exit 0", p.host, p.port)
-		}
-		_, err := env.Clientset.CoreV1().Pods(p.namespace(ns)).Create(ctx, restrictedPod(p.name, p.labels, "sh", "-c", script), metav1.CreateOptions{})
-		require.NoError(t, err)
+	clients := make([]client, len(probes))
+	for i, p := range probes {
+		clients[i] = client{ns: p.namespace(ns), pod: restrictedPod(p.name, p.labels), peer: !p.deny}
 	}
+	startClients(t, clients)
 	out := map[string]bool{}
-	for _, p := range probes {
-		var phase corev1.PodPhase
-		pns := p.namespace(ns)
-		kube.Wait(t, kube.WaitOptions{What: "client " + p.name + " finished", Timeout: 3 * time.Minute}, kube.PodFinished(env.Clientset, pns, p.name, &phase))
-		out[p.name] = phase == corev1.PodSucceeded
-		_ = env.Clientset.CoreV1().Pods(pns).Delete(ctx, p.name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+	for i, p := range probes {
+		res := clients[i].run(t, fmt.Sprintf("nc -w 3 %s %d -e true", p.host, p.port))
+		out[p.name] = res.ExitCode == 0
 	}
 	return out
 }

@@ -15,39 +15,25 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/stack-charts/stack/tests/kube"
 )
 
-// asApp runs a one-shot client pod that is a pod of a release's app as far as NetworkPolicies
-// and wiring go: the app's pod labels and the environment the chart gives it (hosts, ports,
-// users, passwords from secretKeyRefs), in the given image. The script retries for the policy
-// enforcer's lag; the pod's logs are returned with whether it succeeded.
+// asApp runs a client pod that is a pod of a release's app as far as NetworkPolicies and wiring
+// go: the app's pod labels and the environment the chart gives it (hosts, ports, users, passwords
+// from secretKeyRefs), in the given image. Once the enforcer has programmed it, the script runs
+// once; its output is returned with whether it succeeded.
 func asApp(t *testing.T, ns, deployment, name, image, script string) (bool, string) {
 	t.Helper()
-	ctx := context.Background()
-	d, err := env.Clientset.AppsV1().Deployments(ns).Get(ctx, deployment, metav1.GetOptions{})
+	d, err := env.Clientset.AppsV1().Deployments(ns).Get(context.Background(), deployment, metav1.GetOptions{})
 	require.NoError(t, err)
-	pod := restrictedPod(name, d.Spec.Template.Labels, "sh", "-c", script)
+	pod := restrictedPod(name, d.Spec.Template.Labels)
 	pod.Spec.Containers[0].Image = image
-	pod.Spec.Containers[0].Env = d.Spec.Template.Spec.Containers[0].Env
-	pod.Spec.Containers[0].Env = append(pod.Spec.Containers[0].Env, corev1.EnvVar{Name: "HOME", Value: "/tmp"})
-	_, err = env.Clientset.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
-	require.NoError(t, err)
-	defer func() {
-		_ = env.Clientset.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
-	}()
-	var phase corev1.PodPhase
-	kube.Wait(t, kube.WaitOptions{What: "client " + name + " finished", Timeout: 3 * time.Minute}, kube.PodFinished(env.Clientset, ns, name, &phase))
-	logs, err := env.Clientset.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{}).DoRaw(ctx)
-	require.NoError(t, err)
-	return phase == corev1.PodSucceeded, strings.TrimSpace(string(logs))
-}
-
-// retried wraps a client command in a loop that allows for the policy enforcer's lag.
-func retried(cmd string) string {
-	return fmt.Sprintf("for i in $(seq 15); do if %s; then exit 0; fi; sleep 3; done; exit 1", cmd)
+	pod.Spec.Containers[0].Env = append(d.Spec.Template.Spec.Containers[0].Env, corev1.EnvVar{Name: "HOME", Value: "/tmp"})
+	c := client{ns: ns, pod: pod, peer: true}
+	startClients(t, []client{c})
+	res := c.run(t, script)
+	return res.ExitCode == 0, strings.TrimSpace(res.Stdout + res.Stderr)
 }
 
 // httpStatus is the status of one GET with a short timeout, or 0 when no answer came.
@@ -100,13 +86,13 @@ global:
 	installRelease(t, appNS, "offpath", values)
 
 	// 1. users (uses: [mysql, redis]) reaches both external servers with its own wiring.
-	ok, out := asApp(t, appNS, "stack-users", "users-mysql", mysqlImage, retried(
-		`c=$(command -v mariadb || command -v mysql); MYSQL_PWD="$MYSQL_PASSWORD" $c -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" -N -e 'SELECT CONCAT("answer-", 6*7)' "$MYSQL_DATABASE"`))
+	ok, out := asApp(t, appNS, "stack-users", "users-mysql", mysqlImage,
+		`c=$(command -v mariadb || command -v mysql); MYSQL_PWD="$MYSQL_PASSWORD" $c -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" -N -e 'SELECT CONCAT("answer-", 6*7)' "$MYSQL_DATABASE"`)
 	require.True(t, ok, "users reaches its external MySQL: %s", out)
 	require.Contains(t, out, "answer-42")
 	progress(t, "offpath: users -> external MySQL db-mysql.%s (%s): authenticated query answered %q (client log: %q)", dbNS, mysqlImage, "answer-42", out)
-	ok, out = asApp(t, appNS, "stack-users", "users-redis", redisImage, retried(
-		`REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" PING | grep -q PONG && echo PONG`))
+	ok, out = asApp(t, appNS, "stack-users", "users-redis", redisImage,
+		`REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" PING | grep -q PONG && echo PONG`)
 	require.True(t, ok, "users reaches its external Redis: %s", out)
 	progress(t, "offpath: users -> external Redis cache-redis.%s (%s): PING answered PONG", dbNS, redisImage)
 

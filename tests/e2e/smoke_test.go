@@ -90,6 +90,7 @@ func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Opti
 	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
 	start := time.Now()
 	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
+	waitProgrammed(t, ns)
 	progress(t, "%s: umbrella installed and Ready in %s", suite, time.Since(start).Round(100*time.Millisecond))
 	return opts
 }
@@ -110,6 +111,7 @@ func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {
 	installed := time.Since(start)
 	kube.Wait(t, kube.WaitOptions{What: "every pod of the release Ready", Timeout: 3 * time.Minute},
 		kube.PodsReady(env.Clientset, ns, "app.kubernetes.io/instance="+release))
+	waitProgrammed(t, ns)
 	progress(t, "umbrella install-to-Ready: %s (helm install --wait returned after %s)", time.Since(start).Round(100*time.Millisecond), installed.Round(100*time.Millisecond))
 
 	out, err := helm.RunHelmCommandAndGetOutputE(t, opts, "test", release, "--logs", "--timeout", "3m")

@@ -267,7 +267,7 @@ func TestMySQLDefaultsWireTheConvention(t *testing.T) {
 	assert.Contains(t, execProbe(db.ReadinessProbe), `mysql --protocol=TCP -h127.0.0.1 -P3306 -u"$MYSQL_USER" -e 'SELECT 1' "$MYSQL_DATABASE"`, "readiness is what a client can do")
 	assert.Contains(t, execProbe(db.StartupProbe), "SELECT 1")
 	assert.Contains(t, execProbe(db.LivenessProbe), "mysqladmin --protocol=TCP -h127.0.0.1 -P3306 -uroot ping")
-	assert.EqualValues(t, 60, db.StartupProbe.FailureThreshold)
+	assert.EqualValues(t, 600, db.StartupProbe.FailureThreshold)
 	cm := render.Get[*corev1.ConfigMap](t, r, "shop-mysql")
 	assert.Contains(t, cm.Data["stack.cnf"], "innodb_buffer_pool_size = 536870912", "half of the 1Gi limit")
 	assert.Contains(t, cm.Data["stack.cnf"], "character-set-server = utf8mb4")

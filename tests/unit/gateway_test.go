@@ -242,7 +242,7 @@ func TestGatewayDeploymentIsHighlyAvailableAndRollsOnConfigChange(t *testing.T) 
 	assert.Equal(t, []string{"nginx", "-c", "/etc/nginx/stack/nginx.conf", "-g", "daemon off;"}, nginx.Args)
 	assert.EqualValues(t, 10, nginx.Lifecycle.PreStop.Sleep.Seconds, "keeps serving while endpoints drop the pod")
 	assert.Equal(t, "/healthz", nginx.ReadinessProbe.HTTPGet.Path)
-	assert.EqualValues(t, 5, nginx.ReadinessProbe.PeriodSeconds)
+	assert.EqualValues(t, 2, nginx.ReadinessProbe.PeriodSeconds)
 	e := env(nginx)
 	assert.Equal(t, "NGINX_LOCAL_RESOLVERS", e["NGINX_ENVSUBST_FILTER"].Value, "only the resolver is substituted")
 	exporter := pod.Containers[1]

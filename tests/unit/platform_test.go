@@ -326,16 +326,26 @@ func TestTheGatewayTerminatesTLSBehindANodePortEdge(t *testing.T) {
 	assert.Equal(t, int32(8443), s.Spec.Ports[1].Port)
 }
 
-func TestNewPodsWaitForTheirNetworkPoliciesBeforeTraffic(t *testing.T) {
+// Issue 14: no fixed delays — readiness polls every 2 s from the start and the backing services'
+// startup probes every second, so a pod is Ready (and a rollout moves on) as soon as it answers.
+func TestProbesPollFastWithoutFixedDelays(t *testing.T) {
 	r := render.Render(t, chart("stack"), stackOpts(nil))
 	for _, name := range []string{"shop-gateway", "shop-users", "shop-frontend"} {
-		d := render.Get[*appsv1.Deployment](t, r, name)
-		assert.EqualValues(t, 5, d.Spec.Template.Spec.Containers[0].ReadinessProbe.InitialDelaySeconds, "%s: ready only after the policy enforcer saw it", name)
+		p := render.Get[*appsv1.Deployment](t, r, name).Spec.Template.Spec.Containers[0].ReadinessProbe
+		assert.EqualValues(t, 0, p.InitialDelaySeconds, "%s: no initial delay", name)
+		assert.EqualValues(t, 2, p.PeriodSeconds, "%s: readiness every 2 s", name)
+	}
+	for _, name := range []string{"shop-mysql", "shop-redis", "shop-rabbitmq"} {
+		p := render.Get[*appsv1.StatefulSet](t, r, name).Spec.Template.Spec.Containers[0].StartupProbe
+		assert.EqualValues(t, 1, p.PeriodSeconds, "%s: startup polled every second", name)
+		assert.EqualValues(t, 600, p.FailureThreshold, "%s: still 10 minutes for a slow first start", name)
 	}
 	tuned := render.Render(t, chart("stack"), stackOpts(map[string]any{
 		"gateway":  map[string]any{"probes": map[string]any{"readiness": map[string]any{"initialDelaySeconds": 2}}},
-		"services": map[string]any{"defaults": map[string]any{"probes": map[string]any{"readiness": map[string]any{"initialDelaySeconds": 8}}}},
+		"services": map[string]any{"defaults": map[string]any{"probes": map[string]any{"readiness": map[string]any{"initialDelaySeconds": 8, "periodSeconds": 5}}}},
 	}))
 	assert.EqualValues(t, 2, render.Get[*appsv1.Deployment](t, tuned, "shop-gateway").Spec.Template.Spec.Containers[0].ReadinessProbe.InitialDelaySeconds)
-	assert.EqualValues(t, 8, render.Get[*appsv1.Deployment](t, tuned, "shop-users").Spec.Template.Spec.Containers[0].ReadinessProbe.InitialDelaySeconds)
+	users := render.Get[*appsv1.Deployment](t, tuned, "shop-users").Spec.Template.Spec.Containers[0].ReadinessProbe
+	assert.EqualValues(t, 8, users.InitialDelaySeconds)
+	assert.EqualValues(t, 5, users.PeriodSeconds)
 }
