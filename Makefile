@@ -53,7 +53,7 @@ docs: tools ## regenerate the chart READMEs from values.yaml (helm-docs)
 	helm-docs --chart-search-root charts --template-files README.md.gotmpl --log-level warning
 
 test-unit: tools ## render tier: every chart rendered in-process, no cluster; the plugin's unit tests (client-go fakes)
-	$(GO_TEST) ./tests/... ./plugin/... ./ci/junit/...
+	$(GO_TEST) ./tests/... ./internal/... ./plugin/... ./ci/junit/...
 
 test: lint test-unit test-e2e ## every test tier: lint, render, then e2e in kind
 	@echo "make test: lint, render and e2e tiers passed"

@@ -4,7 +4,7 @@ package main
 import (
 	"os"
 
-	"github.com/stack-charts/stack/tests/stackup"
+	"github.com/stack-charts/stack/internal/stackup"
 )
 
 func main() { os.Exit(stackup.Main(os.Args[1:], os.Stdout, os.Stderr)) }

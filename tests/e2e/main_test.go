@@ -16,7 +16,7 @@ import (
 
 	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
-	"github.com/stack-charts/stack/tests/repo"
+	"github.com/stack-charts/stack/internal/repo"
 )
 
 var root = repo.Root()

@@ -24,7 +24,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/stack-charts/stack/tests/cluster"
-	"github.com/stack-charts/stack/tests/discord"
+	"github.com/stack-charts/stack/internal/discord"
 	"github.com/stack-charts/stack/tests/kube"
 	"github.com/stack-charts/stack/tests/promql"
 )

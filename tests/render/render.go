@@ -24,9 +24,8 @@ import (
 )
 
 // DefaultKubeVersion is the Kubernetes version charts are rendered for when Options leaves it
-// empty. It is pinned (not taken from the SDK's build) so renders do not change with the Helm
-// library version.
-const DefaultKubeVersion = "v1.34.0"
+// empty: chartload's, the one default the stackcheck plugin renders with too.
+const DefaultKubeVersion = chartload.DefaultKubeVersion
 
 // Options says how to render a chart. The zero value renders the chart's own values as release
 // "test" in namespace "default".
@@ -93,7 +92,7 @@ func RenderE(dir string, opts Options) (*Result, error) {
 	notify(dir, vals)
 
 	rel, err := chartload.Install(ch, vals, chartload.InstallOptions{Release: defaultString(opts.ReleaseName, "test"),
-		Namespace: defaultString(opts.Namespace, "default"), KubeVersion: defaultString(opts.KubeVersion, DefaultKubeVersion),
+		Namespace: defaultString(opts.Namespace, "default"), KubeVersion: opts.KubeVersion,
 		APIVersions: opts.APIVersions, IncludeCRDs: opts.IncludeCRDs})
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", ch.Name(), err)

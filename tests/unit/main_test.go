@@ -15,8 +15,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/tests/render"
-	"github.com/stack-charts/stack/tests/repo"
+	"github.com/stack-charts/stack/internal/repo"
 )
+
+// -update rewrites the golden files (tests/golden reads it; GOLDEN_UPDATE=1 works too).
+var _ = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // root is the repository root, so tests run from any directory.
 var root = repo.Root()

@@ -297,7 +297,7 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 	}
 	c.flags(cmd)
 	v.flags(cmd)
-	cmd.Flags().StringVar(&kubeVersion, "kube-version", "v1.36.0", "Kubernetes version to render for and check API lifecycles against")
+	cmd.Flags().StringVar(&kubeVersion, "kube-version", chartload.DefaultKubeVersion, "Kubernetes version to render for and check API lifecycles against")
 	cmd.Flags().StringSliceVar(&apiVersions, "api-versions", nil, "API versions the target cluster serves (as helm template --api-versions)")
 	cmd.Flags().StringVar(&release, "release", "", "release name to render with (default: the chart's directory name, or a packaged chart's name)")
 	return cmd

@@ -22,7 +22,7 @@ type Options struct {
 	Release   string
 	Namespace string
 	// KubeVersion ("v1.36.3") and APIVersions ("monitoring.coreos.com/v1/ServiceMonitor") are the
-	// cluster's (preflight) or the user's (lint). Empty: Helm's defaults.
+	// cluster's (preflight) or the user's (lint). Empty: chartload.DefaultKubeVersion.
 	KubeVersion string
 	APIVersions []string
 }

@@ -11,10 +11,16 @@ import (
 	"helm.sh/helm/v3/pkg/releaseutil"
 )
 
+// DefaultKubeVersion is the Kubernetes version a chart renders for when the caller names none:
+// the one default of every render here (the test framework's, `helm stackcheck lint
+// --kube-version`'s and a preflight's without a server version). It is pinned, not taken from the
+// Helm library's build, so renders do not change with the SDK; it follows the e2e cluster's minor.
+const DefaultKubeVersion = "v1.36.0"
+
 // InstallOptions say for which release and cluster a chart renders.
 type InstallOptions struct {
 	Release, Namespace string
-	// KubeVersion ("v1.36.3"; empty: Helm's default) and APIVersions ("apps/v1", "monitoring.coreos.com/v1/ServiceMonitor").
+	// KubeVersion ("v1.36.3"; empty: DefaultKubeVersion) and APIVersions ("apps/v1", "monitoring.coreos.com/v1/ServiceMonitor").
 	KubeVersion string
 	APIVersions []string
 	IncludeCRDs bool
@@ -30,13 +36,14 @@ func Install(ch *chart.Chart, vals map[string]any, o InstallOptions) (*release.R
 	client.ReleaseName = o.Release
 	client.Namespace = o.Namespace
 	client.IncludeCRDs = o.IncludeCRDs
-	if o.KubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(o.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("kube version %q: %w", o.KubeVersion, err)
-		}
-		client.KubeVersion = kv
+	if o.KubeVersion == "" {
+		o.KubeVersion = DefaultKubeVersion
 	}
+	kv, err := chartutil.ParseKubeVersion(o.KubeVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kube version %q: %w", o.KubeVersion, err)
+	}
+	client.KubeVersion = kv
 	client.APIVersions = chartutil.VersionSet(o.APIVersions)
 	return client.Run(ch, vals)
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
-	"github.com/stack-charts/stack/tests/repo"
+	"github.com/stack-charts/stack/internal/repo"
 )
 
 type flags struct {
