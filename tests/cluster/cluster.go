@@ -36,17 +36,19 @@ import (
 
 // Options says which cluster to get.
 type Options struct {
-	// Name of the kind cluster (default "stack").
+	// Name of the kind cluster (required).
 	Name string
-	// ConfigFile is the kind cluster config (v1alpha4).
+	// ConfigFile is the kind cluster config (v1alpha4); empty: one control-plane node.
 	ConfigFile string
 	// NodeImage is the node image; empty uses kind's default (upstream mode).
 	NodeImage string
+	// CacheDir is where kubeconfigs and per-node scratch directories live (default CacheDir()).
+	CacheDir string
 	// KubeconfigPath is where the cluster's kubeconfig is written (default
-	// $STACK_CACHE/kind/<name>.kubeconfig; never the user's ~/.kube/config).
+	// <CacheDir>/kind/<name>.kubeconfig; never the user's ~/.kube/config).
 	KubeconfigPath string
-	// DockerWrapperDir is prepended to PATH before kind runs docker (the --privileged
-	// compatibility wrapper of ci/substrate/wrapper).
+	// DockerWrapperDir is prepended to PATH before kind runs docker (e.g. this repository's
+	// --privileged compatibility wrapper, ci/substrate/wrapper); empty: docker as installed.
 	DockerWrapperDir string
 	// Recreate deletes an existing cluster of that name instead of reusing it.
 	Recreate bool
@@ -55,9 +57,15 @@ type Options struct {
 	// Workers adds worker nodes to the config's nodes (like its control plane: same image,
 	// patches and mounts). 0: the config as written.
 	Workers int
-	// NodeMounts are extra mounts of every node; a HostPath containing "{node}" gets the node's
-	// index (0 = control plane), so each node has its own directory, emptied at creation.
+	// NodeMounts are extra mounts of every node, used as given: a HostPath containing "{node}"
+	// gets the node's index (0 = control plane). Missing directories are created; nothing in
+	// them is ever deleted.
 	NodeMounts []v1alpha4.Mount
+	// FreshMounts are container paths where each node gets its own new, empty directory, which
+	// the framework creates and owns under <CacheDir>/kind/<name>/node-<i>/ (emptied when the
+	// cluster is created: what a previous cluster left there, e.g. a CNI config with its
+	// subnets, must not leak into this one).
+	FreshMounts []string
 	// WaitForReady bounds how long creation waits for the control plane (default 3m).
 	WaitForReady time.Duration
 	// Log receives progress lines (default os.Stderr).
@@ -80,7 +88,10 @@ type Cluster struct {
 
 func (o *Options) defaults() error {
 	if o.Name == "" {
-		o.Name = "stack"
+		return errors.New("cluster.Options.Name is required (the kind cluster's name)")
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = CacheDir()
 	}
 	if o.WaitForReady == 0 {
 		o.WaitForReady = 3 * time.Minute
@@ -89,7 +100,7 @@ func (o *Options) defaults() error {
 		o.Log = os.Stderr
 	}
 	if o.KubeconfigPath == "" {
-		o.KubeconfigPath = filepath.Join(CacheDir(), "kind", o.Name+".kubeconfig")
+		o.KubeconfigPath = filepath.Join(o.CacheDir, "kind", o.Name+".kubeconfig")
 	}
 	if o.DockerWrapperDir != "" {
 		path := os.Getenv("PATH")
@@ -102,7 +113,7 @@ func (o *Options) defaults() error {
 	return os.MkdirAll(filepath.Dir(o.KubeconfigPath), 0o755)
 }
 
-// CacheDir is $STACK_CACHE, default ~/.cache/stack: where kubeconfigs and builds live.
+// CacheDir is the default Options.CacheDir: $STACK_CACHE, else ~/.cache/stack.
 func CacheDir() string {
 	if d := os.Getenv("STACK_CACHE"); d != "" {
 		return d
@@ -148,7 +159,7 @@ func GetE(opts Options) (*Cluster, error) {
 		kind.CreateWithDisplaySalutation(false),
 		kind.CreateWithRetain(opts.Retain),
 	}
-	if opts.Workers > 0 || len(opts.NodeMounts) > 0 {
+	if opts.Workers > 0 || len(opts.NodeMounts) > 0 || len(opts.FreshMounts) > 0 {
 		cfg, err := opts.config()
 		if err != nil {
 			return nil, err
@@ -474,18 +485,31 @@ func (o Options) config() (*v1alpha4.Cluster, error) {
 		cfg.Nodes = append(cfg.Nodes, w)
 	}
 	for i := range cfg.Nodes {
+		nodeMounts := append([]v1alpha4.Mount(nil), cfg.Nodes[i].ExtraMounts...)
 		for _, m := range o.NodeMounts {
 			m.HostPath = strings.ReplaceAll(m.HostPath, "{node}", fmt.Sprint(i))
-			// A fresh directory: what a previous cluster left there (e.g. a CNI config with its
-			// subnets) must not leak into this one.
-			if err := os.RemoveAll(m.HostPath); err != nil {
-				return nil, err
-			}
 			if err := os.MkdirAll(m.HostPath, 0o755); err != nil {
 				return nil, err
 			}
-			cfg.Nodes[i].ExtraMounts = append(append([]v1alpha4.Mount(nil), cfg.Nodes[i].ExtraMounts...), m)
+			nodeMounts = append(nodeMounts, m)
 		}
+		for _, containerPath := range o.FreshMounts {
+			dir := o.freshDir(i, containerPath)
+			if err := os.RemoveAll(dir); err != nil {
+				return nil, err
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+			nodeMounts = append(nodeMounts, v1alpha4.Mount{HostPath: dir, ContainerPath: containerPath})
+		}
+		cfg.Nodes[i].ExtraMounts = nodeMounts
 	}
 	return cfg, nil
+}
+
+// freshDir is the framework's own directory for node i's FreshMount at containerPath.
+func (o Options) freshDir(i int, containerPath string) string {
+	name := strings.Trim(strings.ReplaceAll(containerPath, "/", "-"), "-")
+	return filepath.Join(o.CacheDir, "kind", o.Name, fmt.Sprintf("node-%d", i), name)
 }

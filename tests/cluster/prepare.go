@@ -11,7 +11,6 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 
 	"github.com/stack-charts/stack/tests/kube"
 )
@@ -26,11 +25,12 @@ const (
 	Upstream Mode = "upstream"
 )
 
-// PrepareOptions says which cluster the stack needs.
+// PrepareOptions says which cluster the stack needs. Every path has a default from RepoRoot (this
+// repository's layout); another repository sets the paths, or RepoRoot to a tree laid out alike.
 type PrepareOptions struct {
-	// RepoRoot is the repository root (ci/ configs and add-ons are found from it).
+	// RepoRoot is the repository whose ci/ holds the defaults of the paths below.
 	RepoRoot string
-	// Name of the kind cluster.
+	// Name of the kind cluster (required).
 	Name string
 	// Mode (default: $STACK_IMAGES, else AirGap).
 	Mode Mode
@@ -42,6 +42,21 @@ type PrepareOptions struct {
 	// kube-router then also routes pod traffic between the nodes (BGP) and writes each node's
 	// CNI config for its pod CIDR, instead of the node image's single-node config.
 	Workers int
+	// CacheDir holds kubeconfigs and scratch directories (default CacheDir()).
+	CacheDir string
+	// SubstrateDir is where the air-gapped build left node-image.txt, workload-images.txt,
+	// airgap-values.yaml and addons/ (default <CacheDir>/substrate).
+	SubstrateDir string
+	// ConfigFile is the kind config (default <RepoRoot>/ci/kind/cluster.yaml, upstream
+	// cluster-upstream.yaml; neither: one control-plane node).
+	ConfigFile string
+	// DockerWrapperDir is put first on PATH for kind (default, air-gapped:
+	// <RepoRoot>/ci/substrate/wrapper).
+	DockerWrapperDir string
+	// AddonsDir is where relative add-on manifests are (default <RepoRoot>/ci/kind/addons).
+	AddonsDir string
+	// Addons are applied air-gapped, their images loaded first (default DefaultAddons).
+	Addons []Addon
 }
 
 // Env is a cluster ready for the stack, with what an install needs to know.
@@ -59,45 +74,68 @@ type Env struct {
 	SystemReady time.Duration
 }
 
-// PrepareE gets a cluster (reusing a healthy one), loads the air-gapped images, installs the
-// add-ons the stack relies on (NetworkPolicy enforcement) and waits for kube-system.
-func PrepareE(opts PrepareOptions) (*Env, error) {
-	env := &Env{Mode: opts.Mode}
-	if env.Mode == "" {
-		env.Mode = Mode(os.Getenv("STACK_IMAGES"))
+func (o *PrepareOptions) defaults() {
+	if o.Mode == "" {
+		o.Mode = Mode(os.Getenv("STACK_IMAGES"))
 	}
-	if env.Mode == "" {
-		env.Mode = AirGap
+	if o.Mode == "" {
+		o.Mode = AirGap
 	}
-	substrate := filepath.Join(CacheDir(), "substrate")
-	if opts.Workers == 0 {
+	if o.Workers == 0 {
 		if n, err := strconv.Atoi(os.Getenv("STACK_KIND_WORKERS")); err == nil && n > 0 {
-			opts.Workers = n
+			o.Workers = n
 		}
 	}
-	copts := Options{Name: opts.Name, Recreate: opts.Recreate, Retain: opts.Retain, Workers: opts.Workers}
+	if o.CacheDir == "" {
+		o.CacheDir = CacheDir()
+	}
+	if o.SubstrateDir == "" {
+		o.SubstrateDir = filepath.Join(o.CacheDir, "substrate")
+	}
+	fromRepo := func(field *string, parts ...string) {
+		if *field == "" && o.RepoRoot != "" {
+			*field = filepath.Join(append([]string{o.RepoRoot}, parts...)...)
+		}
+	}
+	if o.Mode == AirGap {
+		fromRepo(&o.ConfigFile, "ci", "kind", "cluster.yaml")
+		fromRepo(&o.DockerWrapperDir, "ci", "substrate", "wrapper")
+	} else {
+		fromRepo(&o.ConfigFile, "ci", "kind", "cluster-upstream.yaml")
+	}
+	fromRepo(&o.AddonsDir, "ci", "kind", "addons")
+	if o.Addons == nil {
+		o.Addons = DefaultAddons(o.SubstrateDir)
+	}
+}
+
+// PrepareE gets a cluster (reusing a healthy one), loads the air-gapped images, installs the
+// add-ons (NetworkPolicy enforcement, metrics, cert-manager) and waits until their namespaces'
+// pods are Ready.
+func PrepareE(opts PrepareOptions) (*Env, error) {
+	opts.defaults()
+	env := &Env{Mode: opts.Mode}
+	copts := Options{Name: opts.Name, Recreate: opts.Recreate, Retain: opts.Retain, Workers: opts.Workers, CacheDir: opts.CacheDir, ConfigFile: opts.ConfigFile}
 	switch env.Mode {
 	case AirGap:
-		node, err := os.ReadFile(filepath.Join(substrate, "node-image.txt"))
+		node, err := os.ReadFile(filepath.Join(opts.SubstrateDir, "node-image.txt"))
 		if err != nil {
 			return nil, fmt.Errorf("no air-gapped node image: build the substrate first (make images): %w", err)
 		}
 		copts.NodeImage = strings.TrimSpace(string(node))
-		copts.ConfigFile = filepath.Join(opts.RepoRoot, "ci", "kind", "cluster.yaml")
-		copts.DockerWrapperDir = filepath.Join(opts.RepoRoot, "ci", "substrate", "wrapper")
+		copts.DockerWrapperDir = opts.DockerWrapperDir
 		if opts.Workers > 0 {
 			// Each node's /etc/cni/net.d is its own empty directory (hiding the node image's
 			// single-node config) where kube-router writes the config for the node's pod CIDR.
-			copts.NodeMounts = []v1alpha4.Mount{{HostPath: filepath.Join(CacheDir(), "kind", opts.Name, "node-{node}", "cni"), ContainerPath: "/etc/cni/net.d"}}
+			copts.FreshMounts = []string{"/etc/cni/net.d"}
 		}
-		env.Overlay = filepath.Join(substrate, "airgap-values.yaml")
-		images, err := readImageList(filepath.Join(substrate, "workload-images.txt"))
+		env.Overlay = filepath.Join(opts.SubstrateDir, "airgap-values.yaml")
+		images, err := readImageList(filepath.Join(opts.SubstrateDir, "workload-images.txt"))
 		if err != nil {
 			return nil, err
 		}
 		env.Images = images
 	case Upstream:
-		copts.ConfigFile = filepath.Join(opts.RepoRoot, "ci", "kind", "cluster-upstream.yaml")
 	default:
 		return nil, fmt.Errorf("image mode %q: want %s or %s", env.Mode, AirGap, Upstream)
 	}
@@ -112,10 +150,11 @@ func PrepareE(opts PrepareOptions) (*Env, error) {
 	if env.RESTConfig, err = c.RESTConfigE(); err != nil {
 		return nil, err
 	}
+	waitFor := []string{"kube-system"}
 	if env.Mode == AirGap {
 		tags := []string{}
-		for _, a := range addons {
-			tags = append(tags, a.images...)
+		for _, a := range opts.Addons {
+			tags = append(tags, a.Images...)
 		}
 		for _, tag := range env.Images {
 			tags = append(tags, tag)
@@ -123,62 +162,66 @@ func PrepareE(opts PrepareOptions) (*Env, error) {
 		if err := c.LoadImagesE(tags...); err != nil {
 			return nil, err
 		}
-		for _, a := range addons {
+		for _, a := range opts.Addons {
 			var manifests []string
-			if a.manifest != "" {
-				manifests = append(manifests, a.manifest)
+			if a.Manifest != "" {
+				manifests = append(manifests, a.Manifest)
 			}
-			if opts.Workers > 0 && a.multiNode != "" {
-				manifests = append(manifests, a.multiNode)
+			if opts.Workers > 0 && a.MultiNode != "" {
+				manifests = append(manifests, a.MultiNode)
 			}
 			for _, m := range manifests {
 				if !filepath.IsAbs(m) {
-					m = filepath.Join(opts.RepoRoot, "ci", "kind", "addons", m)
+					m = filepath.Join(opts.AddonsDir, m)
 				}
 				if err := c.ApplyManifestE(m); err != nil {
 					return nil, err
 				}
 			}
+			if a.Namespace != "" && a.Namespace != "kube-system" {
+				waitFor = append(waitFor, a.Namespace)
+			}
 		}
 	}
-	env.SystemReady, err = kube.WaitE(context.Background(), kube.WaitOptions{What: "kube-system pods Ready", Timeout: 4 * time.Minute, Interval: 2 * time.Second},
-		kube.PodsReady(env.Clientset, "kube-system", ""))
-	if err != nil {
-		return nil, err
-	}
-	if env.Mode == AirGap {
-		d, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "cert-manager pods Ready", Timeout: 4 * time.Minute, Interval: 2 * time.Second},
-			kube.PodsReady(env.Clientset, "cert-manager", ""))
+	for _, ns := range waitFor {
+		d, err := kube.WaitE(context.Background(), kube.WaitOptions{What: ns + " pods Ready", Timeout: 4 * time.Minute, Interval: 2 * time.Second},
+			kube.PodsReady(env.Clientset, ns, ""))
 		if err != nil {
 			return nil, err
 		}
-		c.logf("cert-manager %s Ready after %s", CertManagerVersion, d.Round(time.Second))
+		if ns == "kube-system" {
+			env.SystemReady = d
+		}
+		c.logf("%s pods Ready after %s", ns, d.Round(time.Second))
 	}
-	c.logf("cluster %q ready: kube-system pods Ready %s after the control plane", c.Name, env.SystemReady.Round(time.Second))
+	c.logf("cluster %q ready", c.Name)
 	return env, nil
 }
 
-// addons are the cluster add-ons of the air-gapped cluster and their images: NetworkPolicy
-// enforcement, the resource metrics API for HPAs, cert-manager for the TLS suites and
-// kube-state-metrics for the monitoring chart (an image only: the chart deploys it). manifest is
-// in ci/kind/addons or an absolute path (empty: nothing to apply); multiNode is applied after it
-// on clusters with workers.
-type addon struct {
-	manifest  string
-	images    []string
-	multiNode string
+// Addon is a cluster add-on of the air-gapped cluster: a manifest (absolute, or relative to
+// PrepareOptions.AddonsDir; empty: images only), the images it runs, a manifest applied after it
+// on clusters with workers, and the namespace whose pods must be Ready before the cluster is
+// (empty or kube-system: kube-system is always waited for).
+type Addon struct {
+	Manifest  string
+	Images    []string
+	MultiNode string
+	Namespace string
 }
 
-var addons = []addon{
-	{manifest: "kube-router.yaml", images: []string{"stack.local/kube-router:v1.4.0"}, multiNode: "kube-router-routing.yaml"},
-	{manifest: "metrics-server.yaml", images: []string{"stack.local/metrics-server:v0.9.0"}},
-	// Rendered by ci/substrate/cert-manager.sh from the module's own CRDs and chart.
-	{manifest: filepath.Join(CacheDir(), "substrate", "addons", "cert-manager.yaml"), images: []string{
-		"stack.local/cert-manager-controller:" + CertManagerVersion,
-		"stack.local/cert-manager-webhook:" + CertManagerVersion,
-		"stack.local/cert-manager-cainjector:" + CertManagerVersion}},
-	// Built by component-images.sh.
-	{images: []string{"stack.local/kube-state-metrics:v2.16.0"}},
+// DefaultAddons are this repository's: NetworkPolicy enforcement (kube-router), the resource
+// metrics API for HPAs, cert-manager for the TLS suites (rendered by ci/substrate/cert-manager.sh
+// into the substrate) and the kube-state-metrics image the monitoring chart deploys.
+func DefaultAddons(substrateDir string) []Addon {
+	return []Addon{
+		{Manifest: "kube-router.yaml", Images: []string{"stack.local/kube-router:v1.4.0"}, MultiNode: "kube-router-routing.yaml"},
+		{Manifest: "metrics-server.yaml", Images: []string{"stack.local/metrics-server:v0.9.0"}},
+		{Manifest: filepath.Join(substrateDir, "addons", "cert-manager.yaml"), Namespace: "cert-manager", Images: []string{
+			"stack.local/cert-manager-controller:" + CertManagerVersion,
+			"stack.local/cert-manager-webhook:" + CertManagerVersion,
+			"stack.local/cert-manager-cainjector:" + CertManagerVersion}},
+		{Images: []string{"stack.local/kube-state-metrics:v2.16.0"}},
+	}
 }
 
 // CertManagerVersion is the cert-manager the air-gapped cluster runs (ci/substrate/lib.sh).
