@@ -14,9 +14,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/stack-charts/stack/internal/repo"
 	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
-	"github.com/stack-charts/stack/internal/repo"
 )
 
 var root = repo.Root()

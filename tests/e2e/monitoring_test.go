@@ -23,8 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
-	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/internal/discord"
+	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
 	"github.com/stack-charts/stack/tests/promql"
 )

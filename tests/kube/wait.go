@@ -136,14 +136,15 @@ func Wait(t testing.TB, opts WaitOptions, cond Condition) time.Duration {
 	return d
 }
 
-// Dump writes the namespace's events and every container's recent logs: what a failed e2e test
-// leaves behind to read.
+// Dump writes the namespace's events, oldest first, and every container's recent logs — for a
+// container that restarted, the previous run's too (the crash is usually there): what a failed
+// e2e test leaves behind to read.
 func Dump(ctx context.Context, cs kubernetes.Interface, namespace string, w io.Writer) {
 	fmt.Fprintf(w, "===== diagnostics for namespace %s =====\n", namespace)
 	if ev, err := cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{}); err == nil {
-		sort.Slice(ev.Items, func(i, j int) bool { return ev.Items[i].LastTimestamp.Before(&ev.Items[j].LastTimestamp) })
+		SortEvents(ev.Items)
 		for _, e := range ev.Items {
-			fmt.Fprintf(w, "event %s %s/%s: %s %s\n", e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
+			fmt.Fprintf(w, "event %s %s %s/%s: %s %s\n", eventTime(e).Format("15:04:05"), e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
 		}
 	}
 	pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
@@ -154,13 +155,43 @@ func Dump(ctx context.Context, cs kubernetes.Interface, namespace string, w io.W
 	tail := int64(40)
 	for _, p := range pods.Items {
 		fmt.Fprintf(w, "pod %s: %s\n", p.Name, podState(p))
-		for _, c := range p.Spec.Containers {
-			raw, err := cs.CoreV1().Pods(namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name, TailLines: &tail}).DoRaw(ctx)
-			if err != nil {
-				fmt.Fprintf(w, "  logs %s: %v\n", c.Name, err)
-				continue
+		restarts := map[string]int32{}
+		for _, st := range append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+			restarts[st.Name] = st.RestartCount
+		}
+		for _, c := range append(append([]corev1.Container(nil), p.Spec.InitContainers...), p.Spec.Containers...) {
+			runs := []bool{false}
+			if restarts[c.Name] > 0 {
+				runs = []bool{true, false}
 			}
-			fmt.Fprintf(w, "  ---- logs %s/%s ----\n%s\n", p.Name, c.Name, strings.TrimSpace(string(raw)))
+			for _, previous := range runs {
+				label := c.Name
+				if previous {
+					label += fmt.Sprintf(" (previous run; %d restarts)", restarts[c.Name])
+				}
+				raw, err := cs.CoreV1().Pods(namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name, TailLines: &tail, Previous: previous}).DoRaw(ctx)
+				if err != nil {
+					fmt.Fprintf(w, "  logs %s: %v\n", label, err)
+					continue
+				}
+				fmt.Fprintf(w, "  ---- logs %s/%s ----\n%s\n", p.Name, label, strings.TrimSpace(string(raw)))
+			}
 		}
 	}
+}
+
+// SortEvents orders events oldest first by when they last happened: events.k8s.io-style events
+// carry only EventTime, core ones LastTimestamp (FirstTimestamp, then creation, as fallbacks) —
+// sorting on LastTimestamp alone puts every EventTime-only event first.
+func SortEvents(events []corev1.Event) {
+	sort.SliceStable(events, func(i, j int) bool { return eventTime(events[i]).Before(eventTime(events[j])) })
+}
+
+func eventTime(e corev1.Event) time.Time {
+	for _, t := range []time.Time{e.LastTimestamp.Time, e.EventTime.Time, e.FirstTimestamp.Time} {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return e.CreationTimestamp.Time
 }

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,4 +67,30 @@ func TestWaitReportsTheLastRealStatusOnTimeout(t *testing.T) {
 
 	_, err = WaitE(context.Background(), WaitOptions{What: "broken"}, func(context.Context) (bool, string, error) { return false, "", errors.New("boom") })
 	assert.EqualError(t, err, "broken: boom")
+}
+
+func TestEventsSortByWhenTheyHappenedWhicheverFieldHoldsIt(t *testing.T) {
+	at := func(s int) time.Time { return time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC) }
+	events := []corev1.Event{
+		{Reason: "third", LastTimestamp: metav1.NewTime(at(30))},
+		{Reason: "second", EventTime: metav1.NewMicroTime(at(20))},
+		{Reason: "first", ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(at(10))}},
+		{Reason: "fourth", FirstTimestamp: metav1.NewTime(at(40))},
+	}
+	SortEvents(events)
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Reason)
+	}
+	assert.Equal(t, []string{"first", "second", "third", "fourth"}, got)
+}
+
+func TestDumpIncludesThePreviousRunOfARestartedContainer(t *testing.T) {
+	p := pod("crashy", false, corev1.PodRunning, nil)
+	p.Spec.Containers = []corev1.Container{{Name: "main"}}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "main", RestartCount: 2}}
+	var out strings.Builder
+	Dump(context.Background(), fake.NewSimpleClientset(p), "ns", &out)
+	assert.Contains(t, out.String(), "---- logs crashy/main (previous run; 2 restarts) ----")
+	assert.Contains(t, out.String(), "---- logs crashy/main ----")
 }

@@ -14,8 +14,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/stack-charts/stack/tests/render"
 	"github.com/stack-charts/stack/internal/repo"
+	"github.com/stack-charts/stack/tests/render"
 )
 
 // -update rewrites the golden files (tests/golden reads it; GOLDEN_UPDATE=1 works too).
