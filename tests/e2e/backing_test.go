@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/tests/kube"
+	stackrelease "github.com/stack-charts/stack/tests/release"
 )
 
 // The backing-service suites install one chart alone (release "data") into their own namespace
@@ -67,12 +68,11 @@ func installChart(t *testing.T, ns, chartName string, set map[string]string, fil
 func installNamed(t *testing.T, ns, chartName, release string, set map[string]string, files ...string) (*helm.Options, string) {
 	t.Helper()
 	opts := chartOptions(t, ns, chartName, set, files...)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
 	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", chartName), release)
-	waitProgrammed(t, ns)
+	r := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: release,
+		Chart: filepath.Join(root, "charts", chartName), ValuesFiles: opts.ValuesFiles, Set: set, Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "%s: release %s installed in %s and Ready in %s", chartName, release, ns, time.Since(start).Round(100*time.Millisecond))
-	return opts, imageOf(t, ns, release+"-"+chartName)
+	return r.Helm(), imageOf(t, ns, release+"-"+chartName)
 }
 
 // waitTunnel port-forwards to a Service port, retrying until one of its pods takes it; returns the

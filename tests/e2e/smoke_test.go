@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/stack-charts/stack/tests/kube"
+	stackrelease "github.com/stack-charts/stack/tests/release"
 )
 
 // namespace creates a namespace for one test, enforcing Pod Security "restricted", and registers
@@ -86,13 +87,11 @@ func valuesFile(t *testing.T, name, yaml string) string {
 // overlay and extra values files, uninstalling it when the test ends; it reports the time to Ready.
 func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Options {
 	t.Helper()
-	opts := helmOptions(ns, values...)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "stack", true) })
 	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), "stack")
-	waitProgrammed(t, ns)
+	r := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: "stack",
+		Chart: filepath.Join(root, "charts", "stack"), ValuesFiles: helmOptions(ns, values...).ValuesFiles, Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "%s: umbrella installed and Ready in %s", suite, time.Since(start).Round(100*time.Millisecond))
-	return opts
+	return r.Helm()
 }
 
 func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {

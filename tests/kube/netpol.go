@@ -31,7 +31,8 @@ var EnforcerSelector = struct{ Namespace, Labels string }{"kube-system", "k8s-ap
 // that matches selector and that a NetworkPolicy of its namespace selects — on the pod's node,
 // the pod's firewall chain (for its current address) runs through each of those policies, and on
 // every node the address is in the enforcer's address sets (what the peers' allow rules match).
-// Pods no policy selects need nothing and are not waited for. It errors with ErrNoEnforcer when
+// Pods no policy selects need nothing and are not waited for, and no pods at all is done: wait
+// for the pods (PodsReady, WorkloadsReady) first. It errors with ErrNoEnforcer when
 // the cluster runs no kube-router, rather than passing without having looked.
 func PolicyProgrammed(cfg *rest.Config, cs kubernetes.Interface, namespace, selector string) Condition {
 	return policyCondition(cfg, cs, namespace, selector, false)
@@ -81,7 +82,7 @@ func policyCondition(cfg *rest.Config, cs kubernetes.Interface, namespace, selec
 			}
 		}
 		if len(pods.Items) == 0 {
-			return false, "no pods yet", nil
+			return true, "no pods match: nothing to program (wait for the pods first)", nil
 		}
 		sort.Strings(waiting)
 		return len(waiting) == 0, fmt.Sprintf("%d/%d programmed; waiting for %s", checked-len(waiting), checked, strings.Join(waiting, ", ")), nil

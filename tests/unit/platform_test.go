@@ -326,13 +326,14 @@ func TestTheGatewayTerminatesTLSBehindANodePortEdge(t *testing.T) {
 	assert.Equal(t, int32(8443), s.Spec.Ports[1].Port)
 }
 
-// Issue 14: no fixed delays — readiness polls every 2 s from the start and the backing services'
-// startup probes every second, so a pod is Ready (and a rollout moves on) as soon as it answers.
+// Issue 14: probes poll fast — readiness every 2 s (after the 5 s kept for the enforcer's lag
+// under live traffic) and the backing services' startup every second, so a pod is Ready as soon
+// as it answers.
 func TestProbesPollFastWithoutFixedDelays(t *testing.T) {
 	r := render.Render(t, chart("stack"), stackOpts(nil))
 	for _, name := range []string{"shop-gateway", "shop-users", "shop-frontend"} {
 		p := render.Get[*appsv1.Deployment](t, r, name).Spec.Template.Spec.Containers[0].ReadinessProbe
-		assert.EqualValues(t, 0, p.InitialDelaySeconds, "%s: no initial delay", name)
+		assert.EqualValues(t, 5, p.InitialDelaySeconds, "%s: ready only after the policy enforcer saw it", name)
 		assert.EqualValues(t, 2, p.PeriodSeconds, "%s: readiness every 2 s", name)
 	}
 	for _, name := range []string{"shop-mysql", "shop-redis", "shop-rabbitmq"} {

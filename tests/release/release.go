@@ -1,0 +1,186 @@
+// Package release installs a chart into a cluster for a test and takes it away afterwards: helm
+// install, upgrade, rollback and uninstall (terratest's helm module, so the helm CLI on PATH),
+// each followed by a wait until the release is really up — its workloads rolled out
+// (kube.WorkloadsReady) and its pods programmed by the NetworkPolicy enforcer
+// (kube.PolicyProgrammed) — before the test sends traffic.
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/helm"
+	"github.com/gruntwork-io/terratest/modules/k8s"
+	"github.com/gruntwork-io/terratest/modules/logger"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/stack-charts/stack/tests/kube"
+)
+
+// Options say what to install where.
+type Options struct {
+	// Kubeconfig is the cluster's kubeconfig file (required).
+	Kubeconfig string
+	// Namespace (required) and Name (the release name, required).
+	Namespace, Name string
+	// Chart is a chart directory, archive or reference (required for Install).
+	Chart string
+	// ValuesFiles (-f, in order) and Set (--set) are the release's values.
+	ValuesFiles []string
+	Set         map[string]string
+	// Timeout bounds helm's --wait and each wait after it (default 5m).
+	Timeout time.Duration
+	// Selector finds the release's objects (default app.kubernetes.io/instance=<Name>).
+	Selector string
+	// Clientset and RESTConfig let the waits after helm read the cluster; without them only
+	// helm's own --wait is waited for.
+	Clientset  kubernetes.Interface
+	RESTConfig *rest.Config
+	// KeepOnFailure leaves a release of a failed test installed, to look at.
+	KeepOnFailure bool
+}
+
+// Release is an installed release.
+type Release struct {
+	Options
+	helm *helm.Options
+}
+
+func (o *Options) defaults() error {
+	if o.Kubeconfig == "" || o.Namespace == "" || o.Name == "" {
+		return errors.New("release.Options: Kubeconfig, Namespace and Name are required")
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.Selector == "" {
+		o.Selector = "app.kubernetes.io/instance=" + o.Name
+	}
+	return nil
+}
+
+func (o Options) helmOptions() *helm.Options {
+	wait := []string{"--wait", "--timeout", o.Timeout.String()}
+	return &helm.Options{
+		KubectlOptions: k8s.NewKubectlOptions("", o.Kubeconfig, o.Namespace),
+		ValuesFiles:    o.ValuesFiles,
+		SetValues:      o.Set,
+		Logger:         logger.Discard,
+		ExtraArgs:      map[string][]string{"install": wait, "upgrade": wait, "rollback": wait},
+	}
+}
+
+// Install installs the chart and waits until the release is up. Its uninstall is registered
+// with t.Cleanup before helm runs, so a half-done install is taken away too.
+func Install(t testing.TB, o Options) *Release {
+	t.Helper()
+	r, err := InstallE(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// InstallE is Install returning the error (the cleanup is registered all the same).
+func InstallE(t testing.TB, o Options) (*Release, error) {
+	t.Helper()
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	r := &Release{Options: o, helm: o.helmOptions()}
+	t.Cleanup(func() {
+		if r.KeepOnFailure && t.Failed() {
+			t.Logf("release %s kept in %s: the test failed", r.Name, r.Namespace)
+			return
+		}
+		_ = helm.DeleteE(t, r.helm, r.Name, true)
+	})
+	start := time.Now()
+	if err := helm.InstallE(t, r.helm, o.Chart, o.Name); err != nil {
+		return r, fmt.Errorf("helm install %s: %w", o.Name, err)
+	}
+	return r, r.settle(t, "installed", start)
+}
+
+// Upgrade upgrades the release to chart (its own when empty) with the release's values plus
+// extra values files, and waits until it is up again.
+func (r *Release) Upgrade(t testing.TB, chart string, extraValues ...string) {
+	t.Helper()
+	if err := r.UpgradeE(t, chart, extraValues...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// UpgradeE is Upgrade returning the error.
+func (r *Release) UpgradeE(t testing.TB, chart string, extraValues ...string) error {
+	t.Helper()
+	if chart == "" {
+		chart = r.Chart
+	}
+	r.ValuesFiles = append(r.ValuesFiles, extraValues...)
+	r.helm.ValuesFiles = r.ValuesFiles
+	start := time.Now()
+	if err := helm.UpgradeE(t, r.helm, chart, r.Name); err != nil {
+		return fmt.Errorf("helm upgrade %s: %w", r.Name, err)
+	}
+	r.Chart = chart
+	return r.settle(t, "upgraded", start)
+}
+
+// Rollback rolls the release back to a revision (0: the previous one) and waits until it is up.
+func (r *Release) Rollback(t testing.TB, revision int) {
+	t.Helper()
+	rev := ""
+	if revision > 0 {
+		rev = strconv.Itoa(revision)
+	}
+	start := time.Now()
+	if err := helm.RollbackE(t, r.helm, r.Name, rev); err != nil {
+		t.Fatalf("helm rollback %s %s: %v", r.Name, rev, err)
+	}
+	if err := r.settle(t, "rolled back", start); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Uninstall uninstalls the release now (the registered cleanup then has nothing left to do).
+func (r *Release) Uninstall(t testing.TB) {
+	t.Helper()
+	if err := helm.DeleteE(t, r.helm, r.Name, true); err != nil {
+		t.Fatalf("helm uninstall %s: %v", r.Name, err)
+	}
+}
+
+// Helm are the terratest helm options of the release (for `helm test`, `helm status`...).
+func (r *Release) Helm() *helm.Options { return r.helm }
+
+// settle waits, after helm returned, until the workloads are rolled out and the enforcer has
+// programmed the pods, and logs how long the whole change took.
+func (r *Release) settle(t testing.TB, what string, start time.Time) error {
+	t.Helper()
+	if r.Clientset != nil {
+		_, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "release " + r.Name + " workloads ready", Timeout: r.Timeout, Interval: time.Second},
+			kube.WorkloadsReady(r.Clientset, r.Namespace, r.Selector))
+		if err != nil {
+			return err
+		}
+	}
+	if r.Clientset != nil && r.RESTConfig != nil {
+		// Every pod of the namespace: a policy of the release may select pods it does not label.
+		_, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "release " + r.Name + " pods programmed by the NetworkPolicy enforcer", Timeout: r.Timeout, Interval: 500 * time.Millisecond},
+			kube.PolicyProgrammed(r.RESTConfig, r.Clientset, r.Namespace, ""))
+		switch {
+		case errors.Is(err, kube.ErrNoEnforcer):
+			t.Logf("release %s: %v; not waited for", r.Name, err)
+		case err != nil:
+			return err
+		}
+	}
+	t.Logf("release %s %s in %s and up after %s", r.Name, what, r.Namespace, time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
