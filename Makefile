@@ -23,7 +23,7 @@ GO_TEST      ?= go test -count=1
 # 1 runs them one after another.
 E2E_PARALLEL ?= 3
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e bench bench-preflight images up down clean plugin
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-preflight images up down clean plugin
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -53,10 +53,27 @@ docs: tools ## regenerate the chart READMEs from values.yaml (helm-docs)
 	helm-docs --chart-search-root charts --template-files README.md.gotmpl --log-level warning
 
 test-unit: tools ## render tier: every chart rendered in-process, no cluster; the plugin's unit tests (client-go fakes)
-	$(GO_TEST) ./tests/... ./internal/... ./plugin/... ./ci/junit/...
+	$(GO_TEST) ./tests/... ./internal/... ./plugin/... ./ci/junit/... ./ci/timings/... ./ci/machine/...
 
-test: lint test-unit test-e2e ## every test tier: lint, render, then e2e in kind
-	@echo "make test: lint, render and e2e tiers passed"
+# The tiers of `make test`, in order, each timed (tools and images are the cold build steps when
+# nothing is cached, seconds otherwise).
+TIERS := tools images deps lint test-unit test-e2e test-examples
+
+test: ## every tier: lint, render, e2e in kind, the framework's example module; ends with a table of wall times
+	@mkdir -p $(STACK_CACHE) && go run ./ci/machine
+	@start=$$(date +%s); rc=0; \
+	for tier in $(TIERS); do \
+	  t=$$(date +%s); $(MAKE) --no-print-directory $$tier; rc=$$?; \
+	  printf '%s\ttier\t%s\t%s\t%s\n' "$$(date +%s)" "$$tier" "$$(( $$(date +%s) - t ))" "$$([ $$rc = 0 ] && echo pass || echo fail)" >>$(STACK_CACHE)/timings.tsv; \
+	  [ $$rc = 0 ] || break; \
+	done; \
+	go run ./ci/timings -file $(STACK_CACHE)/timings.tsv -e2e $(STACK_CACHE)/e2e.json -since $$start; \
+	[ $$rc = 0 ] && echo "make test: every tier passed in $$(( $$(date +%s) - start ))s"; exit $$rc
+
+test-examples: ## the framework used from another module (examples/hello-chart): its render tests, then its kind test on the e2e cluster
+	cd examples/hello-chart && $(GO_TEST) ./...
+	cd examples/hello-chart && HELLO_KIND_CLUSTER=stack-e2e HELLO_CLIENT_IMAGE=stack.local/busybox:1.35.0 HELLO_DOCKER_WRAPPER_DIR=$(CURDIR)/ci/substrate/wrapper \
+	  HELLO_IMAGE=$$(awk '$$1 == "podinfo" {print $$2}' $(STACK_CACHE)/substrate/workload-images.txt) $(GO_TEST) -tags e2e -v -run . ./... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go'; exit $${PIPESTATUS[0]}
 
 bench: deps ## in-process render vs a helm template subprocess, in the same run
 	go test -run '^$$' -bench UmbrellaRender -benchtime 20x ./tests/unit

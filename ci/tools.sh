@@ -38,12 +38,12 @@ apt_install() {
 
 # stamp NAME VERSION: true when $BIN/NAME was built at VERSION.
 stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
-stamp() { echo "$2" > "$BIN/.$1.version"; }
+stamp() { echo "$2" > "$BIN/.$1.version"; record build "tool $1 $2" "$(( $(date +%s) - ${t0:-$(date +%s)} ))"; }
 
 apt_install nginx-light libnginx-mod-http-js yamllint git
 
 if ! stamp_ok helm "$HELM_VERSION"; then
-  log "building helm $HELM_VERSION"
+  log "building helm $HELM_VERSION"; t0=$(date +%s)
   GOBIN="$BIN" go install -ldflags "-s -w \
     -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
     -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
@@ -55,7 +55,7 @@ fi
 
 # Helm 4 too, as helm4: the stackcheck plugin must install and run under both.
 if ! stamp_ok helm4 "$HELM4_VERSION"; then
-  log "building helm $HELM4_VERSION (as helm4)"
+  log "building helm $HELM4_VERSION (as helm4)"; t0=$(date +%s)
   tmp=$(mktemp -d)
   GOBIN="$tmp" go install -ldflags "-s -w \
     -X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION \
@@ -66,7 +66,7 @@ if ! stamp_ok helm4 "$HELM4_VERSION"; then
 fi
 
 if ! stamp_ok helm-docs "$HELM_DOCS_VERSION"; then
-  log "building helm-docs $HELM_DOCS_VERSION"
+  log "building helm-docs $HELM_DOCS_VERSION"; t0=$(date +%s)
   GOBIN="$BIN" go install "github.com/norwoodj/helm-docs/cmd/helm-docs@$HELM_DOCS_VERSION"
   stamp helm-docs "$HELM_DOCS_VERSION"
 fi
@@ -74,7 +74,7 @@ fi
 if ! stamp_ok ct "$CT_VERSION"; then
   # The proxy refuses `go install ct@version` (it will not list the module's versions), but a
   # module that requires the pinned version resolves it.
-  log "building chart-testing (ct) $CT_VERSION"
+  log "building chart-testing (ct) $CT_VERSION"; t0=$(date +%s)
   src="$CACHE/src/ct"
   rm -rf "$src" && mkdir -p "$src"
   printf 'module stacktools/ct\n\ngo 1.26\n' > "$src/go.mod"
@@ -85,7 +85,7 @@ fi
 for tool in "promtool $PROMETHEUS_MODULE_VERSION" "amtool $ALERTMANAGER_VERSION"; do
   read -r name version <<<"$tool"
   if ! stamp_ok "$name" "$version"; then
-    log "building $name ($version)"
+    log "building $name ($version)"; t0=$(date +%s)
     cp "$(prom_bin "$name")" "$BIN/$name"
     stamp "$name" "$version"
   fi

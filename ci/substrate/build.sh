@@ -15,6 +15,7 @@ run() {
   local t=$(date +%s)
   "$@" || die "$name"
   step "== $name: $(( $(date +%s) - t ))s"
+  record build "substrate: $name" "$(( $(date +%s) - t ))"
 }
 total=$(date +%s)
 run "docker engine" "$here/docker.sh"

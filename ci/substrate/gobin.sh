@@ -13,6 +13,7 @@ if [ -x "$out" ]; then step "$name $version: cached"; exit 0; fi
 src="$SUBSTRATE_CACHE/src/$name-$version"
 rm -rf "$src" && mkdir -p "$src" "$(dirname "$out")"
 printf 'module stacksubstrate/%s\n\ngo 1.26\n' "$name" >"$src/go.mod"
+t0=$(date +%s)
 step "$name $version: resolving $module@$version"
 (cd "$src" && go get "$pkg@$version" >"$src/get.log" 2>&1) || { tail -n 15 "$src/get.log" >&2; die "go get $pkg@$version"; }
 step "$name $version: go build $pkg"
@@ -20,3 +21,4 @@ step "$name $version: go build $pkg"
   || { tail -n 15 "$src/build.log" >&2; die "go build $pkg"; }
 mv "$out.tmp" "$out"
 step "$name $version: built ($(du -h "$out" | cut -f1))"
+record build "go build $name $version" "$(( $(date +%s) - t0 ))"

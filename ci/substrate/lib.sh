@@ -28,6 +28,9 @@ ALERTMANAGER_VERSION="${ALERTMANAGER_VERSION:-v0.28.1}"
 _t0=$(date +%s)
 step() { printf '[substrate %s +%4ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - _t0 ))" "$*"; }
 die() { printf '[substrate] FAILED at step: %s\n' "$*" >&2; exit 1; }
+# record KIND NAME SECONDS: one line of $STACK_CACHE/timings.tsv, which `make test` prints as its
+# table of what ran (ci/timings).
+record() { printf '%s\t%s\t%s\t%s\n' "$(date +%s)" "$1" "$2" "$3" >>"${STACK_CACHE:-$HOME/.cache/stack}/timings.tsv"; }
 
 # The Debian mirror the host's apt uses (containers reach the same one).
 debian_mirror() {

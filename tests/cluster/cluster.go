@@ -343,6 +343,9 @@ func loadImage(targets []nodes.Node, img string) error {
 			return err
 		}
 		loadErr := nodeutils.LoadImageArchive(targets[0], pipe)
+		// A load that stopped early leaves docker save blocked on a full pipe: close it, so save
+		// ends (with an error) instead of hanging the test.
+		_ = pipe.Close()
 		return errors.Join(loadErr, save.Wait())
 	}
 	dir, err := os.MkdirTemp("", "stack-image-")
