@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/stack-charts/stack/internal/repo"
 	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
-	"github.com/stack-charts/stack/internal/repo"
 )
 
 type flags struct {
