@@ -66,15 +66,6 @@ func helmOptions(ns string, extraValues ...string) *helm.Options {
 	}
 }
 
-// installUmbrella installs the umbrella (dev profile, image overlay) as release "stack" into a new
-// namespace for one suite, uninstalling it at cleanup; it returns the namespace.
-func installUmbrella(t *testing.T, suite string) string {
-	t.Helper()
-	ns := namespace(t, suite)
-	installRelease(t, ns, suite)
-	return ns
-}
-
 // valuesFile writes a suite's extra values into its temporary directory and returns the path.
 func valuesFile(t *testing.T, name, yaml string) string {
 	t.Helper()
@@ -94,31 +85,40 @@ func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Opti
 	return r.Helm()
 }
 
-func TestSmokeTheUmbrellaInstallsBecomesReadyAndPassesHelmTest(t *testing.T) {
+// TestTheDevProfileUmbrella installs the umbrella once (dev profile, image overlay, the gateway
+// rate limit gatewaySuite needs) and runs the suites that only read it against that one release,
+// in parallel: the smoke test (Ready, `helm test`), the gateway's routes, auth, rate limits and
+// request IDs, and the NetworkPolicy pairs. One install instead of three: each costs ~30 s of
+// the node's CPU (MariaDB's first start, RabbitMQ's boot).
+func TestTheDevProfileUmbrella(t *testing.T) {
 	parallel(t)
-	ns := namespace(t, "smoke")
-	release := "stack"
-	opts := helmOptions(ns)
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, release, true) })
+	ns := namespace(t, "dev")
 	t.Logf("images: %s (overlay %s)", env.Mode, cmp.Or(env.Overlay, "none: public images"))
 	for name, tag := range env.Images {
 		t.Logf("  %s = %s", name, tag)
 	}
-
+	limits := valuesFile(t, "rate-limit.yaml", "gateway:\n  rateLimit: {requestsPerSecond: 2, burst: 20}\n")
 	start := time.Now()
-	helm.Install(t, opts, filepath.Join(root, "charts", "stack"), release)
-	installed := time.Since(start)
-	kube.Wait(t, kube.WaitOptions{What: "every pod of the release Ready", Timeout: 3 * time.Minute},
-		kube.PodsReady(env.Clientset, ns, "app.kubernetes.io/instance="+release))
-	waitProgrammed(t, ns)
-	progress(t, "umbrella install-to-Ready: %s (helm install --wait returned after %s)", time.Since(start).Round(100*time.Millisecond), installed.Round(100*time.Millisecond))
+	opts := installRelease(t, ns, "dev", limits)
+	progress(t, "umbrella install-to-Ready: %s (helm install --wait, every workload rolled out, every pod programmed by the enforcer)", time.Since(start).Round(100*time.Millisecond))
 
-	out, err := helm.RunHelmCommandAndGetOutputE(t, opts, "test", release, "--logs", "--timeout", "3m")
-	require.NoError(t, err, "helm test failed:\n%s", out)
-	require.Contains(t, out, "gateway routes and auth OK")
-	require.Contains(t, out, "ok: wrote 3 rows (1 duplicate ignored by the UNIQUE key)", "mysql round trip")
-	require.Contains(t, out, "ok: without the password: NOAUTH", "redis refuses anonymous clients")
-	require.Contains(t, out, "was consumed back", "rabbitmq round trip")
-	require.Equal(t, 4, strings.Count(out, "Phase:          Succeeded"), "the gateway, mysql, redis and rabbitmq tests all passed")
-	t.Logf("helm test:\n%s", out)
+	t.Run("InstallsBecomesReadyAndPassesHelmTest", func(t *testing.T) {
+		parallel(t)
+		out, err := helm.RunHelmCommandAndGetOutputE(t, opts, "test", "stack", "--logs", "--timeout", "3m")
+		require.NoError(t, err, "helm test failed:\n%s", out)
+		require.Contains(t, out, "gateway routes and auth OK")
+		require.Contains(t, out, "ok: wrote 3 rows (1 duplicate ignored by the UNIQUE key)", "mysql round trip")
+		require.Contains(t, out, "ok: without the password: NOAUTH", "redis refuses anonymous clients")
+		require.Contains(t, out, "was consumed back", "rabbitmq round trip")
+		require.Equal(t, 4, strings.Count(out, "Phase:          Succeeded"), "the gateway, mysql, redis and rabbitmq tests all passed")
+		t.Logf("helm test:\n%s", out)
+	})
+	t.Run("GatewayRoutesAuthenticatesRateLimitsAndTagsRequests", func(t *testing.T) {
+		parallel(t)
+		gatewaySuite(t, ns)
+	})
+	t.Run("NetworkPoliciesAdmitExactlyTheWiredFlows", func(t *testing.T) {
+		parallel(t)
+		netpolSuite(t, ns)
+	})
 }
