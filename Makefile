@@ -35,7 +35,7 @@ deps: tools ## package the file:// dependencies into charts/*/charts (for helm l
 	@for c in $(UMBRELLAS); do rm -rf charts/$$c/charts; helm dependency update charts/$$c >/dev/null || exit 1; done
 	@echo "dependencies packaged for: $(UMBRELLAS)"
 
-lint-helm: deps
+lint-helm: $(if $(IN_TEST),,deps)
 	@for c in $(CHARTS); do \
 	  files=$$(ls charts/$$c/ci/*-values.yaml 2>/dev/null); \
 	  if [ -z "$$files" ]; then helm lint --strict charts/$$c >/dev/null 2>&1 || { helm lint --strict charts/$$c; exit 1; }; echo "helm lint --strict charts/$$c: ok"; fi; \
@@ -43,7 +43,7 @@ lint-helm: deps
 	    helm template lint charts/$$c -f $$f >/dev/null || exit 1; echo "helm lint --strict + helm template charts/$$c -f $$f: ok"; done; \
 	done
 
-lint-ct: deps
+lint-ct: $(if $(IN_TEST),,deps)
 	@ct lint --config ct.yaml --all >$(STACK_CACHE)/ct-lint.log 2>&1 || { cat $(STACK_CACHE)/ct-lint.log; exit 1; }
 	@grep -E '✔|✖' $(STACK_CACHE)/ct-lint.log
 
@@ -52,7 +52,7 @@ lint: lint-helm lint-ct ## helm lint --strict and helm template (lint passes a f
 docs: tools ## regenerate the chart READMEs from values.yaml (helm-docs)
 	helm-docs --chart-search-root charts --template-files README.md.gotmpl --log-level warning
 
-test-unit: tools ## render tier: every chart rendered in-process, no cluster; the plugin's unit tests (client-go fakes)
+test-unit: $(if $(IN_TEST),,tools) ## render tier: every chart rendered in-process, no cluster; the plugin's unit tests (client-go fakes)
 	$(GO_TEST) ./tests/... ./internal/... ./plugin/... ./ci/junit/... ./ci/timings/... ./ci/machine/...
 
 # The tiers of `make test`, in order, each timed (tools and images are the cold build steps when
@@ -63,7 +63,7 @@ test: ## every tier: lint, render, e2e in kind, the framework's example module; 
 	@mkdir -p $(STACK_CACHE) && go run ./ci/machine
 	@start=$$(date +%s); rc=0; \
 	for tier in $(TIERS); do \
-	  t=$$(date +%s); $(MAKE) --no-print-directory $$tier; rc=$$?; \
+	  t=$$(date +%s); $(MAKE) --no-print-directory IN_TEST=1 $$tier; rc=$$?; \
 	  printf '%s\ttier\t%s\t%s\t%s\n' "$$(date +%s)" "$$tier" "$$(( $$(date +%s) - t ))" "$$([ $$rc = 0 ] && echo pass || echo fail)" >>$(STACK_CACHE)/timings.tsv; \
 	  [ $$rc = 0 ] || break; \
 	done; \
@@ -88,7 +88,10 @@ down: ## delete the kind clusters of `make up` and of the e2e suites
 	go run ./ci/up -delete -cluster stack
 	go run ./ci/up -delete -cluster stack-e2e
 
-test-e2e: tools images deps ## e2e tier: install into kind and assert behaviour (build tag e2e); JUnit in $(STACK_CACHE)/e2e-junit.xml
+# Within `make test` (IN_TEST) the tiers tools, images and deps already ran: not again per tier.
+PREREQ := $(if $(IN_TEST),,tools images deps)
+
+test-e2e: $(PREREQ) ## e2e tier: install into kind and assert behaviour (build tag e2e); JUnit in $(STACK_CACHE)/e2e-junit.xml
 	$(GO_TEST) -json -tags e2e -timeout 60m -parallel $(E2E_PARALLEL) ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
 	  | go run ./ci/junit -out $(STACK_CACHE)/e2e-junit.xml -filter '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)'; \
 	  s=("$${PIPESTATUS[@]}"); [ "$${s[0]}" = 0 ] && [ "$${s[2]}" = 0 ]

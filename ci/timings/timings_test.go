@@ -15,7 +15,7 @@ func TestTheTableHasTiersSuitesAndTheBuildsThatRan(t *testing.T) {
 	tsv := filepath.Join(dir, "timings.tsv")
 	require.NoError(t, os.WriteFile(tsv, []byte(strings.Join([]string{
 		"100\tbuild\tgo build promtool v0.307.3\t444", // before the run: not this run's
-		"200\tbuild\tsubstrate: node image\t0",        // cached
+		"200\tbuild\tsubstrate: node image\t2",        // cached: checked in 2 s
 		"201\tbuild\tgo build prometheus v0.307.3\t300",
 		"210\ttier\tlint\t60\tpass",
 		"300\ttier\ttest-e2e\t420\tpass",
@@ -34,8 +34,9 @@ func TestTheTableHasTiersSuitesAndTheBuildsThatRan(t *testing.T) {
 	assert.NotContains(t, got, "node image", "a cached step built nothing")
 	assert.Contains(t, got, "go build prometheus v0.307.3")
 	assert.NotContains(t, got, "TestA/sub")
+	assert.Contains(t, got, "(1 cached steps checked)")
 	lines := strings.Split(strings.TrimSpace(got), "\n")
-	require.Len(t, lines, 7)
+	require.Len(t, lines, 8)
 	assert.Regexp(t, `^tier\s+lint\s+60\.0\s+pass$`, lines[2])
 	assert.Regexp(t, `^tier\s+test-e2e\s+420\.0\s+pass$`, lines[3])
 	assert.Regexp(t, `^e2e suite\s+TestB\s+99\.0\s+fail$`, lines[4], "slowest suite first")

@@ -19,7 +19,8 @@ import (
 // StatefulSet and DaemonSet of the namespace matching selector has rolled out its current
 // generation with all replicas available (no old pods left), every Job (not a Helm hook) has
 // completed — a failed Job is an error, not a wait — and every Service with a selector has a
-// ready endpoint. It is what "the release is up" means after an install, an upgrade or a
+// ready endpoint. Nothing matching is done (wait for the objects to exist first when that is what
+// you need). It is what "the release is up" means after an install, an upgrade or a
 // rollback, where a pod count can be satisfied by the old ReplicaSet's pods.
 func WorkloadsReady(cs kubernetes.Interface, namespace, selector string) Condition {
 	return func(ctx context.Context) (bool, string, error) {
@@ -86,7 +87,7 @@ func WorkloadsReady(cs kubernetes.Interface, namespace, selector string) Conditi
 		}
 		n := len(deployments.Items) + len(sets.Items) + len(daemons.Items) + len(jobs.Items) + len(services.Items)
 		if n == 0 {
-			return false, "no workloads yet", nil
+			return true, "no workloads: nothing to wait for", nil
 		}
 		sort.Strings(waiting)
 		return len(waiting) == 0, fmt.Sprintf("%d/%d ready; waiting for %s", n-len(waiting), n, strings.Join(waiting, ", ")), nil

@@ -61,8 +61,9 @@ func TestWorkloadsReadyWaitsForRolloutsJobsAndEndpoints(t *testing.T) {
 	_, _, err = WorkloadsReady(cs, "ns", "app=x")(ctx)
 	require.ErrorContains(t, err, "Job migrate failed: BackoffLimitExceeded", "a failed Job ends the wait at once")
 
-	_, status, _ = WorkloadsReady(fake.NewSimpleClientset(), "ns", "")(ctx)
-	assert.Equal(t, "no workloads yet", status)
+	done, status, _ = WorkloadsReady(fake.NewSimpleClientset(), "ns", "")(ctx)
+	assert.True(t, done)
+	assert.Equal(t, "no workloads: nothing to wait for", status)
 }
 
 func update[T any](_ T, err error) error { return err }

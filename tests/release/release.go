@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/logger"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/tests/kube"
 )
@@ -160,27 +163,62 @@ func (r *Release) Uninstall(t testing.TB) {
 func (r *Release) Helm() *helm.Options { return r.helm }
 
 // settle waits, after helm returned, until the workloads are rolled out and the enforcer has
-// programmed the pods, and logs how long the whole change took.
+// programmed the pods — in every namespace the release's manifest puts objects in (a chart may
+// install into namespaces beside the release's) — and logs how long the whole change took.
 func (r *Release) settle(t testing.TB, what string, start time.Time) error {
 	t.Helper()
+	namespaces := []string{r.Namespace}
 	if r.Clientset != nil {
-		_, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "release " + r.Name + " workloads ready", Timeout: r.Timeout, Interval: time.Second},
-			kube.WorkloadsReady(r.Clientset, r.Namespace, r.Selector))
+		manifest, err := helm.RunHelmCommandAndGetOutputE(t, r.helm, "get", "manifest", r.Name)
 		if err != nil {
-			return err
+			return fmt.Errorf("helm get manifest %s: %w", r.Name, err)
+		}
+		namespaces = Namespaces(manifest, r.Namespace)
+	}
+	for _, ns := range namespaces {
+		if r.Clientset != nil {
+			_, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "release " + r.Name + " workloads ready in " + ns, Timeout: r.Timeout, Interval: time.Second},
+				kube.WorkloadsReady(r.Clientset, ns, r.Selector))
+			if err != nil {
+				return err
+			}
+		}
+		if r.Clientset != nil && r.RESTConfig != nil {
+			// Every pod of the namespace: a policy of the release may select pods it does not label.
+			_, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "release " + r.Name + " pods in " + ns + " programmed by the NetworkPolicy enforcer", Timeout: r.Timeout, Interval: 500 * time.Millisecond},
+				kube.PolicyProgrammed(r.RESTConfig, r.Clientset, ns, ""))
+			switch {
+			case errors.Is(err, kube.ErrNoEnforcer):
+				t.Logf("release %s: %v; not waited for", r.Name, err)
+			case err != nil:
+				return err
+			}
 		}
 	}
-	if r.Clientset != nil && r.RESTConfig != nil {
-		// Every pod of the namespace: a policy of the release may select pods it does not label.
-		_, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "release " + r.Name + " pods programmed by the NetworkPolicy enforcer", Timeout: r.Timeout, Interval: 500 * time.Millisecond},
-			kube.PolicyProgrammed(r.RESTConfig, r.Clientset, r.Namespace, ""))
-		switch {
-		case errors.Is(err, kube.ErrNoEnforcer):
-			t.Logf("release %s: %v; not waited for", r.Name, err)
-		case err != nil:
-			return err
-		}
-	}
-	t.Logf("release %s %s in %s and up after %s", r.Name, what, r.Namespace, time.Since(start).Round(100*time.Millisecond))
+	t.Logf("release %s %s in %s and up after %s", r.Name, what, strings.Join(namespaces, ", "), time.Since(start).Round(100*time.Millisecond))
 	return nil
+}
+
+// Namespaces are the namespaces a release manifest's objects are in (those without one are in
+// the release's), sorted with the release's first.
+func Namespaces(manifest, releaseNamespace string) []string {
+	seen := map[string]bool{releaseNamespace: true}
+	out := []string{releaseNamespace}
+	for _, doc := range strings.Split(manifest, "\n---") {
+		var obj struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+		}
+		if yaml.Unmarshal([]byte(doc), &obj) != nil || obj.Kind == "" || obj.Kind == "Namespace" {
+			continue
+		}
+		if ns := obj.Metadata.Namespace; ns != "" && !seen[ns] {
+			seen[ns] = true
+			out = append(out, ns)
+		}
+	}
+	sort.Strings(out[1:])
+	return out
 }

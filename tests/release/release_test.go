@@ -20,3 +20,26 @@ func TestOptionsNameWhatIsMissingAndDefaultTheRest(t *testing.T) {
 	require.Equal(t, h.ExtraArgs["install"], h.ExtraArgs["rollback"])
 	require.Equal(t, "ns", h.KubectlOptions.Namespace)
 }
+
+func TestNamespacesAreTheManifestsOwn(t *testing.T) {
+	manifest := `---
+# Source: stack/templates/a.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: mon, namespace: ignored}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: prom, namespace: mon}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: b, namespace: app}
+`
+	require.Equal(t, []string{"app", "mon"}, Namespaces(manifest, "app")[0:2], "the release's first, then the others, once each")
+	require.Equal(t, []string{"rel", "app", "mon"}, Namespaces(manifest, "rel"))
+}

@@ -93,6 +93,7 @@ func execProbe(p *corev1.Probe) string {
 }
 
 func TestBackingChartsRefuseToInventCredentials(t *testing.T) {
+	t.Parallel()
 	for chartName, want := range map[string][]string{
 		"mysql":    {"auth.rootPassword", "auth.existingSecret", "mysql-root-password, mysql-password, mysql-exporter-password", "no default password"},
 		"redis":    {"auth.password", "auth.existingSecret", "redis-password"},
@@ -108,6 +109,7 @@ func TestBackingChartsRefuseToInventCredentials(t *testing.T) {
 }
 
 func TestBackingChartsMeetThePolicyAndRenderDeterministically(t *testing.T) {
+	t.Parallel()
 	for _, chartName := range []string{"mysql", "redis", "rabbitmq"} {
 		t.Run(chartName, func(t *testing.T) {
 			r := renderBacking(t, chartName, nil)
@@ -137,6 +139,7 @@ func TestBackingChartsMeetThePolicyAndRenderDeterministically(t *testing.T) {
 
 // The knobs every backing chart shares, set at once and checked on the StatefulSet.
 func TestBackingChartsPodKnobs(t *testing.T) {
+	t.Parallel()
 	for _, chartName := range []string{"mysql", "redis", "rabbitmq"} {
 		t.Run(chartName, func(t *testing.T) {
 			r := renderBacking(t, chartName, map[string]any{
@@ -216,6 +219,7 @@ func TestBackingChartsPodKnobs(t *testing.T) {
 }
 
 func TestBackingChartsMetricsAndServiceMonitors(t *testing.T) {
+	t.Parallel()
 	for chartName, port := range map[string]int32{"mysql": 9200, "redis": 9201, "rabbitmq": 9202} {
 		t.Run(chartName, func(t *testing.T) {
 			metrics := map[string]any{"port": port, "interval": "15s"}
@@ -254,6 +258,7 @@ func TestBackingChartsMetricsAndServiceMonitors(t *testing.T) {
 }
 
 func TestMySQLDefaultsWireTheConvention(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "mysql", nil)
 	sts := render.Get[*appsv1.StatefulSet](t, r, "shop-mysql")
 	assert.EqualValues(t, 1, *sts.Spec.Replicas)
@@ -283,6 +288,7 @@ func TestMySQLDefaultsWireTheConvention(t *testing.T) {
 }
 
 func TestMySQLMariaDBFlavorUsesItsOwnInterface(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "mysql", map[string]any{"flavor": "mariadb", "backup": map[string]any{"enabled": true},
 		"image": map[string]any{"mariadb": map[string]any{"registry": "r.example", "repository": "db/mariadb", "tag": "11.8.3", "digest": "", "pullPolicy": "Never"},
 			"mysql": map[string]any{"registry": "unused.example", "repository": "x", "tag": "1", "digest": "", "pullPolicy": ""}}})
@@ -304,6 +310,7 @@ func TestMySQLMariaDBFlavorUsesItsOwnInterface(t *testing.T) {
 }
 
 func TestMySQLExistingSecretWithOwnKeys(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "mysql", map[string]any{"auth": map[string]any{"existingSecret": "{{ .Release.Name }}-db", "rootPassword": "", "password": "", "exporterPassword": "",
 		"secretKeys": map[string]any{"rootPassword": "root", "password": "app", "exporterPassword": "exporter"}, "username": "shop", "database": "shopdb"}})
 	assert.False(t, render.Has[*corev1.Secret](r, "shop-mysql"), "no Secret when an existing one is named")
@@ -317,6 +324,7 @@ func TestMySQLExistingSecretWithOwnKeys(t *testing.T) {
 }
 
 func TestMySQLServerConfiguration(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "mysql", map[string]any{
 		"config":  map[string]any{"characterSet": "latin1", "collation": "latin1_swedish_ci", "maxConnections": 500, "innodbBufferPoolPercent": 25, "extra": "slow_query_log = 1\nlong_query_time = 2"},
 		"service": map[string]any{"port": 3307},
@@ -354,6 +362,7 @@ func TestMySQLServerConfiguration(t *testing.T) {
 }
 
 func TestMySQLBackupCronJob(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "mysql", map[string]any{"backup": map[string]any{
 		"enabled": true, "schedule": "0 2 * * *", "timeZone": "Europe/Paris", "keep": 5, "activeDeadlineSeconds": 1800, "historyLimit": 2,
 		"persistence": map[string]any{"size": "20Gi", "storageClassName": "cheap", "accessModes": []any{"ReadWriteMany"}},
@@ -387,6 +396,7 @@ func TestMySQLBackupCronJob(t *testing.T) {
 }
 
 func TestRedisIsALookAsideCacheByDefault(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "redis", nil)
 	conf := render.Get[*corev1.ConfigMap](t, r, "shop-redis").Data["redis.conf"]
 	for _, want := range []string{"maxmemory 201326592", "maxmemory-policy allkeys-lru", "appendonly no", `save ""`, "port 6379"} {
@@ -409,6 +419,7 @@ func TestRedisIsALookAsideCacheByDefault(t *testing.T) {
 }
 
 func TestRedisPersistenceAndMemory(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "redis", map[string]any{
 		"persistence": map[string]any{"enabled": true, "appendfsync": "always"},
 		"config":      map[string]any{"maxmemoryPercent": 50, "maxmemoryPolicy": "volatile-ttl", "extra": "notify-keyspace-events Ex"},
@@ -432,6 +443,7 @@ func TestRedisPersistenceAndMemory(t *testing.T) {
 }
 
 func TestRabbitMQClusterAndDefinitions(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "rabbitmq", map[string]any{
 		"replicas": 3,
 		"auth":     map[string]any{"username": "shop", "vhost": "shop", "tags": []any{"management", "monitoring"}},
@@ -515,6 +527,7 @@ func TestRabbitMQClusterAndDefinitions(t *testing.T) {
 }
 
 func TestTheUmbrellaWiresTheBackingServicesToTheApps(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), devOpts(nil))
 	users := render.Get[*appsv1.Deployment](t, r, "test-users")
 	env := envOf(users.Spec.Template.Spec.Containers[0])
@@ -545,6 +558,7 @@ func TestTheUmbrellaWiresTheBackingServicesToTheApps(t *testing.T) {
 }
 
 func TestBackingChartsProbesCanBeSwitchedOff(t *testing.T) {
+	t.Parallel()
 	for _, chartName := range []string{"mysql", "redis", "rabbitmq"} {
 		t.Run(chartName, func(t *testing.T) {
 			r := renderBacking(t, chartName, map[string]any{"probes": map[string]any{
@@ -558,6 +572,7 @@ func TestBackingChartsProbesCanBeSwitchedOff(t *testing.T) {
 }
 
 func TestRabbitMQExistingSecretWithOwnKeys(t *testing.T) {
+	t.Parallel()
 	r := renderBacking(t, "rabbitmq", map[string]any{"auth": map[string]any{"existingSecret": "broker", "password": "", "erlangCookie": "",
 		"secretKeys": map[string]any{"password": "pw", "erlangCookie": "cookie"}}})
 	assert.False(t, render.Has[*corev1.Secret](r, "shop-rabbitmq"))

@@ -150,6 +150,7 @@ func backingBadInputs() []badInput {
 }
 
 func TestBadInputFailsWithAMessageNamingTheKey(t *testing.T) {
+	t.Parallel()
 	cases := badInputs()
 	if len(cases) < 20 {
 		t.Fatalf("the bad-input table must keep at least 20 cases, has %d", len(cases))

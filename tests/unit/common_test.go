@@ -26,6 +26,7 @@ func helpers(t *testing.T, release string, vals map[string]any) map[string]strin
 }
 
 func TestNamesAreDNSLabelsOfAtMost63Characters(t *testing.T) {
+	t.Parallel()
 	hash := func(s string) string { sum := sha256.Sum256([]byte(s)); return hex.EncodeToString(sum[:])[:6] }
 	long, over := strings.Repeat("b", 50), strings.Repeat("c", 62)+"-d"
 	for _, tc := range []struct {
@@ -54,6 +55,7 @@ func TestNamesAreDNSLabelsOfAtMost63Characters(t *testing.T) {
 }
 
 func TestImagesArePinnedAndFollowTheGlobalRegistry(t *testing.T) {
+	t.Parallel()
 	h := helpers(t, "shop", nil)
 	assert.Equal(t, "docker.io/library/nginx:1.28.0", h["image"])
 	assert.Equal(t, "IfNotPresent", h["pullPolicy"])
@@ -77,6 +79,7 @@ func TestImagesArePinnedAndFollowTheGlobalRegistry(t *testing.T) {
 }
 
 func TestMergeLetsExplicitFalseZeroAndEmptyWin(t *testing.T) {
+	t.Parallel()
 	h := helpers(t, "shop", map[string]any{
 		"mergeBase":     map[string]any{"a": map[string]any{"enabled": true, "n": 3, "s": "x", "list": []any{1, 2}, "keep": "k"}, "top": true},
 		"mergeOverride": map[string]any{"a": map[string]any{"enabled": false, "n": 0, "s": "", "list": []any{}}, "new": map[string]any{"b": 1}},
@@ -91,6 +94,7 @@ func TestMergeLetsExplicitFalseZeroAndEmptyWin(t *testing.T) {
 }
 
 func TestSecurityContextDefaultsAreRestricted(t *testing.T) {
+	t.Parallel()
 	h := helpers(t, "shop", map[string]any{"podSecurityContext": map[string]any{"runAsUser": 101}, "securityContext": map[string]any{"readOnlyRootFilesystem": false}})
 	var pod corev1.PodSecurityContext
 	require.NoError(t, yaml.Unmarshal([]byte(h["podSecurity"]), &pod))
@@ -105,6 +109,7 @@ func TestSecurityContextDefaultsAreRestricted(t *testing.T) {
 }
 
 func TestProbesResourcesPDBAndHPAHelpers(t *testing.T) {
+	t.Parallel()
 	h := helpers(t, "shop", nil)
 	var p corev1.Probe
 	require.NoError(t, yaml.Unmarshal([]byte(h["probe"]), &p))
@@ -124,6 +129,7 @@ func TestProbesResourcesPDBAndHPAHelpers(t *testing.T) {
 }
 
 func TestDependencyWiringHelpers(t *testing.T) {
+	t.Parallel()
 	h := helpers(t, "shop", map[string]any{"uses": []any{"redis"}})
 	var env []corev1.EnvVar
 	require.NoError(t, yaml.Unmarshal([]byte(h["depsEnv"]), &env))
@@ -139,6 +145,7 @@ func TestDependencyWiringHelpers(t *testing.T) {
 }
 
 func TestChecksumFollowsTheTemplateItHashes(t *testing.T) {
+	t.Parallel()
 	a := helpers(t, "shop", nil)["checksum"]
 	assert.Len(t, a, 64)
 	assert.Equal(t, a, helpers(t, "shop", nil)["checksum"])
@@ -146,6 +153,7 @@ func TestChecksumFollowsTheTemplateItHashes(t *testing.T) {
 }
 
 func TestLabelsKeepSelectorsSmallAndAddGlobalLabels(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, fixture, render.Options{ReleaseName: "shop", Values: map[string]any{"global": map[string]any{"labels": map[string]any{"team": "web"}}}})
 	l := render.Get[*corev1.ConfigMap](t, r, "results").Labels
 	assert.Equal(t, map[string]string{

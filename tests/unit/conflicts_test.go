@@ -72,6 +72,7 @@ func conflictInputs() []badInput {
 }
 
 func TestConflictsAndLateFailuresFailAtRenderNamingTheKey(t *testing.T) {
+	t.Parallel()
 	for _, tc := range conflictInputs() {
 		t.Run(tc.name, func(t *testing.T) {
 			render.Fails(t, chart(tc.chart), tc.opts, tc.want...)
@@ -81,6 +82,7 @@ func TestConflictsAndLateFailuresFailAtRenderNamingTheKey(t *testing.T) {
 
 // The schedules and zones Kubernetes takes still render.
 func TestValidSchedulesAndTimeZonesRender(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"*/5 * * * *", "0 3 * * MON-FRI", "@daily", "@every 1h30m", "0 0 1,15 * ?"} {
 		render.Render(t, chart("services"), render.Options{Values: withApp("nightly", map[string]any{"type": "cronjob", "schedule": s, "timeZone": "America/Argentina/Buenos_Aires",
 			"ports": []any{}, "metrics": map[string]any{"enabled": false}})})
@@ -90,6 +92,7 @@ func TestValidSchedulesAndTimeZonesRender(t *testing.T) {
 // The chart's time zone list (common.timezones) holds real zones: every name loads with Go's
 // time.LoadLocation, as the API server's CronJob validation does.
 func TestTheTimeZoneListHoldsZonesGoLoads(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile(filepath.Join(chart("common"), "templates", "_timezones.tpl"))
 	require.NoError(t, err)
 	body := string(raw)
@@ -104,6 +107,7 @@ func TestTheTimeZoneListHoldsZonesGoLoads(t *testing.T) {
 
 // The gateway's own HTTPS node port counts only when its Service is a NodePort one.
 func TestTheGatewaysTLSNodePortCountsOnlyOnANodePortService(t *testing.T) {
+	t.Parallel()
 	tls := map[string]any{"enabled": true, "nodePort": 30080}
 	render.Render(t, chart("stack"), devOpts(map[string]any{"gateway": map[string]any{"tls": tls}, "global": map[string]any{"edge": map[string]any{"mode": "nodeport"}}}))
 	render.Fails(t, chart("stack"), devOpts(map[string]any{"gateway": map[string]any{"tls": tls, "service": map[string]any{"type": "NodePort", "nodePort": 30090}},

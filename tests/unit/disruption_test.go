@@ -16,6 +16,7 @@ import (
 // Issue 13, item 4: every workload with more than one replica in any profile has a PDB and
 // spread; prod's zone spread is a preference that never leaves pods Pending on unzoned nodes.
 func TestMultiReplicaWorkloadsAreDisruptionSafeInEveryProfile(t *testing.T) {
+	t.Parallel()
 	prod := shopProdRender(t)
 	dev := render.Render(t, chart("stack"), stackOpts(nil))
 	for name, r := range map[string]*render.Result{"prod": prod, "dev": dev} {
@@ -81,6 +82,7 @@ func TestMultiReplicaWorkloadsAreDisruptionSafeInEveryProfile(t *testing.T) {
 
 // The MySQL backup CronJob never overlaps and skips a run it could not start in time.
 func TestTheBackupCronJobSkipsLateRunsAndNeverOverlaps(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("mysql"), render.Options{ReleaseName: "shop", Values: map[string]any{
 		"auth":   map[string]any{"rootPassword": "r", "password": "a", "exporterPassword": "e"},
 		"backup": map[string]any{"enabled": true, "startingDeadlineSeconds": 900}}})

@@ -33,6 +33,7 @@ func fileExists(p string) bool {
 }
 
 func TestChartREADMEsAreGeneratedFromTheCurrentValues(t *testing.T) {
+	t.Parallel()
 	helmDocs := tool(t, "helm-docs")
 	for _, c := range []string{"common", "services", "gateway", "mysql", "redis", "rabbitmq", "monitoring", "cert-issuer", "stack"} {
 		t.Run(c, func(t *testing.T) {

@@ -127,6 +127,7 @@ func get(t *testing.T, url, token string, headers ...string) (int, map[string]st
 }
 
 func TestTheGatewayVerifiesJWTsAtTheEdge(t *testing.T) {
+	t.Parallel()
 	base := liveGateway(t, map[string]any{"auth": jwtAuth(), "rateLimit": map[string]any{"enabled": false}})
 	now := time.Now().Unix()
 	valid := map[string]any{"name": "alice", "tenant": "acme", "iss": "podinfo", "exp": now + 60}
@@ -176,6 +177,7 @@ func TestTheGatewayVerifiesJWTsAtTheEdge(t *testing.T) {
 }
 
 func TestTheGatewayRateLimitAnswers429AboveTheBurst(t *testing.T) {
+	t.Parallel()
 	base := liveGateway(t, map[string]any{"auth": map[string]any{"enabled": false, "mode": "jwt"},
 		"rateLimit": map[string]any{"requestsPerSecond": 1, "burst": 3}})
 	codes := map[int]int{}
@@ -188,6 +190,7 @@ func TestTheGatewayRateLimitAnswers429AboveTheBurst(t *testing.T) {
 }
 
 func TestTheLiveGatewayRoutesUnmatchedPathsToTheRootRoute(t *testing.T) {
+	t.Parallel()
 	base := liveGateway(t, map[string]any{"auth": map[string]any{"enabled": false, "mode": "jwt"}, "rateLimit": map[string]any{"enabled": false}})
 	code, _, _ := get(t, base+"/nothing-here", "")
 	assert.Equal(t, http.StatusOK, code, "/ is routed to the echo upstream in this fixture")

@@ -120,6 +120,7 @@ func location(t *testing.T, conf, path string) string {
 }
 
 func TestGatewayRoutesBecomeNginxLocations(t *testing.T) {
+	t.Parallel()
 	r := renderGateway(t, gatewayRoutes())
 	conf := nginxConf(t, r, "shop-gateway")
 	requireNginxAccepts(t, gatewayFiles(t, r, "shop-gateway"))
@@ -170,6 +171,7 @@ func TestGatewayRoutesBecomeNginxLocations(t *testing.T) {
 }
 
 func TestGatewayTuningKnobsReachNginx(t *testing.T) {
+	t.Parallel()
 	vals := gatewayRoutes()
 	vals["resolver"] = "10.96.0.10"
 	vals["resolverValid"] = "30s"
@@ -201,6 +203,7 @@ func TestGatewayTuningKnobsReachNginx(t *testing.T) {
 }
 
 func TestGatewayWithoutAuthRateLimitOrMetrics(t *testing.T) {
+	t.Parallel()
 	r := renderGateway(t, map[string]any{
 		"routes":    []any{map[string]any{"path": "/api/users/", "service": "users", "port": 80}},
 		"auth":      map[string]any{"enabled": false, "mode": "jwt"},
@@ -221,6 +224,7 @@ func TestGatewayWithoutAuthRateLimitOrMetrics(t *testing.T) {
 }
 
 func TestGatewayAuthByExplicitHost(t *testing.T) {
+	t.Parallel()
 	r := renderGateway(t, map[string]any{
 		"routes": []any{map[string]any{"path": "/api/", "service": "api", "port": 80}},
 		"auth":   map[string]any{"mode": "request", "service": "", "host": "auth.idp.svc.cluster.local", "port": 443},
@@ -231,6 +235,7 @@ func TestGatewayAuthByExplicitHost(t *testing.T) {
 }
 
 func TestGatewayDeploymentIsHighlyAvailableAndRollsOnConfigChange(t *testing.T) {
+	t.Parallel()
 	r := renderGateway(t, gatewayRoutes())
 	d := render.Get[*appsv1.Deployment](t, r, "shop-gateway")
 	assert.EqualValues(t, 2, *d.Spec.Replicas, "two replicas by default")
@@ -260,6 +265,7 @@ func TestGatewayDeploymentIsHighlyAvailableAndRollsOnConfigChange(t *testing.T) 
 }
 
 func TestGatewayScalingServiceAndPolicyKnobs(t *testing.T) {
+	t.Parallel()
 	vals := gatewayRoutes()
 	vals["hpa"] = map[string]any{"enabled": true, "minReplicas": 3, "maxReplicas": 9, "targetCPUUtilizationPercentage": 50,
 		"targetMemoryUtilizationPercentage": 75, "behavior": map[string]any{"scaleUp": map[string]any{"stabilizationWindowSeconds": 0}}}
@@ -326,6 +332,7 @@ func TestGatewayScalingServiceAndPolicyKnobs(t *testing.T) {
 }
 
 func TestGatewayPodKnobs(t *testing.T) {
+	t.Parallel()
 	vals := gatewayRoutes()
 	vals["fullnameOverride"] = "edge-gw"
 	vals["replicas"] = 3
@@ -373,6 +380,7 @@ func TestGatewayPodKnobs(t *testing.T) {
 }
 
 func TestGatewayExporterImageProbesAndPodSecurity(t *testing.T) {
+	t.Parallel()
 	vals := gatewayRoutes()
 	vals["metrics"] = map[string]any{"image": map[string]any{"registry": "mirror.local", "repository": "exporter", "tag": "1.4.2",
 		"digest": "sha256:" + strings.Repeat("b", 64), "pullPolicy": "Always"}}
@@ -395,6 +403,7 @@ func TestGatewayExporterImageProbesAndPodSecurity(t *testing.T) {
 }
 
 func TestGatewayJWTModeWiresTheKeyScriptAndClaims(t *testing.T) {
+	t.Parallel()
 	vals := gatewayRoutes()
 	vals["auth"] = jwtAuth()
 	vals["auth"].(map[string]any)["jwt"].(map[string]any)["njsModule"] = "/usr/lib/nginx/modules/ngx_http_js_module.so"

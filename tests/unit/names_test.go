@@ -106,6 +106,7 @@ func checkNamesAndReferences(t *testing.T, what string, r *render.Result, extern
 // monitoring on and every edge mode, every name fits its kind, every object is unique and every
 // reference resolves.
 func TestNamesFitAreUniqueAndResolveForEveryReleaseName(t *testing.T) {
+	t.Parallel()
 	edges := map[string]map[string]any{
 		"none":        {"mode": "none"},
 		"ingress":     {"mode": "ingress"},
@@ -144,6 +145,7 @@ func TestNamesFitAreUniqueAndResolveForEveryReleaseName(t *testing.T) {
 // Two long app names that share their first 36 characters, cut to fit, still get two names; an app named like
 // another chart's object is refused; a namespace too long for "<ns>-monitoring" fails naming the key.
 func TestLongAndReservedNamesNeverCollide(t *testing.T) {
+	t.Parallel()
 	a, b := strings.Repeat("a", 36)+"-one", strings.Repeat("a", 36)+"-two"
 	o := devOpts(map[string]any{"services": map[string]any{"apps": map[string]any{a: map[string]any{}, b: map[string]any{}}}})
 	o.ReleaseName = strings.Repeat("r", 40) // 40 + 1 + 40: both cut to 63
@@ -176,6 +178,7 @@ func TestLongAndReservedNamesNeverCollide(t *testing.T) {
 // The umbrella refers to the gateway by the name the gateway chart gives itself, whatever the
 // release is called or overrides: the Ingress /api backend and the helm test's target.
 func TestTheUmbrellaFindsTheGatewayUnderAnyNameOrOverride(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		release string
 		gateway map[string]any
@@ -218,6 +221,7 @@ func include(release, name string) string {
 // side follow (global.dependencies.<dep>.host and secretName) or fails naming both keys, and an
 // external host beside a deployed chart is refused.
 func TestBackingServiceOverridesKeepTheWiringTogether(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("mysql"), render.Options{ReleaseName: "shop", Values: map[string]any{"fullnameOverride": "orders-db",
 		"auth": map[string]any{"rootPassword": "r", "password": "a", "exporterPassword": "e"}}})
 	render.Get[*appsv1.StatefulSet](t, r, "orders-db")

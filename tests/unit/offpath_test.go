@@ -33,6 +33,7 @@ func egressOnPort(np *networkingv1.NetworkPolicy, port int) []networkingv1.Netwo
 // default deny: by the CIDRs or peers given, else any address on its port; an in-release one stays
 // limited to its pods.
 func TestAnExternalDependencyIsReachableOnItsPortUnderTheDefaultDeny(t *testing.T) {
+	t.Parallel()
 	external := func(mysql map[string]any) *render.Result {
 		return render.Render(t, chart("stack"), stackOpts(map[string]any{
 			"mysql":  map[string]any{"enabled": false},
@@ -88,6 +89,7 @@ func edgePolicy(t *testing.T, r *render.Result, svc string) networkingv1.Network
 // Issue 12, item 2: every app the edge routes to admits the edge's sources under the default deny
 // (the frontend admitted only the gateway, its callers and the scraper before).
 func TestTheEdgeReachesEveryAppItRoutesTo(t *testing.T) {
+	t.Parallel()
 	// nodeport: any source, on the gateway's and the frontend's http ports.
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "nodeport"}}}))
 	for _, svc := range []string{"gateway", "frontend"} {
@@ -136,6 +138,7 @@ func TestTheEdgeReachesEveryAppItRoutesTo(t *testing.T) {
 // controller's X-Forwarded-For (so the rate limit keys on each client); with no proxy in front
 // (nodeport, none) it believes no header; its own realIP.trustedCIDRs wins.
 func TestTheGatewayTrustsTheEdgeProxyOnlyWhenOneIsInFront(t *testing.T) {
+	t.Parallel()
 	conf := func(vals map[string]any) string {
 		vals["routes"] = []any{route("/api/users/", "users")}
 		vals["auth"] = map[string]any{"enabled": false, "mode": "jwt"}
@@ -185,6 +188,7 @@ func clientFrom(ip string) *http.Client {
 // gives two clients with distinct X-Forwarded-For separate buckets; from 127.0.0.2 (not a trusted
 // proxy) the header is ignored and every request shares that address's bucket.
 func TestBehindTheEdgeProxyEachClientHasItsOwnRateLimitBucket(t *testing.T) {
+	t.Parallel()
 	base := liveGateway(t, map[string]any{"auth": map[string]any{"enabled": false, "mode": "jwt"},
 		"rateLimit": map[string]any{"requestsPerSecond": 1, "burst": 2},
 		"global":    map[string]any{"edge": map[string]any{"mode": "ingress", "trustedProxyCIDRs": []any{"127.0.0.1/32"}}}})
@@ -225,6 +229,7 @@ func TestBehindTheEdgeProxyEachClientHasItsOwnRateLimitBucket(t *testing.T) {
 // The prod profile leaves the namespace to the operator (created with its Secrets before the
 // first install, as the stack README says).
 func TestTheMonitoringNamespaceIsKeptOnUninstall(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{"monitoring": map[string]any{"enabled": true, "grafana": map[string]any{"admin": map[string]any{"password": "dev"}}}}))
 	ns := render.Get[*corev1.Namespace](t, r, "prod-monitoring")
 	assert.Equal(t, "keep", ns.Annotations["helm.sh/resource-policy"])
@@ -240,6 +245,7 @@ func TestTheMonitoringNamespaceIsKeptOnUninstall(t *testing.T) {
 // every profile and chart that carries helm.sh/resource-policy: keep carries the Argo CD sync
 // options too.
 func TestEveryKeptObjectIsAlsoKeptFromArgoCDPrunes(t *testing.T) {
+	t.Parallel()
 	renders := map[string]*render.Result{
 		"dev":  render.Render(t, chart("stack"), stackOpts(map[string]any{"monitoring": map[string]any{"enabled": true, "grafana": map[string]any{"admin": map[string]any{"password": "dev"}, "persistence": map[string]any{"enabled": true}}}})),
 		"prod": shopProdRender(t),

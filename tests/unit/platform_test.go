@@ -32,6 +32,7 @@ func field(t *testing.T, u *unstructured.Unstructured, path ...string) any {
 }
 
 func TestTheSelfSignedModeBuildsACAChainForTheEdgeCertificate(t *testing.T) {
+	t.Parallel()
 	r := renderIssuer(t, map[string]any{"global": map[string]any{"domain": "shop.example.test"},
 		"selfSigned": map[string]any{"caCommonName": "shop dev CA", "caDuration": "43800h"}})
 	root := render.Unstructured(t, r, "ClusterIssuer", "prod-shop-cert-issuer-selfsigned")
@@ -60,6 +61,7 @@ func TestTheSelfSignedModeBuildsACAChainForTheEdgeCertificate(t *testing.T) {
 }
 
 func TestTheEdgeCertificateTakesItsHostsKeyAndLifetimeFromValues(t *testing.T) {
+	t.Parallel()
 	r := renderIssuer(t, map[string]any{"certificate": map[string]any{
 		"hosts": []any{"shop.example.test", "api.shop.example.test"}, "duration": "720h", "renewBefore": "240h",
 		"privateKey": map[string]any{"algorithm": "RSA", "size": 3072, "rotationPolicy": "Never"}}})
@@ -75,6 +77,7 @@ func TestTheEdgeCertificateTakesItsHostsKeyAndLifetimeFromValues(t *testing.T) {
 }
 
 func TestACMEIssuersSolveThroughIngressGatewayCloudflareOrRoute53(t *testing.T) {
+	t.Parallel()
 	acme := func(v map[string]any) map[string]any {
 		a := map[string]any{"email": "ops@example.com"}
 		for k, x := range v {
@@ -134,6 +137,7 @@ func stackOpts(vals map[string]any, set ...string) render.Options {
 }
 
 func TestTheIngressEdgeRoutesAPIToTheGatewayAndTheRestToTheFrontend(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
 		"global": map[string]any{"domain": "shop.example.com", "edge": map[string]any{"mode": "ingress", "affinity": map[string]any{"enabled": true, "cookieName": "shop-route"}, "ingress": map[string]any{"className": "public", "annotations": map[string]any{"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}}}},
 	}))
@@ -170,6 +174,7 @@ func TestTheIngressEdgeRoutesAPIToTheGatewayAndTheRestToTheFrontend(t *testing.T
 }
 
 func TestTheGatewayAPIEdgeRedirectsHTTPAndRoutesHTTPS(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
 		"global": map[string]any{"domain": "shop.example.com", "tls": map[string]any{"secretName": "shop-cert"}, "edge": map[string]any{"mode": "gateway-api", "gatewayAPI": map[string]any{"create": true, "className": "cilium"},
 			"paths": []any{map[string]any{"path": "/api", "service": "gateway", "port": 80}}}},
@@ -195,6 +200,7 @@ func TestTheGatewayAPIEdgeRedirectsHTTPAndRoutesHTTPS(t *testing.T) {
 }
 
 func TestTheNodePortEdgeExposesTheGatewayAndTheFrontendOnFixedPorts(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 31080, "frontend": 31081}}}}))
 	gw := render.Get[*corev1.Service](t, r, "shop-edge-gateway")
 	assert.Equal(t, corev1.ServiceTypeNodePort, gw.Spec.Type)
@@ -209,6 +215,7 @@ func TestTheNodePortEdgeExposesTheGatewayAndTheFrontendOnFixedPorts(t *testing.T
 }
 
 func TestTheNamespaceDeniesByDefaultAndOpensTheWiredFlows(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(nil))
 	deny := render.Get[*networkingv1.NetworkPolicy](t, r, "shop-default-deny")
 	assert.Empty(t, deny.Spec.PodSelector.MatchLabels, "selects every pod")
@@ -234,6 +241,7 @@ func TestTheNamespaceDeniesByDefaultAndOpensTheWiredFlows(t *testing.T) {
 }
 
 func TestQuotaAndLimitRangeComeFromValues(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{"namespacePolicy": map[string]any{
 		"resourceQuota": map[string]any{"enabled": true, "hard": map[string]any{"requests.cpu": "4", "pods": 40}},
 		"limitRange": map[string]any{"enabled": true, "default": map[string]any{"cpu": "250m", "memory": "128Mi"},
@@ -254,6 +262,7 @@ func TestQuotaAndLimitRangeComeFromValues(t *testing.T) {
 }
 
 func TestMonitoringInTheUmbrellaIsAdmittedToEveryMetricsPort(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{"monitoring": map[string]any{"enabled": true, "grafana": map[string]any{"admin": map[string]any{"password": "dev"}}}}))
 	ns := render.Get[*corev1.Namespace](t, r, "prod-monitoring")
 	assert.Equal(t, "privileged", ns.Labels["pod-security.kubernetes.io/enforce"])
@@ -282,6 +291,7 @@ func TestMonitoringInTheUmbrellaIsAdmittedToEveryMetricsPort(t *testing.T) {
 }
 
 func TestTheEdgeServesTheCertificateCertIssuerWrites(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
 		"global":      map[string]any{"domain": "shop.example.test", "edge": map[string]any{"mode": "ingress"}},
 		"cert-issuer": map[string]any{"enabled": true},
@@ -293,6 +303,7 @@ func TestTheEdgeServesTheCertificateCertIssuerWrites(t *testing.T) {
 }
 
 func TestTheGatewayTerminatesTLSBehindANodePortEdge(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(map[string]any{
 		"gateway": map[string]any{"tls": map[string]any{"enabled": true, "secretName": "", "containerPort": 8443, "servicePort": 443, "nodePort": nil}},
 		"global":  map[string]any{"edge": map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gatewayTLS": 30444}}},
@@ -330,6 +341,7 @@ func TestTheGatewayTerminatesTLSBehindANodePortEdge(t *testing.T) {
 // under live traffic) and the backing services' startup every second, so a pod is Ready as soon
 // as it answers.
 func TestProbesPollFastWithoutFixedDelays(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), stackOpts(nil))
 	for _, name := range []string{"shop-gateway", "shop-users", "shop-frontend"} {
 		p := render.Get[*appsv1.Deployment](t, r, name).Spec.Template.Spec.Containers[0].ReadinessProbe

@@ -52,6 +52,7 @@ func env(c corev1.Container) map[string]corev1.EnvVar {
 }
 
 func TestAServiceGetsADeploymentServiceAccountPDBAndService(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"users": podinfoApp(nil)}, nil)
 
 	d := render.Get[*appsv1.Deployment](t, r, "shop-users")
@@ -90,6 +91,7 @@ func TestAServiceGetsADeploymentServiceAccountPDBAndService(t *testing.T) {
 }
 
 func TestAWorkerHasNoServiceAndAPortCanStayOffTheService(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{
 		"mailer": podinfoApp(map[string]any{"type": "worker"}),
 		"users": podinfoApp(map[string]any{"ports": []any{
@@ -105,6 +107,7 @@ func TestAWorkerHasNoServiceAndAPortCanStayOffTheService(t *testing.T) {
 }
 
 func TestACronJobCarriesItsScheduleAndJobLimits(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"pipeline": podinfoApp(map[string]any{
 		"type": "cronjob", "schedule": "*/5 * * * *", "timeZone": "Europe/Berlin", "suspend": true,
 		"successfulJobsHistoryLimit": 5, "failedJobsHistoryLimit": 2, "backoffLimit": 4,
@@ -139,6 +142,7 @@ func TestACronJobCarriesItsScheduleAndJobLimits(t *testing.T) {
 }
 
 func TestAnHPAReplacesReplicasAndScalesOnCPUAndMemory(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"users": podinfoApp(map[string]any{"hpa": map[string]any{
 		"enabled": true, "minReplicas": 3, "maxReplicas": 7, "targetCPUUtilizationPercentage": 60,
 		"targetMemoryUtilizationPercentage": 80,
@@ -164,6 +168,7 @@ func TestAnHPAReplacesReplicasAndScalesOnCPUAndMemory(t *testing.T) {
 }
 
 func TestPodDisruptionBudgets(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		app   map[string]any
@@ -195,6 +200,7 @@ func TestPodDisruptionBudgets(t *testing.T) {
 }
 
 func TestUsesWiresEnvSecretsClientLabelsAndEgress(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"users": podinfoApp(map[string]any{"uses": []any{"mysql", "redis", "rabbitmq"}})}, nil)
 	d := render.Get[*appsv1.Deployment](t, r, "shop-users")
 	e := env(d.Spec.Template.Spec.Containers[0])
@@ -224,6 +230,7 @@ func TestUsesWiresEnvSecretsClientLabelsAndEgress(t *testing.T) {
 }
 
 func TestGlobalDependencyOverridesReachTheConsumers(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"users": podinfoApp(map[string]any{"uses": []any{"mysql", "rabbitmq"}})}, map[string]any{
 		"global": map[string]any{
 			"clusterDomain": "corp.internal",
@@ -245,6 +252,7 @@ func TestGlobalDependencyOverridesReachTheConsumers(t *testing.T) {
 }
 
 func TestCallsWiresTheCalleeURLAndBothPolicies(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{
 		"users":  podinfoApp(nil),
 		"orders": podinfoApp(map[string]any{"calls": []any{"users"}}),
@@ -270,6 +278,7 @@ func TestCallsWiresTheCalleeURLAndBothPolicies(t *testing.T) {
 }
 
 func TestNodePortServiceWithFixedPortAndSessionAffinity(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"frontend": podinfoApp(map[string]any{
 		"ports": []any{map[string]any{"name": "http", "containerPort": 9898, "servicePort": 80, "nodePort": 30080}},
 		"service": map[string]any{"type": "NodePort", "sessionAffinity": "ClientIP", "sessionAffinityTimeoutSeconds": 600,
@@ -292,6 +301,7 @@ func TestNodePortServiceWithFixedPortAndSessionAffinity(t *testing.T) {
 }
 
 func TestEnvEnvFromConfigMapsAndSecretsRollPodsOnChange(t *testing.T) {
+	t.Parallel()
 	apps := map[string]any{"users": podinfoApp(map[string]any{
 		"env":        []any{map[string]any{"name": "RELEASE", "value": "{{ .Release.Name }}"}},
 		"envFrom":    []any{map[string]any{"secretRef": map[string]any{"name": "{{ .Release.Name }}-external"}}},
@@ -321,6 +331,7 @@ func TestEnvEnvFromConfigMapsAndSecretsRollPodsOnChange(t *testing.T) {
 }
 
 func TestProbesResourcesAndStrategyAreConfigurable(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"users": podinfoApp(map[string]any{
 		"probes": map[string]any{
 			"liveness":  map[string]any{"httpGet": map[string]any{"path": "/healthz", "port": "http"}, "periodSeconds": 20, "failureThreshold": 6, "initialDelaySeconds": 3},
@@ -352,6 +363,7 @@ func TestProbesResourcesAndStrategyAreConfigurable(t *testing.T) {
 }
 
 func TestVolumesAndWorkVolumes(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"runner": podinfoApp(map[string]any{
 		"type":         "worker",
 		"workVolumes":  []any{map[string]any{"name": "scratch", "mountPath": "/scratch", "sizeLimit": "1Gi", "medium": "Memory"}},
@@ -370,6 +382,7 @@ func TestVolumesAndWorkVolumes(t *testing.T) {
 }
 
 func TestMetricsAnnotateAndEmitOperatorObjectsWhenServed(t *testing.T) {
+	t.Parallel()
 	apps := map[string]any{
 		"users": podinfoApp(map[string]any{
 			"ports":   []any{map[string]any{"name": "http", "containerPort": 9898}, map[string]any{"name": "metrics", "containerPort": 9797}},
@@ -392,6 +405,7 @@ func TestMetricsAnnotateAndEmitOperatorObjectsWhenServed(t *testing.T) {
 }
 
 func TestNetworkPolicyKnobs(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{
 		"users": podinfoApp(map[string]any{
 			"metrics": map[string]any{"enabled": true},
@@ -421,6 +435,7 @@ func TestNetworkPolicyKnobs(t *testing.T) {
 }
 
 func TestSchedulingAndPodMetadataKnobs(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"users": podinfoApp(map[string]any{
 		"nodeSelector":      map[string]any{"pool": "web"},
 		"tolerations":       []any{map[string]any{"key": "dedicated", "operator": "Equal", "value": "web", "effect": "NoSchedule"}},
@@ -446,6 +461,7 @@ func TestSchedulingAndPodMetadataKnobs(t *testing.T) {
 }
 
 func TestSecurityContextsMergeOverTheRestrictedDefaults(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"users": podinfoApp(map[string]any{
 		"podSecurityContext": map[string]any{"runAsUser": 1000, "fsGroup": 1000},
 		"securityContext":    map[string]any{"readOnlyRootFilesystem": false},
@@ -460,6 +476,7 @@ func TestSecurityContextsMergeOverTheRestrictedDefaults(t *testing.T) {
 }
 
 func TestAPrivilegedWorkerIsTheOneDocumentedException(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"runner": podinfoApp(map[string]any{"type": "worker", "privileged": true})}, nil)
 	c := render.Get[*appsv1.Deployment](t, r, "shop-runner").Spec.Template.Spec.Containers[0]
 	assert.True(t, *c.SecurityContext.Privileged)
@@ -467,6 +484,7 @@ func TestAPrivilegedWorkerIsTheOneDocumentedException(t *testing.T) {
 }
 
 func TestServiceAccountKnobs(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{
 		"users":  podinfoApp(map[string]any{"serviceAccount": map[string]any{"create": false, "name": "shared"}}),
 		"orders": podinfoApp(map[string]any{"serviceAccount": map[string]any{"name": "orders-sa", "automountToken": true, "annotations": map[string]any{"iam.example.org/role": "orders"}}}),
@@ -480,6 +498,7 @@ func TestServiceAccountKnobs(t *testing.T) {
 }
 
 func TestImagesRegistriesPullPolicyAndSecrets(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{
 		"users":  podinfoApp(map[string]any{"imagePullSecrets": []any{"team-pull"}}),
 		"orders": podinfoApp(map[string]any{"image": map[string]any{"repository": "stefanprodan/podinfo", "tag": "6.9.2", "digest": "sha256:" + strings.Repeat("a", 64), "pullPolicy": "Always"}}),
@@ -508,6 +527,7 @@ func TestImagesRegistriesPullPolicyAndSecrets(t *testing.T) {
 }
 
 func TestDefaultsApplyToEveryAppAndAnAppOverridesThem(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{
 		"users":  podinfoApp(nil),
 		"orders": podinfoApp(map[string]any{"replicas": 5, "hpa": map[string]any{"enabled": false}}),
@@ -517,6 +537,7 @@ func TestDefaultsApplyToEveryAppAndAnAppOverridesThem(t *testing.T) {
 }
 
 func TestProbesCanBeSwitchedOffForEveryApp(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"users": podinfoApp(nil)}, map[string]any{"defaults": map[string]any{"probes": map[string]any{
 		"liveness": map[string]any{"enabled": false}, "readiness": map[string]any{"enabled": false}}}})
 	c := render.Get[*appsv1.Deployment](t, r, "shop-users").Spec.Template.Spec.Containers[0]

@@ -57,6 +57,7 @@ func sharedRender(t *testing.T, key string, opts render.Options) *render.Result 
 }
 
 func TestTheDefaultInstallRequiresTheJWTKey(t *testing.T) {
+	t.Parallel()
 	backing := map[string]any{"mysql": creds("mysql"), "redis": creds("redis"), "rabbitmq": creds("rabbitmq")}
 	render.Fails(t, chart("stack"), render.Options{Values: backing}, "secrets.jwt.PODINFO_JWT_SECRET is empty", "no default credentials")
 	r := render.Render(t, chart("stack"), render.Options{Values: backing, SetString: []string{"services.secrets.jwt.PODINFO_JWT_SECRET=s3cret"}})
@@ -64,6 +65,7 @@ func TestTheDefaultInstallRequiresTheJWTKey(t *testing.T) {
 }
 
 func TestTheDevProfileRendersTheGatewayInFrontOfTheServices(t *testing.T) {
+	t.Parallel()
 	r := profileRender(t, "dev")
 	for _, name := range []string{"stack-gateway", "stack-frontend", "stack-auth", "stack-users", "stack-orders", "stack-mailer"} {
 		assert.True(t, render.Has[*appsv1.Deployment](r, name), "Deployment %s", name)
@@ -108,6 +110,7 @@ func defaultRoutes(t *testing.T) []any {
 }
 
 func TestTheProdProfileIsSizedForProduction(t *testing.T) {
+	t.Parallel()
 	r := profileRender(t, "prod")
 	for _, name := range []string{"stack-gateway", "stack-users", "stack-orders"} {
 		hpa := render.Get[*autoscalingv2.HorizontalPodAutoscaler](t, r, name)
@@ -126,6 +129,7 @@ func TestTheProdProfileIsSizedForProduction(t *testing.T) {
 }
 
 func TestSubchartsCanBeSwitchedOff(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), devOpts(nil, "gateway.enabled=false"))
 	assert.False(t, render.Has[*appsv1.Deployment](r, "stack-gateway"))
 	assert.False(t, render.Has[*corev1.Pod](r, "stack-test-gateway"), "no gateway, no gateway test")
@@ -135,6 +139,7 @@ func TestSubchartsCanBeSwitchedOff(t *testing.T) {
 }
 
 func TestGlobalValuesReachEverySubchart(t *testing.T) {
+	t.Parallel()
 	r := render.Render(t, chart("stack"), render.Options{ReleaseName: "stack", ValuesFiles: []string{profile("dev")},
 		Values: map[string]any{
 			"global": map[string]any{"imageRegistry": "registry.local:5000", "imagePullSecrets": []any{"pull"}, "imagePullPolicy": "Never",
@@ -165,6 +170,7 @@ func TestGlobalValuesReachEverySubchart(t *testing.T) {
 }
 
 func TestOperatorObjectsAppearWhenTheClusterServesMonitoringV1(t *testing.T) {
+	t.Parallel()
 	opts := profiles["dev"]
 	opts.APIVersions = []string{"monitoring.coreos.com/v1", "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor"}
 	r := render.Render(t, chart("stack"), opts)
@@ -174,6 +180,7 @@ func TestOperatorObjectsAppearWhenTheClusterServesMonitoringV1(t *testing.T) {
 }
 
 func TestEveryPodOfEveryProfileMeetsThePolicy(t *testing.T) {
+	t.Parallel()
 	for name := range profiles {
 		t.Run(name, func(t *testing.T) {
 			r := profileRender(t, name)
@@ -188,6 +195,7 @@ func TestEveryPodOfEveryProfileMeetsThePolicy(t *testing.T) {
 }
 
 func TestEveryProfileRendersAGatewayConfigNginxAccepts(t *testing.T) {
+	t.Parallel()
 	for name := range profiles {
 		t.Run(name, func(t *testing.T) {
 			r := profileRender(t, name)
@@ -197,6 +205,7 @@ func TestEveryProfileRendersAGatewayConfigNginxAccepts(t *testing.T) {
 }
 
 func TestAPrivilegedWorkerOnlyPassesWhenExempt(t *testing.T) {
+	t.Parallel()
 	r := renderServices(t, map[string]any{"runner": podinfoApp(map[string]any{"type": "worker", "privileged": true})}, nil)
 	var pss []string
 	for _, f := range policy.Check(r.Objects, policy.Options{}) {
@@ -211,6 +220,7 @@ func TestAPrivilegedWorkerOnlyPassesWhenExempt(t *testing.T) {
 }
 
 func TestRendersAreDeterministic(t *testing.T) {
+	t.Parallel()
 	for name, opts := range profiles {
 		a := render.Render(t, chart("stack"), opts).YAML()
 		b := render.Render(t, chart("stack"), opts).YAML()
@@ -219,6 +229,7 @@ func TestRendersAreDeterministic(t *testing.T) {
 }
 
 func TestGoldenRenders(t *testing.T) {
+	t.Parallel()
 	for name := range profiles {
 		t.Run(name, func(t *testing.T) {
 			golden.Assert(t, filepath.Join("testdata", "golden", "stack-"+name+".yaml"), []byte(profileRender(t, name).YAML()))
@@ -227,6 +238,7 @@ func TestGoldenRenders(t *testing.T) {
 }
 
 func TestTheProfilesInTheREADMEExist(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	require.NoError(t, err)
 	for name := range profiles {
@@ -235,6 +247,7 @@ func TestTheProfilesInTheREADMEExist(t *testing.T) {
 }
 
 func TestTheNginxCheckRejectsABrokenConfig(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "nginx.conf")
 	require.NoError(t, os.WriteFile(path, []byte("events {}\nhttp { server { listen 8080; location / { proxy_pass http://$undefined_variable; } } }\n"), 0o644))
 	out, err := nginxTestE(path)
@@ -244,6 +257,7 @@ func TestTheNginxCheckRejectsABrokenConfig(t *testing.T) {
 
 // ct lints charts/stack/ci/*-values.yaml; they must be the profiles (ct cannot read profiles/).
 func TestTheLintValuesAreTheProfiles(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"dev", "prod"} {
 		want, err := os.ReadFile(profile(p))
 		require.NoError(t, err)
