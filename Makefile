@@ -23,7 +23,7 @@ GO_TEST      ?= go test -count=1
 # 1 runs them one after another.
 E2E_PARALLEL ?= 3
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-preflight images up down clean plugin
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ test-e2e: $(PREREQ) ## e2e tier: install into kind and assert behaviour (build t
 	$(GO_TEST) -json -tags e2e -timeout 60m -parallel $(E2E_PARALLEL) ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
 	  | go run ./ci/junit -out $(STACK_CACHE)/e2e-junit.xml -filter '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)'; \
 	  s=("$${PIPESTATUS[@]}"); [ "$${s[0]}" = 0 ] && [ "$${s[2]}" = 0 ]
+
+bench-ready: tools images deps ## install-to-up of mysql, redis and rabbitmq alone and of the umbrella (dev profile), one after another on the e2e cluster
+	$(GO_TEST) -tags bench -v -timeout 30m ./tests/bench | grep -vE '^(=== RUN|--- PASS)'
 
 bench-preflight: tools ## stackcheck preflight vs troubleshoot preflight on the e2e cluster, same run
 	@ci/bench-preflight.sh

@@ -19,9 +19,6 @@ type probe struct {
 	labels     map[string]string
 	ns         string
 	deny       bool
-	// unpoliced: no policy applies to the connection on either side, so there is nothing for the
-	// enforcer to program (an allowed probe otherwise waits for its address in the far side's sets).
-	unpoliced bool
 }
 
 // connectAll starts the probes' client pods at once, waits until the NetworkPolicy enforcer has
@@ -33,7 +30,7 @@ func connectAll(t *testing.T, ns string, probes []probe) map[string]bool {
 	t.Helper()
 	clients := make([]client, len(probes))
 	for i, p := range probes {
-		clients[i] = client{ns: p.namespace(ns), pod: restrictedPod(p.name, p.labels), peer: !p.deny && !p.unpoliced}
+		clients[i] = client{ns: p.namespace(ns), pod: restrictedPod(p.name, p.labels), peer: !p.deny}
 	}
 	startClients(t, clients)
 	out := map[string]bool{}

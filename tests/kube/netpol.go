@@ -38,10 +38,11 @@ func PolicyProgrammed(cfg *rest.Config, cs kubernetes.Interface, namespace, sele
 	return policyCondition(cfg, cs, namespace, selector, false)
 }
 
-// PeerProgrammed is a Condition for client pods that a policy of another namespace admits as a
-// peer (its namespace may have no policy at all): on every node, each matching pod's current
-// address is in the enforcer's address sets. Use it only for pods some policy admits: the
-// address of a pod no policy names is in no set, and the wait times out.
+// PeerProgrammed is a Condition for client pods that a policy elsewhere admits as a peer (their
+// own namespace may have no policy at all): each matching pod that some policy's peer selector
+// (podSelector and/or namespaceSelector, in any namespace) names has its current address in every
+// node's address sets. A pod no peer selector names needs nothing — a policy that admits every
+// source, or an ipBlock, matches it without a set — and is not waited for.
 func PeerProgrammed(cfg *rest.Config, cs kubernetes.Interface, namespace, selector string) Condition {
 	return policyCondition(cfg, cs, namespace, selector, true)
 }
@@ -56,6 +57,22 @@ func policyCondition(cfg *rest.Config, cs kubernetes.Interface, namespace, selec
 		if err != nil {
 			return false, "list NetworkPolicies: " + err.Error(), nil
 		}
+		var everywhere []networkingv1.NetworkPolicy
+		nsLabels := map[string]map[string]string{}
+		if peer {
+			all, err := cs.NetworkingV1().NetworkPolicies("").List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return false, "list NetworkPolicies: " + err.Error(), nil
+			}
+			everywhere = all.Items
+			nsList, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return false, "list namespaces: " + err.Error(), nil
+			}
+			for _, n := range nsList.Items {
+				nsLabels[n.Name] = n.Labels
+			}
+		}
 		nodes, status, err := readEnforcers(ctx, cfg, cs)
 		if nodes == nil {
 			return false, status, err
@@ -68,6 +85,9 @@ func policyCondition(cfg *rest.Config, cs kubernetes.Interface, namespace, selec
 			}
 			selectedBy := selecting(policies.Items, p)
 			if len(selectedBy) == 0 && !peer {
+				continue
+			}
+			if peer && !namedAsPeer(everywhere, nsLabels, p) {
 				continue
 			}
 			checked++
@@ -123,6 +143,37 @@ func selecting(policies []networkingv1.NetworkPolicy, p corev1.Pod) []string {
 		}
 	}
 	return out
+}
+
+// namedAsPeer reports whether a peer selector of some policy (pod and/or namespace selector; not
+// an ipBlock) matches the pod: only then do the enforcer's address sets hold its address.
+func namedAsPeer(policies []networkingv1.NetworkPolicy, nsLabels map[string]map[string]string, p corev1.Pod) bool {
+	matches := func(sel *metav1.LabelSelector, set map[string]string) bool {
+		s, err := metav1.LabelSelectorAsSelector(sel)
+		return err == nil && s.Matches(labels.Set(set))
+	}
+	for _, np := range policies {
+		var peers []networkingv1.NetworkPolicyPeer
+		for _, r := range np.Spec.Ingress {
+			peers = append(peers, r.From...)
+		}
+		for _, r := range np.Spec.Egress {
+			peers = append(peers, r.To...)
+		}
+		for _, peer := range peers {
+			if peer.IPBlock != nil {
+				continue
+			}
+			inNamespace := p.Namespace == np.Namespace
+			if peer.NamespaceSelector != nil {
+				inNamespace = matches(peer.NamespaceSelector, nsLabels[p.Namespace])
+			}
+			if inNamespace && (peer.PodSelector == nil || matches(peer.PodSelector, p.Labels)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // programmed says what is missing for the pod ("" when nothing is).

@@ -60,3 +60,23 @@ func TestAPeerIsProgrammedWhenItsAddressIsInEveryNodesSets(t *testing.T) {
 	require.Equal(t, "address not in the sets of node n2", inSets(policedPod("c", "10.244.0.9", "n1", nil), nodes))
 	require.Equal(t, "no address yet", inSets(policedPod("c", "", "n1", nil), nodes))
 }
+
+func TestOnlyAPodAPeerSelectorNamesNeedsToBeInTheSets(t *testing.T) {
+	rule := func(peers ...networkingv1.NetworkPolicyPeer) networkingv1.NetworkPolicy {
+		return networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "np", Namespace: "app"},
+			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{From: peers}}}}
+	}
+	client := policedPod("c", "10.0.0.9", "n1", map[string]string{"role": "client"})
+	client.Namespace = "edge"
+	ns := map[string]map[string]string{"edge": {"kubernetes.io/metadata.name": "edge"}, "app": {}}
+	sel := func(m map[string]string) *metav1.LabelSelector { return &metav1.LabelSelector{MatchLabels: m} }
+
+	require.False(t, namedAsPeer([]networkingv1.NetworkPolicy{rule()}, ns, client), "a policy admitting every source holds no set for it")
+	require.False(t, namedAsPeer([]networkingv1.NetworkPolicy{rule(networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}})}, ns, client))
+	require.False(t, namedAsPeer([]networkingv1.NetworkPolicy{rule(networkingv1.NetworkPolicyPeer{PodSelector: sel(map[string]string{"role": "client"})})}, ns, client),
+		"a bare podSelector names pods of the policy's own namespace only")
+	require.True(t, namedAsPeer([]networkingv1.NetworkPolicy{rule(networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{}})}, ns, client),
+		"every namespace")
+	require.True(t, namedAsPeer([]networkingv1.NetworkPolicy{rule(networkingv1.NetworkPolicyPeer{NamespaceSelector: sel(map[string]string{"kubernetes.io/metadata.name": "edge"}), PodSelector: sel(map[string]string{"role": "client"})})}, ns, client))
+	require.False(t, namedAsPeer([]networkingv1.NetworkPolicy{rule(networkingv1.NetworkPolicyPeer{NamespaceSelector: sel(map[string]string{"kubernetes.io/metadata.name": "edge"}), PodSelector: sel(map[string]string{"role": "other"})})}, ns, client))
+}
