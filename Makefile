@@ -92,7 +92,9 @@ down: ## delete the kind clusters of `make up` and of the e2e suites
 PREREQ := $(if $(IN_TEST),,tools images deps)
 
 test-e2e: $(PREREQ) ## e2e tier: install into kind and assert behaviour (build tag e2e); JUnit in $(STACK_CACHE)/e2e-junit.xml
-	$(GO_TEST) -json -tags e2e -timeout 60m -parallel $(E2E_PARALLEL) ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
+	@[ ! -s $(STACK_CACHE)/e2e.json ] || cp $(STACK_CACHE)/e2e.json $(STACK_CACHE)/e2e.prev.json
+	STACK_E2E_PARALLEL=$(E2E_PARALLEL) STACK_E2E_PREVIOUS=$(STACK_CACHE)/e2e.prev.json \
+	  $(GO_TEST) -json -tags e2e -timeout 60m -parallel 64 ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
 	  | go run ./ci/junit -out $(STACK_CACHE)/e2e-junit.xml -filter '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)'; \
 	  s=("$${PIPESTATUS[@]}"); [ "$${s[0]}" = 0 ] && [ "$${s[2]}" = 0 ]
 

@@ -58,16 +58,20 @@ func setup() error {
 	return removeLeftovers()
 }
 
-// parallel lets a suite run beside the others (go test -parallel bounds how many; `make
-// test-e2e` sets E2E_PARALLEL): each has its own namespaces, node ports and cluster-scoped names.
-// Two suites stay serial and run first, alone, because Go runs serial tests before parallel
-// ones: resilience (zero failed requests through rollouts, measured on an otherwise idle node)
-// and the preflight failure cases (they take the cluster's default StorageClass away for a
-// moment). STACK_E2E_SERIAL=1 runs every suite alone.
-func parallel(t *testing.T) {
-	if os.Getenv("STACK_E2E_SERIAL") == "" {
-		t.Parallel()
+// parallel lets a suite run beside the others (`make test-e2e` sets how many at once:
+// E2E_PARALLEL, admitted longest first by sched), each in its own namespaces, node ports and
+// cluster-scoped names; call it as `defer parallel(t)()`, so the slot is given back when the
+// suite's function returns (a parent's subtests then take slots of their own). Two suites stay
+// serial and run first, alone, because Go runs serial tests before parallel ones: resilience
+// (zero failed requests through rollouts, measured on an otherwise idle node) and the preflight
+// failure cases (they take the cluster's default StorageClass away for a moment).
+// STACK_E2E_SERIAL=1 runs every suite alone.
+func parallel(t *testing.T) (release func()) {
+	if os.Getenv("STACK_E2E_SERIAL") != "" {
+		return func() {}
 	}
+	t.Parallel()
+	return sched.acquire(t)
 }
 
 // needsAddon skips a suite that relies on a cluster add-on only the air-gapped substrate installs

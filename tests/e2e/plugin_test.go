@@ -46,7 +46,7 @@ type preflightJSON struct {
 // that passes, one that fails on a missing existing Secret (exit 3), and `verify` of an installed
 // release, with the namespace taken from Helm's own -n (HELM_NAMESPACE).
 func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
-	parallel(t)
+	defer parallel(t)()
 	ns := namespace(t, "plugin")
 	chart := filepath.Join(root, "charts", "redis")
 	overlay := chartOptions(t, ns, "redis", nil).ValuesFiles

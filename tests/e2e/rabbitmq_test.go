@@ -41,7 +41,7 @@ func amqpConn(t *testing.T, ns, user, password string) *amqp.Connection {
 // messages published to a durable quorum queue are all consumed after the broker pod is deleted and
 // comes back (count in = count out).
 func TestRabbitMQQueuesFromDefinitionsAndMessagesSurviveABrokerRestart(t *testing.T) {
-	parallel(t)
+	defer parallel(t)()
 	ns := namespace(t, "rabbitmq")
 	password := "mq-" + random.UniqueId()
 	values := valuesFile(t, "definitions.yaml", `definitions:

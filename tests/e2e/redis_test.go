@@ -20,7 +20,7 @@ import (
 // TTL expires; the eviction policy is the configured one — and it really evicts under memory
 // pressure instead of refusing writes.
 func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
-	parallel(t)
+	defer parallel(t)()
 	ns := namespace(t, "redis")
 	password := "cache-" + random.UniqueId()
 	installChart(t, ns, "redis", map[string]string{"auth.password": password, "config.maxmemory": "4mb", "resources.requests.cpu": "20m"})

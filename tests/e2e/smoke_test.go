@@ -91,7 +91,7 @@ func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Opti
 // request IDs, and the NetworkPolicy pairs. One install instead of three: each costs ~30 s of
 // the node's CPU (MariaDB's first start, RabbitMQ's boot).
 func TestTheDevProfileUmbrella(t *testing.T) {
-	parallel(t)
+	defer parallel(t)()
 	ns := namespace(t, "dev")
 	t.Logf("images: %s (overlay %s)", env.Mode, cmp.Or(env.Overlay, "none: public images"))
 	for name, tag := range env.Images {
@@ -103,7 +103,7 @@ func TestTheDevProfileUmbrella(t *testing.T) {
 	progress(t, "umbrella install-to-Ready: %s (helm install --wait, every workload rolled out, every pod programmed by the enforcer)", time.Since(start).Round(100*time.Millisecond))
 
 	t.Run("InstallsBecomesReadyAndPassesHelmTest", func(t *testing.T) {
-		parallel(t)
+		defer parallel(t)()
 		out, err := helm.RunHelmCommandAndGetOutputE(t, opts, "test", "stack", "--logs", "--timeout", "3m")
 		require.NoError(t, err, "helm test failed:\n%s", out)
 		require.Contains(t, out, "gateway routes and auth OK")
@@ -114,11 +114,11 @@ func TestTheDevProfileUmbrella(t *testing.T) {
 		t.Logf("helm test:\n%s", out)
 	})
 	t.Run("GatewayRoutesAuthenticatesRateLimitsAndTagsRequests", func(t *testing.T) {
-		parallel(t)
+		defer parallel(t)()
 		gatewaySuite(t, ns)
 	})
 	t.Run("NetworkPoliciesAdmitExactlyTheWiredFlows", func(t *testing.T) {
-		parallel(t)
+		defer parallel(t)()
 		netpolSuite(t, ns)
 	})
 }
