@@ -70,8 +70,7 @@ test: ## every tier: lint, render, e2e in kind, the framework's example module; 
 	go run ./ci/timings -file $(STACK_CACHE)/timings.tsv -e2e $(STACK_CACHE)/e2e.json -since $$start; \
 	[ $$rc = 0 ] && echo "make test: every tier passed in $$(( $$(date +%s) - start ))s"; exit $$rc
 
-test-examples: ## the framework used from another module (examples/hello-chart): its render tests, then its kind test on the e2e cluster
-	cd examples/hello-chart && $(GO_TEST) ./...
+test-examples: ## the framework used from another module (examples/hello-chart): its render tests and its kind test on the e2e cluster, one build
 	cd examples/hello-chart && HELLO_KIND_CLUSTER=stack-e2e HELLO_CLIENT_IMAGE=stack.local/busybox:1.35.0 HELLO_DOCKER_WRAPPER_DIR=$(CURDIR)/ci/substrate/wrapper \
 	  HELLO_IMAGE=$$(awk '$$1 == "podinfo" {print $$2}' $(STACK_CACHE)/substrate/workload-images.txt) $(GO_TEST) -tags e2e -v -run . ./... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go'; exit $${PIPESTATUS[0]}
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/stack-charts/stack/internal/testlog"
 )
 
 // entry is one timed thing.
@@ -77,8 +78,9 @@ func readTimings(path string, since int64) ([]entry, error) {
 	return out, s.Err()
 }
 
-// readSuites reads each top-level test's result and elapsed time from a go test -json log
-// written after since (an older log is not this run's).
+// readSuites reads each top-level test's result and own run time (testlog.Test.Seconds: without
+// the wait for a scheduler slot) from a go test -json log written after since (an older log is not
+// this run's).
 func readSuites(path string, since int64) ([]entry, error) {
 	st, err := os.Stat(path)
 	if os.IsNotExist(err) || (err == nil && st.ModTime().Unix() < since) {
@@ -89,24 +91,18 @@ func readSuites(path string, since int64) ([]entry, error) {
 		return nil, err
 	}
 	defer f.Close()
+	tests, err := testlog.Read(f)
+	if err != nil {
+		return nil, err
+	}
 	var out []entry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var ev struct {
-			Action  string
-			Test    string
-			Elapsed float64
-		}
-		if json.Unmarshal(sc.Bytes(), &ev) != nil {
-			continue // go test's own output that is not an event
-		}
-		if ev.Test == "" || strings.Contains(ev.Test, "/") || (ev.Action != "pass" && ev.Action != "fail" && ev.Action != "skip") {
+	for name, t := range tests {
+		if strings.Contains(name, "/") || t.Action == "" {
 			continue
 		}
-		out = append(out, entry{kind: "e2e suite", name: ev.Test, seconds: ev.Elapsed, status: ev.Action})
+		out = append(out, entry{kind: "e2e suite", name: name, seconds: t.Seconds(), status: t.Action})
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // builtSeconds separates a build step that built something from one that found its output

@@ -24,7 +24,8 @@ func TestTheTableHasTiersSuitesAndTheBuildsThatRan(t *testing.T) {
 	require.NoError(t, os.WriteFile(e2e, []byte(`not json: go build output
 {"Action":"run","Test":"TestA"}
 {"Action":"pass","Test":"TestA/sub","Elapsed":1}
-{"Action":"pass","Test":"TestA","Elapsed":12.5}
+{"Action":"output","Test":"TestA","Output":"    x_test.go:1: [slot] 12.5s held (3 at once)\n"}
+{"Action":"pass","Test":"TestA","Elapsed":312.5}
 {"Action":"fail","Test":"TestB","Elapsed":99}
 `), 0o644))
 	var out, errs strings.Builder

@@ -30,7 +30,7 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
     users:
       hpa: {enabled: true, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50}
 `)
-	installRelease(t, ns, "hpa", values)
+	installRelease(t, ns, "hpa", withoutBackingServices(t, ns), values)
 	progress(t, "hpa: umbrella installed with an HPA on users (1..3, 50%% of 10m CPU)")
 
 	hpas := env.Clientset.AutoscalingV2().HorizontalPodAutoscalers(ns)

@@ -138,7 +138,7 @@ global:
     mode: nodeport
     nodePort: {gateway: 30280, frontend: 30281}
 `)
-	opts := installRelease(t, ns, "resilience", values)
+	opts := installRelease(t, ns, "resilience", withoutBackingServices(t, ns), values)
 
 	base := "http://" + net.JoinHostPort(nodeAddress(t), "30280")
 	token := jwtHS256(devJWTKey, map[string]any{"name": "load", "iss": "podinfo", "exp": time.Now().Add(time.Hour).Unix()})

@@ -3,14 +3,14 @@
 package e2e
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
 	"sort"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stack-charts/stack/internal/testlog"
 )
 
 // Go releases the paused parallel suites all at once and in no useful order, so a 2-minute suite
@@ -62,8 +62,10 @@ func (s *schedule) acquire(t *testing.T) func() {
 		t.Logf("scheduled after waiting %s for a slot (%d at once, longest first)", d.Round(time.Second), s.slots)
 	}
 	var once sync.Once
+	held := time.Now()
 	return func() {
 		once.Do(func() {
+			t.Logf("%s%.1fs held (%d at once)", testlog.SlotMarker, time.Since(held).Seconds(), s.slots)
 			s.mu.Lock()
 			s.running--
 			s.mu.Unlock()
@@ -86,8 +88,8 @@ func (s *schedule) dispatch() {
 	}
 }
 
-// previousDurations reads each test's elapsed seconds from a go test -json log (none: every
-// suite weighs the same and they run in the order they ask).
+// previousDurations reads each test's own run time from a go test -json log (none: every suite
+// weighs the same and they run in the order they ask).
 func previousDurations(path string) map[string]float64 {
 	out := map[string]float64{}
 	f, err := os.Open(path)
@@ -95,16 +97,9 @@ func previousDurations(path string) map[string]float64 {
 		return out
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var ev struct {
-			Action, Test string
-			Elapsed      float64
-		}
-		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Test != "" && (ev.Action == "pass" || ev.Action == "fail") {
-			out[ev.Test] = ev.Elapsed
-		}
+	tests, _ := testlog.Read(f)
+	for name, t := range tests {
+		out[name] = t.Seconds()
 	}
 	return out
 }

@@ -66,6 +66,26 @@ func helmOptions(ns string, extraValues ...string) *helm.Options {
 	}
 }
 
+// withoutBackingServices is a values file that leaves MySQL, Redis and RabbitMQ out of the
+// release and points their consumers at external hosts (creating the Secret with the passwords
+// they read), for suites whose subject is elsewhere — the edge's certificate, rollouts under
+// load, autoscaling — which then install in a fraction of the CPU: the backing services' first
+// start (MariaDB's initialisation, RabbitMQ's boot) is most of an umbrella install. The full
+// umbrella is installed by the dev-profile, upgrade and monitoring suites.
+func withoutBackingServices(t *testing.T, ns string) string {
+	t.Helper()
+	secret(t, ns, "external-deps", map[string]string{"mysql-password": "unused", "redis-password": "unused", "rabbitmq-password": "unused"})
+	return valuesFile(t, "without-backing-services.yaml", `mysql: {enabled: false}
+redis: {enabled: false}
+rabbitmq: {enabled: false}
+global:
+  dependencies:
+    mysql: {host: mysql.external.invalid, secretName: external-deps}
+    redis: {host: redis.external.invalid, secretName: external-deps}
+    rabbitmq: {host: rabbitmq.external.invalid, secretName: external-deps}
+`)
+}
+
 // valuesFile writes a suite's extra values into its temporary directory and returns the path.
 func valuesFile(t *testing.T, name, yaml string) string {
 	t.Helper()

@@ -57,7 +57,7 @@ cert-issuer:
 gateway:
   tls: {enabled: true}
 `)
-	installRelease(t, ns, "tls", values)
+	installRelease(t, ns, "tls", withoutBackingServices(t, ns), values)
 	progress(t, "tls: cert-manager %s in the cluster issues for cert-issuer", cluster.CertManagerVersion)
 
 	kubectl := k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns)

@@ -1,0 +1,25 @@
+package testlog
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestReadTakesResultsAndTheSlotTime(t *testing.T) {
+	log := `go: downloading something
+{"Action":"run","Test":"TestA"}
+{"Action":"output","Test":"TestA","Output":"    schedule_test.go:60: [slot] 42.5s held (3 at once)\n"}
+{"Action":"pass","Test":"TestA","Elapsed":300.1}
+{"Action":"fail","Test":"TestB","Elapsed":7}
+{"Action":"pass","Test":"TestB/sub","Elapsed":1}
+`
+	got, err := Read(strings.NewReader(log))
+	require.NoError(t, err)
+	assert.Equal(t, Test{Action: "pass", Elapsed: 300.1, Slot: 42.5}, got["TestA"])
+	assert.Equal(t, 42.5, got["TestA"].Seconds(), "its own run, not the wait for a slot")
+	assert.Equal(t, 7.0, got["TestB"].Seconds())
+	assert.Equal(t, "pass", got["TestB/sub"].Action)
+}
