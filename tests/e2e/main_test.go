@@ -71,7 +71,7 @@ func parallel(t *testing.T) (release func()) {
 		return func() {}
 	}
 	t.Parallel()
-	return sched.acquire(t)
+	return acquire(t)
 }
 
 // needsAddon skips a suite that relies on a cluster add-on only the air-gapped substrate installs
