@@ -17,13 +17,14 @@ type Test struct {
 	Action string
 	// Elapsed is go test's own figure (for a parallel test it includes the wait for a slot).
 	Elapsed float64
-	// Slot is the seconds the test held its scheduler slot (0 when it logged none).
-	Slot float64
+	// Slot is the seconds the test held its scheduler slot; HasSlot says it logged one.
+	Slot    float64
+	HasSlot bool
 }
 
 // Seconds is the test's own run time: the slot's when it logged one, else Elapsed.
 func (t Test) Seconds() float64 {
-	if t.Slot > 0 {
+	if t.HasSlot {
 		return t.Slot
 	}
 	return t.Elapsed
@@ -55,6 +56,7 @@ func Read(r io.Reader) (map[string]Test, error) {
 		case "output":
 			if m := slotLine.FindStringSubmatch(ev.Output); m != nil {
 				t.Slot, _ = strconv.ParseFloat(m[1], 64)
+				t.HasSlot = true
 			}
 		}
 		out[ev.Test] = t

@@ -15,11 +15,14 @@ func TestReadTakesResultsAndTheSlotTime(t *testing.T) {
 {"Action":"pass","Test":"TestA","Elapsed":300.1}
 {"Action":"fail","Test":"TestB","Elapsed":7}
 {"Action":"pass","Test":"TestB/sub","Elapsed":1}
+{"Action":"output","Test":"TestC","Output":"    x_test.go:9: [slot] 0.0s held (3 at once)\n"}
+{"Action":"pass","Test":"TestC","Elapsed":289.8}
 `
 	got, err := Read(strings.NewReader(log))
 	require.NoError(t, err)
-	assert.Equal(t, Test{Action: "pass", Elapsed: 300.1, Slot: 42.5}, got["TestA"])
+	assert.Equal(t, Test{Action: "pass", Elapsed: 300.1, Slot: 42.5, HasSlot: true}, got["TestA"])
 	assert.Equal(t, 42.5, got["TestA"].Seconds(), "its own run, not the wait for a slot")
 	assert.Equal(t, 7.0, got["TestB"].Seconds())
 	assert.Equal(t, "pass", got["TestB/sub"].Action)
+	assert.Zero(t, got["TestC"].Seconds(), "a suite that ran in no time after a long wait for its slot")
 }
