@@ -51,32 +51,23 @@ func TestInstallToReady(t *testing.T) {
 		}
 		results = append(results, r)
 	}
-	overlay := func(chart string) string {
-		raw, err := os.ReadFile(env.Overlay)
+	// section writes the chart's section of a umbrella values file as the chart's own values.
+	section := func(file, chart string) string {
+		raw, err := os.ReadFile(file)
 		require.NoError(t, err)
 		var all map[string]any
 		require.NoError(t, yaml.Unmarshal(raw, &all))
 		out, err := yaml.Marshal(all[chart])
 		require.NoError(t, err)
-		f := filepath.Join(t.TempDir(), chart+".yaml")
+		f := filepath.Join(t.TempDir(), chart+"-"+filepath.Base(file))
 		require.NoError(t, os.WriteFile(f, out, 0o600))
 		return f
 	}
+	// The components with the dev profile's values for them (so each starts as it does in the
+	// umbrella) and the air-gapped images.
 	dev := filepath.Join(root, "charts", "stack", "profiles", "dev.yaml")
-	// The components with the dev profile's own values for them, so each starts as it does in the umbrella.
-	section := func(chart string) string {
-		raw, err := os.ReadFile(dev)
-		require.NoError(t, err)
-		var all map[string]any
-		require.NoError(t, yaml.Unmarshal(raw, &all))
-		out, err := yaml.Marshal(all[chart])
-		require.NoError(t, err)
-		f := filepath.Join(t.TempDir(), chart+"-dev.yaml")
-		require.NoError(t, os.WriteFile(f, out, 0o600))
-		return f
-	}
 	for _, c := range []string{"mysql", "redis", "rabbitmq"} {
-		measure(c, c, section(c), overlay(c))
+		measure(c, c, section(dev, c), section(env.Overlay, c))
 	}
 	measure("umbrella", "stack", dev, env.Overlay)
 
