@@ -42,6 +42,7 @@ func (s *Scheduler) Slots() int { return s.slots }
 // Acquire blocks until the named job may run and returns how long it waited and the function
 // that gives the slot back (idempotent), which returns how long the slot was held.
 func (s *Scheduler) Acquire(name string) (waited time.Duration, release func() time.Duration) {
+	start := time.Now()
 	w := &waiter{name: name, ready: make(chan struct{})}
 	s.mu.Lock()
 	s.waiting = append(s.waiting, w)
@@ -50,7 +51,6 @@ func (s *Scheduler) Acquire(name string) (waited time.Duration, release func() t
 		time.AfterFunc(s.gather, s.dispatch)
 	}
 	s.mu.Unlock()
-	start := time.Now()
 	<-w.ready
 	held := time.Now()
 	var once sync.Once
