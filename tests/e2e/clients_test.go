@@ -66,11 +66,3 @@ func (c client) run(t *testing.T, script string) kube.ExecResult {
 	t.Logf("client %s: `%s` exited %d", c.pod.Name, script, res.ExitCode)
 	return res
 }
-
-// waitProgrammed waits until the enforcer has programmed every pod of the namespace that a
-// policy selects: after an install or an upgrade, before the suite sends traffic between pods.
-func waitProgrammed(t *testing.T, ns string) {
-	t.Helper()
-	kube.Wait(t, kube.WaitOptions{What: "NetworkPolicies programmed for the pods of " + ns, Timeout: 2 * time.Minute, Interval: 500 * time.Millisecond},
-		kube.PolicyProgrammed(env.RESTConfig, env.Clientset, ns, ""))
-}
