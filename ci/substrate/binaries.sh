@@ -6,7 +6,26 @@ here=$(dirname "$0")
 
 "$here/k8s-binaries.sh"
 "$here/gobin.sh" etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
-"$here/gobin.sh" coredns github.com/coredns/coredns "$COREDNS_VERSION" github.com/coredns/coredns
+# CoreDNS without the plugins that pull in cloud SDKs, tracing and key stores (Azure, Cloud DNS,
+# Route 53, etcd, GeoIP, trace, Nomad, dnssec's AWS Secrets Manager, dnstap): nothing in the kind
+# Corefile, the add-ons or the suites uses them, and they were most of its cold compile. Built as the main module of a copy
+# whose core/plugin/zplugin.go (generated upstream from plugin.cfg) imports the rest.
+COREDNS_DROPPED_PLUGINS="azure clouddns route53 etcd dnstap geoip trace nomad dnssec"
+coredns_out="$SUBSTRATE_CACHE/bin/coredns-$COREDNS_VERSION-trimmed"
+if [ -x "$coredns_out" ]; then
+  step "coredns $COREDNS_VERSION: cached"
+else
+  t0=$(date +%s); src="$SUBSTRATE_CACHE/src/coredns-$COREDNS_VERSION"
+  module_copy github.com/coredns/coredns "$COREDNS_VERSION" "$src"
+  drop=$(echo "$COREDNS_DROPPED_PLUGINS" | sed 's/[a-z0-9_]*/\/plugin\/&"$/g; s/ /|/g')
+  grep -vE "$drop" "$src/core/plugin/zplugin.go" >"$src/zplugin.go.new" && mv "$src/zplugin.go.new" "$src/core/plugin/zplugin.go"
+  step "coredns $COREDNS_VERSION: go build (without: $COREDNS_DROPPED_PLUGINS)"
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$coredns_out.tmp" . >"$src/build.log" 2>&1) \
+    || { tail -n 15 "$src/build.log" >&2; die "go build coredns"; }
+  mv "$coredns_out.tmp" "$coredns_out"
+  record build "go build coredns $COREDNS_VERSION (trimmed)" "$(( $(date +%s) - t0 ))"
+  step "coredns $COREDNS_VERSION: built ($(du -h "$coredns_out" | cut -f1))"
+fi
 "$here/gobin.sh" local-path-provisioner github.com/rancher/local-path-provisioner "$LOCAL_PATH_VERSION" github.com/rancher/local-path-provisioner
 # kube-router: the checksum database has no entry for it, and the proxy refuses `go install` of it.
 GONOSUMDB=github.com/cloudnativelabs/kube-router "$here/gobin.sh" kube-router github.com/cloudnativelabs/kube-router "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/cmd/kube-router

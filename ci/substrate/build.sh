@@ -20,11 +20,18 @@ run() {
 total=$(date +%s)
 run "docker engine" "$here/docker.sh"
 run "base image" "$here/base-image.sh"
+# The workload images made of Debian packages need the network and the disk more than the CPU:
+# they build beside the Go compiles (which saturate both cores), and the workload step below finds
+# them cached.
+debian_log="$SUBSTRATE_CACHE/debian-images.log"
+"$here/workload-images.sh" --debian-only >"$debian_log" 2>&1 & debian_pid=$!
 run "go binaries" "$here/binaries.sh"
 run "component images" "$here/component-images.sh"
 run "cert-manager" "$here/cert-manager.sh"
 run "node image" "$here/node-image.sh"
 node=$(cat "$SUBSTRATE_CACHE/node-image.txt")
+wait "$debian_pid" || { tail -n 20 "$debian_log" >&2; die "Debian-package workload images (log: $debian_log)"; }
+step "== Debian-package workload images, built beside the Go compiles: $(grep -o 'ready in [0-9]*s' "$debian_log" || echo cached)"
 run "workload images" "$here/workload-images.sh"
 # Remove superseded builds: every stack.local image whose tag is not the current one.
 keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm) \

@@ -12,7 +12,7 @@ k8sbin="$SUBSTRATE_CACHE/k8s/$K8S_VERSION/bin"
 export DOCKER_BUILDKIT=0
 
 # Rebuild only when the binaries changed: the label records their hash.
-want=$(hash_inputs "$0" "$k8sbin" "$bin/metrics-server-$METRICS_SERVER_VERSION" "$bin/kube-state-metrics-$KSM_VERSION" "$bin/kube-router-$KUBE_ROUTER_VERSION" "$bin/etcd-$ETCD_VERSION" "$bin/coredns-$COREDNS_VERSION" "$bin/pause-$PAUSE_TAG" "$bin/local-path-provisioner-$LOCAL_PATH_VERSION")
+want=$(hash_inputs "$0" "$k8sbin" "$bin/metrics-server-$METRICS_SERVER_VERSION" "$bin/kube-state-metrics-$KSM_VERSION" "$bin/kube-router-$KUBE_ROUTER_VERSION" "$bin/etcd-$ETCD_VERSION" "$bin/coredns-$COREDNS_VERSION-trimmed" "$bin/pause-$PAUSE_TAG" "$bin/local-path-provisioner-$LOCAL_PATH_VERSION")
 stampfile="$SUBSTRATE_CACHE/component-images.hash"
 if [ "$(cat "$stampfile" 2>/dev/null)" = "$want" ] && image_exists "registry.k8s.io/kube-proxy:$K8S_VERSION" && image_exists "stack.local/busybox:1.35.0" && image_exists "stack.local/kube-router:$KUBE_ROUTER_VERSION" \
    && image_exists "stack.local/metrics-server:$METRICS_SERVER_VERSION" && image_exists "stack.local/kube-state-metrics:$KSM_VERSION"; then
@@ -24,7 +24,7 @@ for c in kube-apiserver kube-controller-manager kube-scheduler; do
   import_tree "registry.k8s.io/$c:$K8S_VERSION" "[\"/usr/local/bin/$c\"]" "$k8sbin/$c:/usr/local/bin/$c"
 done
 import_tree "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" '["/usr/local/bin/etcd"]' "$bin/etcd-$ETCD_VERSION:/usr/local/bin/etcd"
-import_tree "registry.k8s.io/coredns/coredns:$COREDNS_VERSION" '["/coredns"]' "$bin/coredns-$COREDNS_VERSION:/coredns"
+import_tree "registry.k8s.io/coredns/coredns:$COREDNS_VERSION" '["/coredns"]' "$bin/coredns-$COREDNS_VERSION-trimmed:/coredns"
 import_tree "registry.k8s.io/pause:$PAUSE_TAG" '["/pause"]' "$bin/pause-$PAUSE_TAG:/pause"
 import_tree "stack.local/metrics-server:$METRICS_SERVER_VERSION" '["/metrics-server"]' "$bin/metrics-server-$METRICS_SERVER_VERSION:/metrics-server"
 # kube-state-metrics, laid out like registry.k8s.io/kube-state-metrics (for the monitoring chart).

@@ -8,9 +8,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 export DOCKER_BUILDKIT=0
 
+# --debian-only: only the images made of Debian packages (apt downloads and unpacking, little
+# CPU), which build.sh runs beside the Go compiles; the full run then finds them cached.
+debian_only=false
+[ "${1:-}" = --debian-only ] && debian_only=true
+
 PODINFO_MODULE_VERSION="${PODINFO_MODULE_VERSION:-v1.8.1-0.20250910200901-e86405a8674e}"   # podinfo 6.9.2
-"$here/gobin.sh" podinfo github.com/stefanprodan/podinfo "$PODINFO_MODULE_VERSION" github.com/stefanprodan/podinfo/cmd/podinfo
-"$here/gobin.sh" podcli github.com/stefanprodan/podinfo "$PODINFO_MODULE_VERSION" github.com/stefanprodan/podinfo/cmd/podcli
 
 base_id=$(docker image inspect -f '{{.Id}}' stack.local/debian:bookworm) || die "no base image (run base-image.sh)"
 manifest="$SUBSTRATE_CACHE/workload-images.txt"
@@ -30,13 +33,6 @@ build() {
 }
 
 ctx=$(mktemp -d); trap 'rm -rf "$ctx"' EXIT
-mkdir -p "$ctx/podinfo/app"
-cp "$here/workloads/podinfo/Dockerfile" "$here/workloads/podinfo/passwd" "$ctx/podinfo/"
-cp "$SUBSTRATE_CACHE/bin/podinfo-$PODINFO_MODULE_VERSION" "$ctx/podinfo/app/podinfo"
-cp "$SUBSTRATE_CACHE/bin/podcli-$PODINFO_MODULE_VERSION" "$ctx/podinfo/app/podcli"
-podinfo_src=$(cd "$SUBSTRATE_CACHE/src/podinfo-$PODINFO_MODULE_VERSION" && go list -m -f '{{.Dir}}' github.com/stefanprodan/podinfo)
-cp -r "$podinfo_src/ui" "$ctx/podinfo/app/ui" && chmod -R u+w "$ctx/podinfo/app/ui"
-build podinfo 6.9.2 "$ctx/podinfo"
 build nginx-unprivileged 1.22.1 "$here/workloads/nginx"
 build nginx-prometheus-exporter 0.11.0 "$here/workloads/nginx-exporter"
 build curl 7.88.1 "$here/workloads/curl"
@@ -45,11 +41,27 @@ build mysqld-exporter 0.14.0 "$here/workloads/mysqld-exporter"
 build redis 7.0.15 "$here/workloads/redis"
 build redis-exporter 1.45.0 "$here/workloads/redis-exporter"
 build rabbitmq 3.10.8 "$here/workloads/rabbitmq"
+build node-exporter 1.5.0 "$here/workloads/node-exporter"
+if $debian_only; then
+  rm -f "$manifest.tmp"
+  step "Debian-package workload images ready in $(( $(date +%s) - _t0 ))s"
+  record build "substrate: Debian-package workload images (beside the Go compiles)" "$(( $(date +%s) - _t0 ))"
+  exit 0
+fi
+
+"$here/gobin.sh" podinfo github.com/stefanprodan/podinfo "$PODINFO_MODULE_VERSION" github.com/stefanprodan/podinfo/cmd/podinfo
+"$here/gobin.sh" podcli github.com/stefanprodan/podinfo "$PODINFO_MODULE_VERSION" github.com/stefanprodan/podinfo/cmd/podcli
+mkdir -p "$ctx/podinfo/app"
+cp "$here/workloads/podinfo/Dockerfile" "$here/workloads/podinfo/passwd" "$ctx/podinfo/"
+cp "$SUBSTRATE_CACHE/bin/podinfo-$PODINFO_MODULE_VERSION" "$ctx/podinfo/app/podinfo"
+cp "$SUBSTRATE_CACHE/bin/podcli-$PODINFO_MODULE_VERSION" "$ctx/podinfo/app/podcli"
+podinfo_src=$(cd "$SUBSTRATE_CACHE/src/podinfo-$PODINFO_MODULE_VERSION" && go list -m -f '{{.Dir}}' github.com/stefanprodan/podinfo)
+cp -r "$podinfo_src/ui" "$ctx/podinfo/app/ui" && chmod -R u+w "$ctx/podinfo/app/ui"
+build podinfo 6.9.2 "$ctx/podinfo"
 mkdir -p "$ctx/prometheus"
 cp "$here/workloads/prometheus/Dockerfile" "$ctx/prometheus/"
 for cmd in prometheus promtool; do cp "$(prom_bin $cmd)" "$ctx/prometheus/$cmd"; done
 build prometheus "$PROMETHEUS_VERSION" "$ctx/prometheus"
-build node-exporter 1.5.0 "$here/workloads/node-exporter"
 mkdir -p "$ctx/alertmanager"
 cp "$here/workloads/alertmanager/Dockerfile" "$ctx/alertmanager/"
 for cmd in alertmanager amtool; do cp "$(prom_bin $cmd)" "$ctx/alertmanager/$cmd"; done
