@@ -29,6 +29,10 @@ GO_TEST      ?= go test -count=1
 # 1 runs them one after another.
 E2E_PARALLEL ?= 3
 
+# unless_in_test PREREQS: the prerequisites of a tier run alone; within `make test` (IN_TEST) the
+# tiers tools, images and deps already ran and are not run again per tier.
+unless_in_test = $(if $(IN_TEST),,$(1))
+
 .PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin
 
 help: ## list the targets
@@ -41,7 +45,7 @@ deps: tools ## package the file:// dependencies into charts/*/charts (for helm l
 	@for c in $(UMBRELLAS); do rm -rf charts/$$c/charts; helm dependency update charts/$$c >/dev/null || exit 1; done
 	@echo "dependencies packaged for: $(UMBRELLAS)"
 
-lint-helm: $(if $(IN_TEST),,deps)
+lint-helm: $(call unless_in_test,deps)
 	@for c in $(CHARTS); do \
 	  files=$$(ls charts/$$c/ci/*-values.yaml 2>/dev/null); \
 	  if [ -z "$$files" ]; then helm lint --strict charts/$$c >/dev/null 2>&1 || { helm lint --strict charts/$$c; exit 1; }; echo "helm lint --strict charts/$$c: ok"; fi; \
@@ -49,7 +53,7 @@ lint-helm: $(if $(IN_TEST),,deps)
 	    helm template lint charts/$$c -f $$f >/dev/null || exit 1; echo "helm lint --strict + helm template charts/$$c -f $$f: ok"; done; \
 	done
 
-lint-ct: $(if $(IN_TEST),,deps)
+lint-ct: $(call unless_in_test,deps)
 	@ct lint --config ct.yaml --all >$(STACK_CACHE)/ct-lint.log 2>&1 || { cat $(STACK_CACHE)/ct-lint.log; exit 1; }
 	@grep -E '✔|✖' $(STACK_CACHE)/ct-lint.log
 
@@ -58,7 +62,7 @@ lint: lint-helm lint-ct ## helm lint --strict and helm template (lint passes a f
 docs: tools ## regenerate the chart READMEs from values.yaml (helm-docs)
 	helm-docs --chart-search-root charts --template-files README.md.gotmpl --log-level warning
 
-test-unit: $(if $(IN_TEST),,tools) ## render tier: every chart rendered in-process, no cluster; the plugin's unit tests (client-go fakes)
+test-unit: $(call unless_in_test,tools) ## render tier: every chart rendered in-process, no cluster; the plugin's unit tests (client-go fakes)
 	$(GO_TEST) ./tests/... ./internal/... ./plugin/... ./ci/junit/... ./ci/timings/... ./ci/machine/...
 
 # The tiers of `make test`, in order, each timed (tools and images are the cold build steps when
@@ -93,10 +97,7 @@ down: ## delete the kind clusters of `make up` and of the e2e suites
 	go run ./ci/up -delete -cluster stack
 	go run ./ci/up -delete -cluster stack-e2e
 
-# Within `make test` (IN_TEST) the tiers tools, images and deps already ran: not again per tier.
-PREREQ := $(if $(IN_TEST),,tools images deps)
-
-test-e2e: $(PREREQ) ## e2e tier: install into kind and assert behaviour (build tag e2e); JUnit in $(STACK_CACHE)/e2e-junit.xml
+test-e2e: $(call unless_in_test,tools images deps) ## e2e tier: install into kind and assert behaviour (build tag e2e); JUnit in $(STACK_CACHE)/e2e-junit.xml
 	@[ ! -s $(STACK_CACHE)/e2e.json ] || cp $(STACK_CACHE)/e2e.json $(STACK_CACHE)/e2e.prev.json
 	STACK_E2E_PARALLEL=$(E2E_PARALLEL) STACK_E2E_PREVIOUS=$(STACK_CACHE)/e2e.prev.json \
 	  $(GO_TEST) -json -tags e2e -timeout 60m -parallel 64 ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \

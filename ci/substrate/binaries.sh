@@ -36,7 +36,7 @@ GONOSUMDB=k8s.io/kube-state-metrics,k8s.io/sample-controller "$here/gobin.sh" ku
 # pause is the project's own (ci/substrate/pause), cached by the hash of its source.
 pause_hash=$(hash_inputs "$here/pause")
 if [ "$(cat "$SUBSTRATE_CACHE/bin/.pause.hash" 2>/dev/null)" != "$pause_hash" ] || [ ! -x "$SUBSTRATE_CACHE/bin/pause-$PAUSE_TAG" ]; then
-  (cd "$here/../.." && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$SUBSTRATE_CACHE/bin/pause-$PAUSE_TAG" ./ci/substrate/pause)
+  (cd "$here/../.." && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$SUBSTRATE_CACHE/bin/pause-$PAUSE_TAG" ./ci/substrate/pause)
   echo "$pause_hash" >"$SUBSTRATE_CACHE/bin/.pause.hash"
   step "pause $PAUSE_TAG: built from ci/substrate/pause"
 else

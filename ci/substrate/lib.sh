@@ -20,6 +20,10 @@ KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v1.4.0}"
 METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.9.0}"
 KSM_VERSION="${KSM_VERSION:-v2.16.0}"
 CERT_MANAGER_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"   # the newest whose commands the proxy serves (root module)
+# Argo CD for the Application-source suite; 3.6 needs Go >= 1.27, which the go command fetches
+# through the module proxy (GOTOOLCHAIN).
+ARGOCD_VERSION="${ARGOCD_VERSION:-v3.6.1}"
+ARGOCD_GOTOOLCHAIN="${ARGOCD_GOTOOLCHAIN:-go1.27.3}"
 # The monitoring images and the tests' promtool/amtool (ci/tools.sh) are the same releases.
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-3.7.3}"
 PROMETHEUS_MODULE_VERSION="${PROMETHEUS_MODULE_VERSION:-v0.307.3}"   # Prometheus 3.7.3 (the module's versions are v0.3XX.y)

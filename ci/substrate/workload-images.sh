@@ -69,7 +69,7 @@ build alertmanager "${ALERTMANAGER_VERSION#v}" "$ctx/alertmanager"
 # The monitoring suite's Discord-format receiver, built from this repository (internal/discord).
 mkdir -p "$ctx/discord-sink"
 cp "$here/workloads/discord-sink/Dockerfile" "$ctx/discord-sink/"
-(cd "$here/../.." && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$ctx/discord-sink/discord-sink" ./internal/discord/cmd/discord-sink) || die "go build discord-sink"
+(cd "$here/../.." && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$ctx/discord-sink/discord-sink" ./internal/discord/cmd/discord-sink) || die "go build discord-sink"
 build discord-sink 0.1.0 "$ctx/discord-sink"
 mv "$manifest.tmp" "$manifest"
 

@@ -9,7 +9,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,11 +17,11 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/internal/repo"
 	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/release"
+	"github.com/stack-charts/stack/tests/render"
 )
 
 func TestInstallToReady(t *testing.T) {
@@ -53,14 +52,8 @@ func TestInstallToReady(t *testing.T) {
 	}
 	// section writes the chart's section of a umbrella values file as the chart's own values.
 	section := func(file, chart string) string {
-		raw, err := os.ReadFile(file)
+		f, err := render.SectionFile(file, chart, t.TempDir())
 		require.NoError(t, err)
-		var all map[string]any
-		require.NoError(t, yaml.Unmarshal(raw, &all))
-		out, err := yaml.Marshal(all[chart])
-		require.NoError(t, err)
-		f := filepath.Join(t.TempDir(), chart+"-"+filepath.Base(file))
-		require.NoError(t, os.WriteFile(f, out, 0o600))
 		return f
 	}
 	// The components with the dev profile's values for them (so each starts as it does in the

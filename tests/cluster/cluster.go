@@ -430,7 +430,13 @@ func (c *Cluster) logf(format string, args ...any) {
 
 // ApplyManifestE applies a manifest file with the control-plane node's kubectl (server-side),
 // so cluster add-ons install without a kubectl on the test machine.
-func (c *Cluster) ApplyManifestE(path string) error {
+func (c *Cluster) ApplyManifestE(path string) error { return c.ApplyManifestInE(path, "") }
+
+// ApplyManifestInE is ApplyManifestE with the namespace its namespaced objects go to when they
+// name none (kubectl apply -n; empty: the manifest's own or default), e.g. an upstream install
+// manifest written for `kubectl apply -n argocd`. Server-side, so objects too large for the
+// last-applied annotation (some CRDs) apply too.
+func (c *Cluster) ApplyManifestInE(path, namespace string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -446,7 +452,11 @@ func (c *Cluster) ApplyManifestE(path string) error {
 			continue
 		}
 		var out strings.Builder
-		cmd := n.Command("kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "apply", "--server-side", "--force-conflicts", "-f", "-")
+		args := []string{"--kubeconfig=/etc/kubernetes/admin.conf", "apply", "--server-side", "--force-conflicts", "-f", "-"}
+		if namespace != "" {
+			args = append(args, "--namespace", namespace)
+		}
+		cmd := n.Command("kubectl", args...)
 		cmd.SetStdin(f).SetStdout(&out).SetStderr(&out)
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("apply %s: %w\n%s", path, err, out.String())

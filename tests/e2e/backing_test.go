@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,10 +18,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/tests/kube"
 	stackrelease "github.com/stack-charts/stack/tests/release"
+	"github.com/stack-charts/stack/tests/render"
 )
 
 // The backing-service suites install one chart alone (release "data") into their own namespace
@@ -34,15 +33,8 @@ func chartOptions(t *testing.T, ns, chartName string, set map[string]string, fil
 	t.Helper()
 	var valuesFiles []string
 	if env.Overlay != "" {
-		raw, err := os.ReadFile(env.Overlay)
+		f, err := render.SectionFile(env.Overlay, chartName, t.TempDir())
 		require.NoError(t, err)
-		var overlay map[string]any
-		require.NoError(t, yaml.Unmarshal(raw, &overlay))
-		section, _ := overlay[chartName].(map[string]any)
-		out, err := yaml.Marshal(section)
-		require.NoError(t, err)
-		f := filepath.Join(t.TempDir(), chartName+"-airgap.yaml")
-		require.NoError(t, os.WriteFile(f, out, 0o600))
 		valuesFiles = append(valuesFiles, f)
 	}
 	return &helm.Options{

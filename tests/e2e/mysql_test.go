@@ -12,13 +12,13 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/gruntwork-io/terratest/modules/k8s"
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/stack-charts/stack/tests/kube"
+	stackrelease "github.com/stack-charts/stack/tests/release"
 )
 
 // mysqlConn opens a connection through a fresh port-forward to the release's Service and waits
@@ -68,12 +68,10 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 	pw := map[string]string{"mysql-root-password": "root-" + random.UniqueId(), "mysql-password": "app-" + random.UniqueId(), "mysql-exporter-password": "exp-" + random.UniqueId()}
 	secret(t, ns, "data-db", pw)
 	set := map[string]string{"auth.existingSecret": "data-db", "backup.enabled": "true", "resources.requests.cpu": "50m"}
-	opts := chartOptions(t, ns, "mysql", set)
-	chart := filepath.Join(root, "charts", "mysql")
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
-
 	start := time.Now()
-	helm.Install(t, opts, chart, "data")
+	rel := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: "data",
+		Chart: filepath.Join(root, "charts", "mysql"), ValuesFiles: chartOptions(t, ns, "mysql", set).ValuesFiles, Set: set,
+		Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "mysql: installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))
 	sts, err := env.Clientset.AppsV1().StatefulSets(ns).Get(context.Background(), "data-mysql", metav1.GetOptions{})
 	require.NoError(t, err)
@@ -111,8 +109,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 	check("the pod was deleted")
 
 	before := podUID(t, ns, "data-mysql-0")
-	upgraded := chartOptions(t, ns, "mysql", merged(set, map[string]string{"config.maxConnections": "150"}))
-	helm.Upgrade(t, upgraded, chart, "data")
+	rel.Upgrade(t, "", valuesFile(t, "max-connections.yaml", "config:\n  maxConnections: 150\n"))
 	kube.Wait(t, kube.WaitOptions{What: "the upgrade rolled data-mysql-0", Timeout: 4 * time.Minute}, func(ctx context.Context) (bool, string, error) {
 		p, err := env.Clientset.CoreV1().Pods(ns).Get(ctx, "data-mysql-0", metav1.GetOptions{})
 		if err != nil {
@@ -126,7 +123,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 	require.NoError(t, mysqlConn(t, ns, "app", pw["mysql-password"], "app").QueryRow("SHOW VARIABLES LIKE 'max_connections'").Scan(&name, &maxConn))
 	require.Equal(t, 150, maxConn, "the upgrade's my.cnf is the one running")
 
-	helm.Delete(t, upgraded, "data", true)
+	rel.Uninstall(t)
 	kube.Wait(t, kube.WaitOptions{What: "the release's pods gone", Timeout: 3 * time.Minute}, func(ctx context.Context) (bool, string, error) {
 		pods, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=data"})
 		if err != nil {
@@ -136,7 +133,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 	})
 	_, err = env.Clientset.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data-data-mysql-0", metav1.GetOptions{})
 	require.NoError(t, err, "helm uninstall keeps the data PVC")
-	helm.Install(t, upgraded, chart, "data")
+	stackrelease.Install(t, rel.Options) // the upgraded values, the same existingSecret
 	check("helm uninstall and a reinstall with the same existingSecret")
 
 	logs := runJobFromCronJob(t, ns, "data-mysql-backup", "backup-now")
@@ -157,15 +154,4 @@ gunzip -c "$f" | %[2]s -uroot restored`, strings.ToUpper(server), client)
 	require.Equal(t, wantN, n, "rows restored from the dump")
 	require.Equal(t, wantSum, sum, "row contents restored from the dump")
 	progress(t, "mysql: the backup restored %d identical rows into an empty database", n)
-}
-
-func merged(a, b map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gruntwork-io/terratest/modules/helm"
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
 )
@@ -84,9 +83,7 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 		})
 	}
 
-	opts := chartOptions(t, ns, "redis", map[string]string{"auth.password": password})
-	t.Cleanup(func() { _ = helm.DeleteE(t, opts, "data", true) })
-	helm.Install(t, opts, chart, "data")
+	installChart(t, ns, "redis", map[string]string{"auth.password": password})
 	for _, bin := range []string{"helm", "helm4"} {
 		path, _ := exec.LookPath(bin)
 		home := t.TempDir()

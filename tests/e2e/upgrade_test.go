@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"github.com/gruntwork-io/terratest/modules/helm"
-	"github.com/gruntwork-io/terratest/modules/k8s"
-	"github.com/gruntwork-io/terratest/modules/logger"
+	stackrelease "github.com/stack-charts/stack/tests/release"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -152,15 +151,9 @@ func TestUpgradeFromThePreviousReleaseKeepsDataAndSecrets(t *testing.T) {
 	if o := overlayFor(t, old); o != "" {
 		files = append(files, o)
 	}
-	prev := &helm.Options{
-		KubectlOptions: k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns),
-		ValuesFiles:    files,
-		Logger:         logger.Discard,
-		ExtraArgs:      map[string][]string{"install": {"--wait", "--timeout", "5m"}},
-	}
-	t.Cleanup(func() { _ = helm.DeleteE(t, prev, "stack", true) })
 	start := time.Now()
-	helm.Install(t, prev, filepath.Join(old, "stack"), "stack")
+	stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: "stack",
+		Chart: filepath.Join(old, "stack"), ValuesFiles: files, Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "upgrade: %s installed in %s", ref, time.Since(start).Round(100*time.Millisecond))
 
 	db := mysqlConnTo(t, ns, "stack-mysql", "app", "dev-only-mysql-app", "app")

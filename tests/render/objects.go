@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -25,6 +27,16 @@ type Object struct {
 	Hook bool
 	// Raw is the object's YAML as rendered.
 	Raw string
+}
+
+// Meta is the object's metadata (labels, annotations, ...), whether it decoded into a typed
+// object or an unstructured one.
+func (o Object) Meta() metav1.Object {
+	m, err := meta.Accessor(o.Obj)
+	if err != nil {
+		panic(fmt.Sprintf("%s/%s has no object metadata: %v", o.Kind, o.Name, err)) // every decoded object has
+	}
+	return m
 }
 
 // GVK is the object's group, version and kind.

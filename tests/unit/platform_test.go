@@ -50,14 +50,22 @@ func TestTheSelfSignedModeBuildsACAChainForTheEdgeCertificate(t *testing.T) {
 	assert.Equal(t, "shop-cert-issuer", field(t, edge, "spec", "issuerRef", "name"))
 	assert.Equal(t, "Issuer", field(t, edge, "spec", "issuerRef", "kind"))
 
-	// ArgoCD: issuers in wave 1, certificates after them.
-	assert.Equal(t, "1", issuer.GetAnnotations()["argocd.argoproj.io/sync-wave"])
-	assert.Equal(t, "2", edge.GetAnnotations()["argocd.argoproj.io/sync-wave"])
+	// Argo CD: each object in a wave after the one whose output it needs (the CA Issuer is Ready
+	// only once the CA Certificate has written its Secret), and no dry-run failure while
+	// cert-manager's CRDs are not served yet.
+	for obj, wave := range map[string]string{"self-signed ClusterIssuer": "1", "CA Certificate": "2", "CA Issuer": "3", "edge Certificate": "4"} {
+		u := map[string]map[string]string{"self-signed ClusterIssuer": root.GetAnnotations(), "CA Certificate": ca.GetAnnotations(),
+			"CA Issuer": issuer.GetAnnotations(), "edge Certificate": edge.GetAnnotations()}[obj]
+		assert.Equal(t, wave, u["argocd.argoproj.io/sync-wave"], obj)
+		assert.Equal(t, "SkipDryRunOnMissingResource=true", u["argocd.argoproj.io/sync-options"], obj)
+	}
 	waves := renderIssuer(t, map[string]any{"global": map[string]any{"domain": "a.test", "tls": map[string]any{"secretName": "{{ .Release.Name }}-tls"}},
-		"syncWaves": map[string]any{"issuers": "5", "certificates": "6"}, "enabled": true, "nameOverride": "", "fullnameOverride": "tls"})
-	e := render.Unstructured(t, waves, "Certificate", "tls-edge")
-	assert.Equal(t, "6", e.GetAnnotations()["argocd.argoproj.io/sync-wave"])
-	assert.Equal(t, "shop-tls", field(t, e, "spec", "secretName"))
+		"syncWaves": map[string]any{"issuers": "5", "caCertificate": "6", "caIssuer": "7", "certificates": "8"}, "enabled": true, "nameOverride": "", "fullnameOverride": "tls"})
+	for kind, want := range map[string]string{"ClusterIssuer/prod-tls-selfsigned": "5", "Certificate/tls-ca": "6", "Issuer/tls": "7", "Certificate/tls-edge": "8"} {
+		k, name, _ := strings.Cut(kind, "/")
+		assert.Equal(t, want, render.Unstructured(t, waves, k, name).GetAnnotations()["argocd.argoproj.io/sync-wave"], kind)
+	}
+	assert.Equal(t, "shop-tls", field(t, render.Unstructured(t, waves, "Certificate", "tls-edge"), "spec", "secretName"))
 }
 
 func TestTheEdgeCertificateTakesItsHostsKeyAndLifetimeFromValues(t *testing.T) {

@@ -8,12 +8,13 @@
 {{- include "common.names.fit" (dict "base" (printf "%s-%s" .context.Release.Namespace (include "certissuer.fullname" .context)) "suffix" .suffix) -}}
 {{- end -}}
 
-{{/* certissuer.meta: labels and the ArgoCD sync wave of one object. */}}
+{{/* certissuer.meta: labels and the Argo CD annotations (sync wave, dry run skipped while
+cert-manager's CRDs are not served yet) of one object. */}}
 {{- define "certissuer.meta" -}}
 labels:
   {{- include "common.labels.standard" (dict "name" "cert-issuer" "component" "tls" "context" .context) | nindent 2 }}
 annotations:
-  argocd.argoproj.io/sync-wave: {{ .wave | quote }}
+  {{- include "common.annotations.crdObject" (dict "wave" .wave) | nindent 2 }}
 {{- end -}}
 
 {{/*

@@ -23,6 +23,8 @@ kind: ServiceMonitor
 metadata:
   name: {{ .fullname }}
   namespace: {{ .namespace | default .context.Release.Namespace | quote }}
+  annotations:
+    {{- include "common.annotations.crdObject" (dict "wave" "1") | nindent 4 }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
     {{- with .labels }}
@@ -55,6 +57,8 @@ kind: PodMonitor
 metadata:
   name: {{ .fullname }}
   namespace: {{ .namespace | default .context.Release.Namespace | quote }}
+  annotations:
+    {{- include "common.annotations.crdObject" (dict "wave" "1") | nindent 4 }}
   labels:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
     {{- with .labels }}

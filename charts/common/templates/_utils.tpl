@@ -90,6 +90,43 @@ argocd.argoproj.io/sync-options: Prune=false,Delete=false
 {{- end -}}
 
 {{/*
+common.annotations.testHook: the annotations of a `helm test` pod. Argo CD never runs Helm test
+hooks (it skips every hook it cannot map); with global.argocd.testsAsPostSync the pod is also an
+Argo CD PostSync hook, so a sync verifies the release the way `helm test` does. Helm ignores the
+Argo CD keys and Argo CD prefers its own over Helm's, so one manifest serves both. Either way the
+pod is kept until the next run (its logs show what was checked). Indent it under `annotations:`.
+Usage: {{- include "common.annotations.testHook" (dict "context" $) | nindent 4 }}
+*/}}
+{{- define "common.annotations.testHook" -}}
+helm.sh/hook: test
+helm.sh/hook-delete-policy: before-hook-creation
+{{- with .context.Values.global }}{{- with .argocd }}{{- if .testsAsPostSync }}
+argocd.argoproj.io/hook: PostSync
+argocd.argoproj.io/hook-delete-policy: BeforeHookCreation
+{{- end }}{{- end }}{{- end }}
+{{- end -}}
+
+{{/*
+common.annotations.crdObject: the Argo CD annotations of an object whose kind comes from a CRD
+another Application may install (cert-manager, Gateway API, prometheus-operator): a sync wave
+after the objects it needs, and SkipDryRunOnMissingResource so that the first sync does not fail
+its dry run while the CRD is not yet served. The waves of the release:
+  -10  the monitoring namespace
+    0  everything else (Deployments, Services, Secrets, ...)
+    1  issuers; ServiceMonitors, PodMonitors, PrometheusRules (after the Services they select)
+    2  the CA Certificate (after the self-signed issuer)
+    3  the CA Issuer (after the CA Secret the Certificate writes)
+    4  the edge Certificate (after the CA Issuer)
+    5  the Gateway and HTTPRoutes (after the edge certificate's Secret they serve)
+(cert-issuer's are values: cert-issuer.syncWaves). Indent it under `annotations:`.
+Usage: {{- include "common.annotations.crdObject" (dict "wave" "1") | nindent 4 }}
+*/}}
+{{- define "common.annotations.crdObject" -}}
+argocd.argoproj.io/sync-wave: {{ .wave | toString | quote }}
+argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true
+{{- end -}}
+
+{{/*
 common.fail: fail the render with .msg, which starts with the values key to fix, prefixed like
 common.key ("gateway.routes[0]: ..." inside the umbrella, "routes[0]: ..." alone).
 Usage: {{- include "common.fail" (dict "msg" (printf "%s: set service or host" $k) "context" $) -}}
