@@ -6,6 +6,7 @@
 # controller, repo server, ApplicationSet controller, redis; no API server or UI) rendered from the
 # module's own manifests/core-install.yaml with these images. Writes:
 #   $SUBSTRATE_CACHE/argocd/install.yaml   the core install (apply with -n argocd, server-side)
+#   $SUBSTRATE_CACHE/argocd/default-project.yaml   the `default` AppProject (argocd-server's job)
 #   $SUBSTRATE_CACHE/argocd/images.txt     name -> tag of argocd, git-server and the redis it uses
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,10 +56,19 @@ upstream_redis=$(grep -oE 'image: [^ ]*/redis:[^ ]+' "$dir/manifests/core-instal
       -e "s|^\( *\)image: $upstream_redis|\1command: [redis-server]\n\1image: $redis|" \
       -e 's|imagePullPolicy: Always|imagePullPolicy: IfNotPresent|' \
       "$dir/manifests/core-install.yaml"
-  # argocd-server creates the default AppProject; the core install has no argocd-server.
-  printf -- '---\napiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: default\nspec:\n'
-  printf '  sourceRepos: ["*"]\n  destinations: [{server: "*", namespace: "*"}]\n  clusterResourceWhitelist: [{group: "*", kind: "*"}]\n'
 } >"$out/install.yaml.tmp"
+# argocd-server creates the default AppProject; the core install has no argocd-server. Applied
+# once the install's CRDs are established.
+cat >"$out/default-project.yaml" <<'PROJECT'
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata:
+  name: default
+spec:
+  sourceRepos: ["*"]
+  destinations: [{server: "*", namespace: "*"}]
+  clusterResourceWhitelist: [{group: "*", kind: "*"}]
+PROJECT
 grep -qE 'image: (quay.io|public.ecr.aws)' "$out/install.yaml.tmp" && die "argocd install: an upstream image is left in $out/install.yaml.tmp"
 mv "$out/install.yaml.tmp" "$out/install.yaml"
 mv "$out/images.txt.tmp" "$out/images.txt"

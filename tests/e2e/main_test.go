@@ -83,10 +83,15 @@ func needsAddon(t *testing.T, addon string) {
 	}
 }
 
-// removeLeftovers deletes the namespaces an interrupted earlier run left in a reused cluster
-// (labelled stack.dev/e2e): their pods would load the node and their node ports clash.
+// removeLeftovers deletes the namespaces (and Argo CD Applications) an interrupted earlier run
+// left in a reused cluster (labelled stack.dev/e2e): their pods would load the node and their
+// node ports clash.
 func removeLeftovers() error {
 	ctx := context.Background()
+	// First the Argo CD Applications such a run left: they would re-create their namespaces.
+	if err := removeLeftoverApplications(ctx); err != nil {
+		return err
+	}
 	list, err := env.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: "stack.dev/e2e=true"})
 	if err != nil {
 		return err
