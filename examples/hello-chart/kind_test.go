@@ -65,18 +65,14 @@ func TestTheChartServesLabelledClientsOnly(t *testing.T) {
 		}
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Spec: corev1.PodSpec{
 			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](65532), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
-			Containers: []corev1.Container{{Name: "main", Image: clientImage, Command: []string{"sleep", "600"},
+			Containers: []corev1.Container{{Name: "main", Image: clientImage,
 				SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}},
 		}}
-		_, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
-		require.NoError(t, err)
-		sel := "name=" + name
-		kube.Wait(t, kube.WaitOptions{What: name + " Ready"}, kube.PodsReady(cs, ns, sel))
-		if admitted { // the far side's policy must have the client's address in its sets
-			kube.Wait(t, kube.WaitOptions{What: name + " programmed"}, kube.PeerProgrammed(cfg, cs, ns, sel))
-		}
-		res, err := kube.Exec(ctx, cfg, cs, ns, name, "", "sh", "-c", "printf 'GET /readyz HTTP/1.0\\r\\n\\r\\n' | nc -w 3 web-hello 80 | head -n 1 | grep -q ' 200 '")
-		require.NoError(t, err)
+		// Ready and programmed by the enforcer before its one attempt; an admitted client must
+		// also be in the far side's address sets (Peer).
+		client := &kube.Client{Namespace: ns, Pod: pod, Peer: admitted}
+		kube.StartClients(t, cfg, cs, client)
+		res := client.Run(t, "printf 'GET /readyz HTTP/1.0\\r\\n\\r\\n' | nc -w 3 web-hello 80 | head -n 1 | grep -q ' 200 '")
 		t.Logf("%s: exit %d %s%s", name, res.ExitCode, res.Stdout, res.Stderr)
 		return res.ExitCode == 0
 	}

@@ -5,6 +5,7 @@
 package slots
 
 import (
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -30,8 +31,9 @@ type waiter struct {
 	ready chan struct{}
 }
 
-// New is a scheduler of n slots (at least 1) that admits by weights (a job's expected seconds;
-// unknown jobs weigh 0).
+// New is a scheduler of n slots (at least 1) that admits by weights (a job's expected seconds). A
+// job without a weight (a suite never timed, e.g. a new one) goes before every timed one: it may
+// be the longest, and started last it would be the run's tail.
 func New(n int, weights map[string]float64) *Scheduler {
 	return &Scheduler{slots: max(n, 1), weights: weights, gather: Gather}
 }
@@ -72,11 +74,19 @@ func (s *Scheduler) dispatch() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending = false
-	sort.SliceStable(s.waiting, func(i, j int) bool { return s.weights[s.waiting[i].name] > s.weights[s.waiting[j].name] })
+	sort.SliceStable(s.waiting, func(i, j int) bool { return s.weight(s.waiting[i].name) > s.weight(s.waiting[j].name) })
 	for s.running < s.slots && len(s.waiting) > 0 {
 		w := s.waiting[0]
 		s.waiting = s.waiting[1:]
 		s.running++
 		close(w.ready)
 	}
+}
+
+// weight is a job's expected seconds; +Inf when it was never timed.
+func (s *Scheduler) weight(name string) float64 {
+	if w, ok := s.weights[name]; ok {
+		return w
+	}
+	return math.Inf(1)
 }

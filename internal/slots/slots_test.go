@@ -13,20 +13,20 @@ import (
 // order), never more than the slots at once.
 func TestTheLongestJobsGoFirstAndNoMoreThanTheSlotsRun(t *testing.T) {
 	order, most := run(t, 1)
-	require.Equal(t, []string{"long", "mid", "short", "tiny"}, order)
+	require.Equal(t, []string{"new", "long", "mid", "short", "tiny"}, order, "a job never timed first, then the longest")
 	assert.Equal(t, 1, most)
 	order, most = run(t, 2)
-	require.ElementsMatch(t, []string{"long", "mid"}, order[:2], "the two longest start together")
+	require.ElementsMatch(t, []string{"new", "long"}, order[:2], "the untimed and the longest start together")
 	assert.Equal(t, 2, most)
 }
 
 func run(t *testing.T, slots int) (order []string, most int) {
 	s := New(slots, map[string]float64{"long": 120, "mid": 60, "short": 1, "tiny": 0.1})
-	s.gather = time.Second // four goroutines ask well within it, even on a loaded machine under -race
+	s.gather = time.Second // five goroutines ask well within it, even on a loaded machine under -race
 	var mu sync.Mutex
 	running := 0
 	var wg sync.WaitGroup
-	for _, name := range []string{"tiny", "short", "mid", "long"} { // asking shortest first
+	for _, name := range []string{"tiny", "short", "mid", "long", "new"} { // asking shortest first, the untimed last
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

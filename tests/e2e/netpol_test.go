@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/stack-charts/stack/tests/kube"
 )
 
 // probe is one client pod that opens TCP connections to host:port, from namespace ns (the
@@ -28,14 +30,14 @@ type probe struct {
 // enforcer's state has the pod, one attempt is the answer.
 func connectAll(t *testing.T, ns string, probes []probe) map[string]bool {
 	t.Helper()
-	clients := make([]client, len(probes))
+	clients := make([]*kube.Client, len(probes))
 	for i, p := range probes {
-		clients[i] = client{ns: p.namespace(ns), pod: restrictedPod(p.name, p.labels), peer: !p.deny}
+		clients[i] = &kube.Client{Namespace: p.namespace(ns), Pod: restrictedPod(p.name, p.labels), Peer: !p.deny}
 	}
-	startClients(t, clients)
+	kube.StartClients(t, env.RESTConfig, env.Clientset, clients...)
 	out := map[string]bool{}
 	for i, p := range probes {
-		res := clients[i].run(t, fmt.Sprintf("nc -w 3 %s %d -e true", p.host, p.port))
+		res := clients[i].Run(t, fmt.Sprintf("nc -w 3 %s %d -e true", p.host, p.port))
 		out[p.name] = res.ExitCode == 0
 	}
 	return out
@@ -46,16 +48,6 @@ func (p probe) namespace(def string) string {
 		return p.ns
 	}
 	return def
-}
-
-func merge(maps ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, m := range maps {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // The NetworkPolicy suite: with the umbrella installed, each pair is a real connection

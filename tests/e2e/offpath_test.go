@@ -30,9 +30,9 @@ func asApp(t *testing.T, ns, deployment, name, image, script string) (bool, stri
 	pod := restrictedPod(name, d.Spec.Template.Labels)
 	pod.Spec.Containers[0].Image = image
 	pod.Spec.Containers[0].Env = append(d.Spec.Template.Spec.Containers[0].Env, corev1.EnvVar{Name: "HOME", Value: "/tmp"})
-	c := client{ns: ns, pod: pod, peer: true}
-	startClients(t, []client{c})
-	res := c.run(t, script)
+	c := &kube.Client{Namespace: ns, Pod: pod, Peer: true}
+	kube.StartClients(t, env.RESTConfig, env.Clientset, c)
+	res := c.Run(t, script)
 	return res.ExitCode == 0, strings.TrimSpace(res.Stdout + res.Stderr)
 }
 

@@ -39,7 +39,7 @@ func acquire(t *testing.T) func() {
 }
 
 // previousDurations reads each test's own run time from a go test -json log (none: every suite
-// weighs the same and they run in the order they ask).
+// is untimed alike and they run in the order they ask).
 func previousDurations(path string) map[string]float64 {
 	out := map[string]float64{}
 	f, err := os.Open(path)
