@@ -122,6 +122,8 @@ func TestPreflightFailureCasesAgainstTheLiveCluster(t *testing.T) {
 		require.Contains(t, out, "you may not create "+forbidden+" in namespace "+ns, out)
 	}
 	require.NotContains(t, out, "you may not create configmaps", "what the Role allows is not listed")
+	// Helm writes its release record, then updates it: the Role's secrets without update fail too.
+	require.Contains(t, out, "you may not update secrets in namespace "+ns+", where Helm keeps the release's records", out)
 	progress(t, "plugin: a namespace-only Role -> rbac FAIL listing what is forbidden, exit %d", code)
 
 	// Could not run: a context that does not exist; an API server that refuses; one that never answers.

@@ -3,8 +3,11 @@ package check
 import (
 	"context"
 	"fmt"
+	"os"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -16,19 +19,68 @@ import (
 	"github.com/stack-charts/stack/plugin/pkg/podrules"
 )
 
-// RBAC: the user may create every kind of object the release creates, where it creates it
-// (SelfSubjectAccessReviews; nothing is created).
+// RBAC: the user may do to every kind of object of the release, where it lives, what Helm does to
+// it, and may keep Helm's release records. SelfSubjectAccessReviews (nothing is created), asked a
+// few at a time:
+//   - create, for every object: `helm install` fails without it;
+//   - delete, for hooks (`helm test` hooks aside): Helm's default hook delete policy,
+//     before-hook-creation, deletes the previous hook object first, at install too;
+//   - patch, update and delete for the other objects: `helm upgrade` patches, an upgrade that drops
+//     an object and `helm uninstall` delete — a warning, since the install itself works;
+//   - the release records (Secrets of the release namespace, or ConfigMaps with HELM_DRIVER=
+//     configmap): get, list, create and update at install (Helm lists the release's history, then
+//     writes the record pending and again deployed), delete for uninstall and history pruning.
 type RBAC struct{}
 
 func (RBAC) Name() string { return "rbac" }
 func (RBAC) Description() string {
-	return "you may create every object of the release (SelfSubjectAccessReview)"
+	return "you may install, upgrade and uninstall every object of the release and keep Helm's release records (SelfSubjectAccessReview)"
 }
+
+// rbacNeed is what the release needs on one resource in one place.
+type rbacNeed struct {
+	group, resource, ns string
+	objects             []string
+	install             map[string]bool // verbs without which `helm install` fails
+	later               map[string]bool // verbs `helm upgrade`/`uninstall` need
+	storage             bool            // Helm's release records
+}
+
+func (n *rbacNeed) add(set map[string]bool, verbs ...string) {
+	for _, v := range verbs {
+		set[v] = true
+	}
+}
+
+func (n *rbacNeed) what() string {
+	res := n.resource
+	if n.group != "" {
+		res += "." + n.group
+	}
+	where := "cluster-wide"
+	if n.ns != "" {
+		where = "in namespace " + n.ns
+	}
+	return res + " " + where
+}
+
 func (RBAC) Run(ctx context.Context, env *Env) []Result {
 	type key struct{ group, resource, ns string }
-	seen := map[key][]string{}
-	var keys []key
+	needs := map[key]*rbacNeed{}
+	var order []key
+	need := func(k key) *rbacNeed {
+		n, ok := needs[k]
+		if !ok {
+			n = &rbacNeed{group: k.group, resource: k.resource, ns: k.ns, install: map[string]bool{}, later: map[string]bool{}}
+			needs[k] = n
+			order = append(order, k)
+		}
+		return n
+	}
 	for _, o := range env.Objects {
+		if o.TestHook {
+			continue // created only by `helm test`
+		}
 		gvk := o.GroupVersionKind()
 		m, err := env.Clients.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
@@ -38,39 +90,133 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 		if m.Scope.Name() == "namespace" {
 			k.ns = namespaceOf(env, o)
 		}
-		if _, ok := seen[k]; !ok {
-			keys = append(keys, k)
+		n := need(k)
+		n.objects = append(n.objects, o.ID())
+		n.add(n.install, "create")
+		if o.Hook {
+			n.add(n.install, "delete")
+		} else {
+			n.add(n.later, "patch", "update", "delete")
 		}
-		seen[k] = append(seen[k], o.ID())
 	}
-	var out []Result
-	allowed := 0
-	for _, k := range keys {
-		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: k.ns, Verb: "create", Group: k.group, Resource: k.resource}}}
-		got, err := env.Clients.Typed.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-		where := "cluster-wide"
-		if k.ns != "" {
-			where = "in namespace " + k.ns
+	if resource := helmStorage(); resource != "" {
+		n := need(key{"", resource, env.Namespace})
+		n.storage = true
+		n.add(n.install, "get", "list", "create", "update")
+		n.add(n.later, "delete")
+	}
+
+	// Ask every (resource, place, verb) once, a few at a time.
+	type question struct {
+		k    key
+		verb string
+	}
+	var questions []question
+	for _, k := range order {
+		for _, set := range []map[string]bool{needs[k].install, needs[k].later} {
+			for _, v := range sortedKeys(set) {
+				questions = append(questions, question{k, v})
+			}
 		}
-		res := k.resource
-		if k.group != "" {
-			res += "." + k.group
+	}
+	type answer struct {
+		allowed bool
+		reason  string
+		err     error
+	}
+	answers := make([]answer, len(questions))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, q := range questions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: q.k.ns, Verb: q.verb, Group: q.k.group, Resource: q.k.resource}}}
+			got, err := env.Clients.Typed.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+			if err != nil {
+				answers[i] = answer{err: err}
+				return
+			}
+			answers[i] = answer{allowed: got.Status.Allowed, reason: got.Status.Reason}
+		}()
+	}
+	wg.Wait()
+
+	denied := map[key][]string{}
+	reasons := map[key]string{}
+	var out []Result
+	for i, q := range questions {
+		a := answers[i]
+		if a.err != nil {
+			out = append(out, Result{Status: Fail, Object: strings.Join(needs[q.k].objects, ", "),
+				Message: fmt.Sprintf("cannot ask whether you may %s %s: %v", q.verb, needs[q.k].what(), a.err)})
+			continue
+		}
+		if !a.allowed {
+			denied[q.k] = append(denied[q.k], q.verb)
+			if a.reason != "" {
+				reasons[q.k] = a.reason
+			}
+		}
+	}
+	for _, k := range order {
+		n := needs[k]
+		var atInstall, atUpgrade []string
+		for _, v := range denied[k] {
+			if n.install[v] {
+				atInstall = append(atInstall, v)
+			} else {
+				atUpgrade = append(atUpgrade, v)
+			}
+		}
+		object := strings.Join(n.objects, ", ")
+		if n.storage {
+			object = "Helm release records"
+		}
+		hint := func(verbs []string) string {
+			return "ask for a Role/ClusterRole granting " + strings.Join(verbs, ", ") + " on " + n.what() + strings.TrimSpace(" "+reasons[k])
 		}
 		switch {
-		case err != nil:
-			out = append(out, Result{Status: Fail, Object: strings.Join(seen[k], ", "), Message: fmt.Sprintf("cannot ask whether you may create %s %s: %v", res, where, err)})
-		case !got.Status.Allowed:
-			out = append(out, Result{Status: Fail, Object: strings.Join(seen[k], ", "), Message: fmt.Sprintf("you may not create %s %s", res, where),
-				Hint: "ask for a Role/ClusterRole granting create on " + res + " " + where + strings.TrimSpace(" "+got.Status.Reason)})
-		default:
-			allowed++
+		case len(atInstall) > 0 && n.storage:
+			out = append(out, Result{Status: Fail, Object: object, Message: fmt.Sprintf("you may not %s %s, where Helm keeps the release's records", strings.Join(atInstall, ", "), n.what()),
+				Hint: hint(atInstall)})
+		case len(atInstall) > 0:
+			msg := fmt.Sprintf("you may not %s %s", strings.Join(atInstall, ", "), n.what())
+			if !slices.Contains(atInstall, "create") {
+				msg += " (Helm deletes a hook's previous object before creating it)"
+			}
+			out = append(out, Result{Status: Fail, Object: object, Message: msg, Hint: hint(atInstall)})
+		}
+		if len(atUpgrade) > 0 {
+			out = append(out, Result{Status: Warn, Object: object,
+				Message: fmt.Sprintf("you may not %s %s: the install works, but `helm upgrade` or `helm uninstall` will not", strings.Join(atUpgrade, ", "), n.what()),
+				Hint:    hint(atUpgrade)})
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, pass("you may create all %d kinds of object the release creates", allowed))
+		kinds := len(order)
+		if helmStorage() != "" {
+			kinds--
+		}
+		out = append(out, pass("you may install, upgrade and uninstall all %d kinds of object the release creates, and keep its release records", kinds))
 	}
 	return out
+}
+
+// helmStorage is the resource Helm keeps release records in (HELM_DRIVER, as Helm reads it), or
+// "" for a driver that does not use the cluster's API (memory, sql).
+func helmStorage() string {
+	switch os.Getenv("HELM_DRIVER") {
+	case "", "secret", "secrets":
+		return "secrets"
+	case "configmap", "configmaps":
+		return "configmaps"
+	default:
+		return ""
+	}
 }
 
 // NodePorts: no fixed node port of the release is taken by another Service of the cluster.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -192,18 +193,97 @@ spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shop-web}, 
 	assert.Equal(t, 3, ws[0].Pods)
 }
 
-func TestRBACAsksTheServer(t *testing.T) {
-	e := newEnv(t, web, "v1.36.3", nil)
+// allowExcept answers every SelfSubjectAccessReview with allowed unless deny says no, and records
+// what was asked ("verb resource.group ns").
+func allowExcept(e *fakeEnv, deny func(verb, group, resource string) bool) *[]string {
+	var mu sync.Mutex
+	asked := &[]string{}
 	e.typed.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview)
-		r.Status.Allowed = r.Spec.ResourceAttributes.Resource != "deployments"
+		ra := r.Spec.ResourceAttributes
+		mu.Lock()
+		*asked = append(*asked, strings.TrimSpace(ra.Verb+" "+strings.TrimSuffix(ra.Resource+"."+ra.Group, ".")+" "+ra.Namespace))
+		mu.Unlock()
+		r.Status.Allowed = !deny(ra.Verb, ra.Group, ra.Resource)
 		return true, r, nil
 	})
+	return asked
+}
+
+func TestRBACAsksTheServer(t *testing.T) {
+	e := newEnv(t, web, "v1.36.3", nil)
+	allowExcept(e, func(_, _, resource string) bool { return resource == "deployments" })
 	rs := e.run(RBAC{})
-	require.Len(t, rs, 1)
+	require.Len(t, rs, 2)
 	assert.Equal(t, Fail, rs[0].Status)
 	assert.Equal(t, "you may not create deployments.apps in namespace prod", rs[0].Message)
 	assert.Contains(t, rs[0].Hint, "granting create on deployments.apps in namespace prod")
+	assert.Equal(t, Warn, rs[1].Status)
+	assert.Equal(t, "you may not delete, patch, update deployments.apps in namespace prod: the install works, but `helm upgrade` or `helm uninstall` will not", rs[1].Message)
+}
+
+func TestRBACAsksWhatUpgradesUninstallsHooksAndHelmsRecordsNeed(t *testing.T) {
+	hook := web + `---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: shop-migrate, namespace: prod}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: example/migrate:1.0}]
+`
+	// Everything allowed: every verb Helm uses was asked, once each.
+	e := newEnv(t, hook, "v1.36.3", nil)
+	e.Objects[1].Hook = true
+	asked := allowExcept(e, func(string, string, string) bool { return false })
+	rs := e.run(RBAC{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Pass, rs[0].Status)
+	assert.Equal(t, "you may install, upgrade and uninstall all 2 kinds of object the release creates, and keep its release records", rs[0].Message)
+	assert.ElementsMatch(t, []string{
+		"create deployments.apps prod", "delete deployments.apps prod", "patch deployments.apps prod", "update deployments.apps prod",
+		"create jobs.batch prod", "delete jobs.batch prod", // a hook: created, and deleted before the next one
+		"get secrets prod", "list secrets prod", "create secrets prod", "update secrets prod", "delete secrets prod", // Helm's records
+	}, *asked)
+
+	// A hook whose kind may not be deleted fails the install (before-hook-creation).
+	e = newEnv(t, hook, "v1.36.3", nil)
+	e.Objects[1].Hook = true
+	allowExcept(e, func(verb, _, resource string) bool { return verb == "delete" && resource == "jobs" })
+	rs = e.run(RBAC{})
+	require.Len(t, only(rs, Fail), 1, "%v", rs)
+	assert.Equal(t, "you may not delete jobs.batch in namespace prod (Helm deletes a hook's previous object before creating it)", only(rs, Fail)[0].Message)
+
+	// Helm's release records: without update the install cannot record its outcome.
+	e = newEnv(t, web, "v1.36.3", nil)
+	allowExcept(e, func(verb, _, resource string) bool { return resource == "secrets" && verb == "update" })
+	rs = e.run(RBAC{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Equal(t, "Helm release records", rs[0].Object)
+	assert.Equal(t, "you may not update secrets in namespace prod, where Helm keeps the release's records", rs[0].Message)
+
+	// Only what upgrades need is missing: a warning, not a failure.
+	e = newEnv(t, web, "v1.36.3", nil)
+	allowExcept(e, func(verb, _, _ string) bool { return verb == "patch" })
+	rs = e.run(RBAC{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Warn, rs[0].Status)
+	assert.Contains(t, rs[0].Message, "you may not patch deployments.apps in namespace prod: the install works")
+
+	// HELM_DRIVER=configmap keeps the records in ConfigMaps; memory keeps none in the cluster.
+	t.Setenv("HELM_DRIVER", "configmap")
+	e = newEnv(t, web, "v1.36.3", nil)
+	asked = allowExcept(e, func(string, string, string) bool { return false })
+	e.run(RBAC{})
+	assert.Contains(t, *asked, "update configmaps prod")
+	assert.NotContains(t, *asked, "update secrets prod")
+	t.Setenv("HELM_DRIVER", "memory")
+	e = newEnv(t, web, "v1.36.3", nil)
+	asked = allowExcept(e, func(string, string, string) bool { return false })
+	e.run(RBAC{})
+	assert.Len(t, *asked, 4, "only the Deployment's verbs: %v", *asked)
 }
 
 func TestNodePortClash(t *testing.T) {
