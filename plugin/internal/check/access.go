@@ -65,7 +65,12 @@ func (n *rbacNeed) what() string {
 }
 
 func (RBAC) Run(ctx context.Context, env *Env) []Result {
-	type key struct{ group, resource, ns string }
+	// The release's own Secrets and Helm's records are separate needs (and results), even where
+	// they are the same resource in the same namespace.
+	type key struct {
+		group, resource, ns string
+		storage             bool
+	}
 	needs := map[key]*rbacNeed{}
 	var order []key
 	need := func(k key) *rbacNeed {
@@ -86,7 +91,7 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 		if err != nil {
 			continue // api-groups reports it
 		}
-		k := key{gvk.Group, m.Resource.Resource, ""}
+		k := key{gvk.Group, m.Resource.Resource, "", false}
 		if m.Scope.Name() == "namespace" {
 			k.ns = namespaceOf(env, o)
 		}
@@ -100,22 +105,33 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 		}
 	}
 	if resource := helmStorage(); resource != "" {
-		n := need(key{"", resource, env.Namespace})
+		n := need(key{"", resource, env.Namespace, true})
 		n.storage = true
 		n.add(n.install, "get", "list", "create", "update")
 		n.add(n.later, "delete")
 	}
 
+	// A verb needed at install is not asked again for later; a verb one object needs at install
+	// and another only later (a hook and a plain object of one kind) counts at install.
+	for _, n := range needs {
+		for v := range n.install {
+			delete(n.later, v)
+		}
+	}
 	// Ask every (resource, place, verb) once, a few at a time.
 	type question struct {
-		k    key
-		verb string
+		group, resource, ns, verb string
 	}
 	var questions []question
+	asked := map[question]int{}
 	for _, k := range order {
 		for _, set := range []map[string]bool{needs[k].install, needs[k].later} {
 			for _, v := range sortedKeys(set) {
-				questions = append(questions, question{k, v})
+				q := question{k.group, k.resource, k.ns, v}
+				if _, ok := asked[q]; !ok {
+					asked[q] = len(questions)
+					questions = append(questions, q)
+				}
 			}
 		}
 	}
@@ -134,7 +150,7 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: q.k.ns, Verb: q.verb, Group: q.k.group, Resource: q.k.resource}}}
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: q.ns, Verb: q.verb, Group: q.group, Resource: q.resource}}}
 			got, err := env.Clients.Typed.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
 			if err != nil {
 				answers[i] = answer{err: err}
@@ -145,31 +161,27 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 	}
 	wg.Wait()
 
-	denied := map[key][]string{}
-	reasons := map[key]string{}
 	var out []Result
-	for i, q := range questions {
-		a := answers[i]
-		if a.err != nil {
-			out = append(out, Result{Status: Fail, Object: strings.Join(needs[q.k].objects, ", "),
-				Message: fmt.Sprintf("cannot ask whether you may %s %s: %v", q.verb, needs[q.k].what(), a.err)})
-			continue
-		}
-		if !a.allowed {
-			denied[q.k] = append(denied[q.k], q.verb)
-			if a.reason != "" {
-				reasons[q.k] = a.reason
-			}
-		}
-	}
 	for _, k := range order {
 		n := needs[k]
 		var atInstall, atUpgrade []string
-		for _, v := range denied[k] {
-			if n.install[v] {
-				atInstall = append(atInstall, v)
-			} else {
-				atUpgrade = append(atUpgrade, v)
+		reason := ""
+		for _, set := range []map[string]bool{n.install, n.later} {
+			for _, v := range sortedKeys(set) {
+				a := answers[asked[question{k.group, k.resource, k.ns, v}]]
+				switch {
+				case a.err != nil:
+					out = append(out, Result{Status: Fail, Object: strings.Join(n.objects, ", "),
+						Message: fmt.Sprintf("cannot ask whether you may %s %s: %v", v, n.what(), a.err)})
+				case a.allowed:
+				case n.install[v]:
+					atInstall = append(atInstall, v)
+				default:
+					atUpgrade = append(atUpgrade, v)
+				}
+				if !a.allowed && a.reason != "" {
+					reason = a.reason
+				}
 			}
 		}
 		object := strings.Join(n.objects, ", ")
@@ -177,7 +189,7 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 			object = "Helm release records"
 		}
 		hint := func(verbs []string) string {
-			return "ask for a Role/ClusterRole granting " + strings.Join(verbs, ", ") + " on " + n.what() + strings.TrimSpace(" "+reasons[k])
+			return "ask for a Role/ClusterRole granting " + strings.Join(verbs, ", ") + " on " + n.what() + strings.TrimSpace(" "+reason)
 		}
 		switch {
 		case len(atInstall) > 0 && n.storage:

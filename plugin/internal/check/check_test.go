@@ -264,6 +264,28 @@ spec:
 	assert.Equal(t, "Helm release records", rs[0].Object)
 	assert.Equal(t, "you may not update secrets in namespace prod, where Helm keeps the release's records", rs[0].Message)
 
+	// A release with Secrets of its own: those and Helm's records are separate needs, each verb
+	// named once (the live preflight suite once printed "update, update").
+	withSecret := web + `---
+apiVersion: v1
+kind: Secret
+metadata: {name: shop-db, namespace: prod}
+stringData: {password: p}
+`
+	e = newEnv(t, withSecret, "v1.36.3", nil)
+	allowExcept(e, func(verb, _, resource string) bool { return resource == "secrets" && (verb == "update" || verb == "delete") })
+	rs = e.run(RBAC{})
+	require.Len(t, rs, 3, "%v", rs)
+	fails, warns := only(rs, Fail), only(rs, Warn)
+	require.Len(t, fails, 1)
+	assert.Equal(t, "Helm release records", fails[0].Object)
+	assert.Equal(t, "you may not update secrets in namespace prod, where Helm keeps the release's records", fails[0].Message)
+	require.Len(t, warns, 2)
+	assert.Equal(t, "Secret/prod/shop-db", warns[0].Object)
+	assert.Equal(t, "you may not delete, update secrets in namespace prod: the install works, but `helm upgrade` or `helm uninstall` will not", warns[0].Message)
+	assert.Equal(t, "Helm release records", warns[1].Object)
+	assert.Equal(t, "you may not delete secrets in namespace prod: the install works, but `helm upgrade` or `helm uninstall` will not", warns[1].Message)
+
 	// Only what upgrades need is missing: a warning, not a failure.
 	e = newEnv(t, web, "v1.36.3", nil)
 	allowExcept(e, func(verb, _, _ string) bool { return verb == "patch" })
