@@ -15,6 +15,7 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chartutil"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -78,7 +79,7 @@ func TestArgoCDSyncsTheUmbrellaFromGit(t *testing.T) {
 
 	// The example AppProject and Application, pointed at the Git server and this suite's namespace.
 	appNS := "argo-" + strings.ToLower(random.UniqueId())
-	cleanupNamespace(t, appNS)
+	deleteAtEnd(t, appNS) // created by Argo CD (CreateNamespace=true)
 	project := exampleObject(t, "project")
 	project.SetName(appNS)
 	project.SetLabels(map[string]string{"stack.dev/e2e": "true"})
@@ -107,7 +108,7 @@ func TestArgoCDSyncsTheUmbrellaFromGit(t *testing.T) {
 	raw, err := os.ReadFile(env.Overlay)
 	require.NoError(t, err)
 	require.NoError(t, yaml.Unmarshal(raw, &overlay))
-	require.NoError(t, unstructured.SetNestedMap(app.Object, mergeValues(values, overlay), "spec", "source", "helm", "valuesObject"))
+	require.NoError(t, unstructured.SetNestedMap(app.Object, chartutil.CoalesceTables(overlay, values), "spec", "source", "helm", "valuesObject"))
 	require.NoError(t, unstructured.SetNestedStringMap(app.Object, map[string]string{
 		"pod-security.kubernetes.io/enforce": "restricted", "stack.dev/e2e": "true"}, "spec", "syncPolicy", "managedNamespaceMetadata", "labels"))
 	start = time.Now()
@@ -360,39 +361,6 @@ func exampleObject(t *testing.T, name string) *unstructured.Unstructured {
 	obj := map[string]any{}
 	require.NoError(t, yaml.Unmarshal(raw, &obj))
 	return &unstructured.Unstructured{Object: obj}
-}
-
-// mergeValues merges b over a (maps merged key by key, anything else replaced), like Helm does
-// with two values files.
-func mergeValues(a, b map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		if bm, ok := v.(map[string]any); ok {
-			if am, ok := out[k].(map[string]any); ok {
-				out[k] = mergeValues(am, bm)
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// cleanupNamespace registers the deletion (and, when the test failed, a dump) of a namespace the
-// test does not create itself (Argo CD does, CreateNamespace=true).
-func cleanupNamespace(t *testing.T, name string) {
-	t.Helper()
-	t.Cleanup(func() {
-		if t.Failed() {
-			kube.Dump(context.Background(), env.Clientset, name, os.Stdout)
-		}
-		if os.Getenv("STACK_KEEP_NAMESPACES") == "" {
-			_ = env.Clientset.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
-		}
-	})
 }
 
 // deleteApplication deletes an Application and waits until Argo CD has deleted what it deployed

@@ -42,6 +42,13 @@ func createNamespace(t *testing.T, name, level string) string {
 		Labels: map[string]string{"pod-security.kubernetes.io/enforce": level, "stack.dev/e2e": "true"},
 	}}, metav1.CreateOptions{})
 	require.NoError(t, err)
+	deleteAtEnd(t, name)
+	return name
+}
+
+// deleteAtEnd registers the deletion of a namespace when the test ends (kept with
+// STACK_KEEP_NAMESPACES), with a diagnostics dump first when the test failed.
+func deleteAtEnd(t *testing.T, name string) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			kube.Dump(context.Background(), env.Clientset, name, os.Stdout)
@@ -50,7 +57,6 @@ func createNamespace(t *testing.T, name, level string) string {
 			_ = env.Clientset.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
 		}
 	})
-	return name
 }
 
 func helmOptions(ns string, extraValues ...string) *helm.Options {
