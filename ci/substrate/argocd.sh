@@ -22,14 +22,8 @@ dir=$(cd "$SUBSTRATE_CACHE/src/argocd-$v" && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go 
 [ -f "$dir/manifests/core-install.yaml" ] || die "no manifests/core-install.yaml in $dir"
 [ -x "$STACK_CACHE/bin/helm4" ] || die "no helm4 in $STACK_CACHE/bin (run ci/tools.sh)"
 
-base_id=$(docker image inspect -f '{{.Id}}' stack.local/debian:bookworm) || die "no base image (run base-image.sh)"
 ctx=$(mktemp -d); trap 'rm -rf "$ctx"' EXIT
-# image NAME VERSION CONTEXT: docker build CONTEXT as stack.local/NAME:VERSION-<hash> unless built.
-image() {
-  local tag="stack.local/$1:$2-$(hash_inputs "$3" "$base_id")"
-  if image_exists "$tag"; then step "image $tag: cached"; else dbuild -t "$tag" "$3" || die "docker build $1"; step "image $tag: built"; fi
-  echo "$1 $tag" >>"$out/images.txt.tmp"
-}
+image() { content_image "$out/images.txt.tmp" "$@"; }
 : >"$out/images.txt.tmp"
 mkdir -p "$ctx/argocd"
 cp "$here/workloads/argocd/Dockerfile" "$SUBSTRATE_CACHE/bin/argocd-$v" "$dir/hack/gpg-wrapper.sh" "$dir/hack/git-verify-wrapper.sh" "$ctx/argocd/"

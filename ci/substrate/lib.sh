@@ -76,6 +76,22 @@ dbuild() {
   fi
 }
 
+# content_image LIST NAME VERSION CONTEXT: docker build CONTEXT (FROM the base image) as
+# stack.local/NAME:VERSION-<hash of the context and the base image>, unless that tag exists
+# (unchanged inputs are never rebuilt), and append "NAME TAG" to the image list file LIST.
+content_image() {
+  local list=$1 name=$2 version=$3 ctx=$4 base tag
+  base=$(docker image inspect -f '{{.Id}}' stack.local/debian:bookworm) || die "no base image (run base-image.sh)"
+  tag="stack.local/$name:$version-$(hash_inputs "$ctx" "$base")"
+  if image_exists "$tag"; then
+    step "image $tag: cached"
+  else
+    dbuild -t "$tag" "$ctx" >/dev/null || die "docker build $name"
+    step "image $tag: built"
+  fi
+  echo "$name $tag" >>"$list"
+}
+
 # import_tree IMAGE ENTRYPOINT_JSON SRC:DEST... — a minimal image with static binaries (USER $TREE_USER when set).
 import_tree() {
   local image=$1 entrypoint=$2; shift 2

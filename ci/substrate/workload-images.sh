@@ -15,22 +15,9 @@ debian_only=false
 
 PODINFO_MODULE_VERSION="${PODINFO_MODULE_VERSION:-v1.8.1-0.20250910200901-e86405a8674e}"   # podinfo 6.9.2
 
-base_id=$(docker image inspect -f '{{.Id}}' stack.local/debian:bookworm) || die "no base image (run base-image.sh)"
 manifest="$SUBSTRATE_CACHE/workload-images.txt"
 : >"$manifest.tmp"
-
-# build NAME VERSION CONTEXT: docker build CONTEXT as stack.local/NAME:VERSION-<hash>.
-build() {
-  local name=$1 version=$2 ctx=$3
-  local tag="stack.local/$name:$version-$(hash_inputs "$ctx" "$base_id")"
-  if image_exists "$tag"; then
-    step "image $tag: cached"
-  else
-    dbuild -t "$tag" "$ctx" >/dev/null || die "docker build $name"
-    step "image $tag: built"
-  fi
-  echo "$name $tag" >>"$manifest.tmp"
-}
+build() { content_image "$manifest.tmp" "$@"; }
 
 ctx=$(mktemp -d); trap 'rm -rf "$ctx"' EXIT
 build nginx-unprivileged 1.22.1 "$here/workloads/nginx"
