@@ -1,6 +1,7 @@
 package unit
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,11 +54,9 @@ func TestTheSelfSignedModeBuildsACAChainForTheEdgeCertificate(t *testing.T) {
 	// Argo CD: each object in a wave after the one whose output it needs (the CA Issuer is Ready
 	// only once the CA Certificate has written its Secret), and no dry-run failure while
 	// cert-manager's CRDs are not served yet.
-	for obj, wave := range map[string]string{"self-signed ClusterIssuer": "1", "CA Certificate": "2", "CA Issuer": "3", "edge Certificate": "4"} {
-		u := map[string]map[string]string{"self-signed ClusterIssuer": root.GetAnnotations(), "CA Certificate": ca.GetAnnotations(),
-			"CA Issuer": issuer.GetAnnotations(), "edge Certificate": edge.GetAnnotations()}[obj]
-		assert.Equal(t, wave, u["argocd.argoproj.io/sync-wave"], obj)
-		assert.Equal(t, "SkipDryRunOnMissingResource=true", u["argocd.argoproj.io/sync-options"], obj)
+	for wave, obj := range []*unstructured.Unstructured{root, ca, issuer, edge} { // waves 1, 2, 3, 4
+		assert.Equal(t, strconv.Itoa(wave+1), obj.GetAnnotations()["argocd.argoproj.io/sync-wave"], obj.GetName())
+		assert.Equal(t, "SkipDryRunOnMissingResource=true", obj.GetAnnotations()["argocd.argoproj.io/sync-options"], obj.GetName())
 	}
 	waves := renderIssuer(t, map[string]any{"global": map[string]any{"domain": "a.test", "tls": map[string]any{"secretName": "{{ .Release.Name }}-tls"}},
 		"syncWaves": map[string]any{"issuers": "5", "caCertificate": "6", "caIssuer": "7", "certificates": "8"}, "enabled": true, "nameOverride": "", "fullnameOverride": "tls"})

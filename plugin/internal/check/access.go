@@ -43,7 +43,6 @@ type rbacNeed struct {
 	objects             []string
 	install             map[string]bool // verbs without which `helm install` fails
 	later               map[string]bool // verbs `helm upgrade`/`uninstall` need
-	storage             bool            // Helm's release records
 }
 
 func (n *rbacNeed) add(set map[string]bool, verbs ...string) {
@@ -106,7 +105,6 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 	}
 	if resource := helmStorage(); resource != "" {
 		n := need(key{"", resource, env.Namespace, true})
-		n.storage = true
 		n.add(n.install, "get", "list", "create", "update")
 		n.add(n.later, "delete")
 	}
@@ -185,14 +183,14 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 			}
 		}
 		object := strings.Join(n.objects, ", ")
-		if n.storage {
+		if k.storage {
 			object = "Helm release records"
 		}
 		hint := func(verbs []string) string {
 			return "ask for a Role/ClusterRole granting " + strings.Join(verbs, ", ") + " on " + n.what() + strings.TrimSpace(" "+reason)
 		}
 		switch {
-		case len(atInstall) > 0 && n.storage:
+		case len(atInstall) > 0 && k.storage:
 			out = append(out, Result{Status: Fail, Object: object, Message: fmt.Sprintf("you may not %s %s, where Helm keeps the release's records", strings.Join(atInstall, ", "), n.what()),
 				Hint: hint(atInstall)})
 		case len(atInstall) > 0:
