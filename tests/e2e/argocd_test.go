@@ -116,6 +116,7 @@ func TestArgoCDSyncsTheUmbrellaFromGit(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { deleteApplication(t, dyn, appNS) })
 	apps := dyn.Resource(applicationsGVR).Namespace(argoNamespace)
+	t.Cleanup(func() { dumpArgoCD(t, apps, appNS) }) // runs before the deletion
 
 	// A: Synced and Healthy, the PostSync checks run and passed.
 	status := waitApplication(t, apps, appNS, commitA, 8*time.Minute)
@@ -361,6 +362,24 @@ func exampleObject(t *testing.T, name string) *unstructured.Unstructured {
 	obj := map[string]any{}
 	require.NoError(t, yaml.Unmarshal(raw, &obj))
 	return &unstructured.Unstructured{Object: obj}
+}
+
+// dumpArgoCD writes, when the test failed, what explains an Application that did not sync: its
+// whole status (conditions, the operation and each resource's sync and health), and Argo CD's
+// events and logs.
+func dumpArgoCD(t *testing.T, apps dynamic.ResourceInterface, name string) {
+	if !t.Failed() {
+		return
+	}
+	ctx := context.Background()
+	if u, err := apps.Get(ctx, name, metav1.GetOptions{}); err != nil {
+		fmt.Printf("===== Application %s: %v\n", name, err)
+	} else {
+		status, _, _ := unstructured.NestedMap(u.Object, "status")
+		raw, _ := yaml.Marshal(status)
+		fmt.Printf("===== Application %s status =====\n%s\n", name, raw)
+	}
+	kube.Dump(ctx, env.Clientset, argoNamespace, os.Stdout)
 }
 
 // deleteApplication deletes an Application and waits until Argo CD has deleted what it deployed

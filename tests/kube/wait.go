@@ -28,7 +28,9 @@ type WaitOptions struct {
 }
 
 // WaitE polls cond until it is done, it errors, or the timeout passes; the timeout error quotes
-// the last status seen.
+// the last status seen. The last look is taken at the deadline, and every call gets a few seconds
+// beyond it: a status cut short by the deadline (a client's rate limiter refusing to wait past it)
+// would only say that time ran out, not what the wait was waiting for.
 func WaitE(ctx context.Context, opts WaitOptions, cond Condition) (time.Duration, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 2 * time.Minute
@@ -37,29 +39,35 @@ func WaitE(ctx context.Context, opts WaitOptions, cond Condition) (time.Duration
 		opts.Interval = time.Second
 	}
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	ticker := time.NewTicker(opts.Interval)
-	defer ticker.Stop()
+	deadline := start.Add(opts.Timeout)
 	last := "no status yet"
 	for {
-		done, status, err := cond(ctx)
+		callCtx, cancel := context.WithDeadline(ctx, deadline.Add(statusGrace))
+		done, status, err := cond(callCtx)
+		cancel()
 		if err != nil && ctx.Err() == nil {
 			return time.Since(start), fmt.Errorf("%s: %w", opts.What, err)
 		}
-		if status != "" && ctx.Err() == nil {
-			last = status // a status produced after the deadline is only about the deadline
+		if status != "" {
+			last = status
 		}
 		if done {
 			return time.Since(start), nil
 		}
+		if ctx.Err() != nil || !time.Now().Before(deadline) {
+			return time.Since(start), fmt.Errorf("%s: not done after %s; last status: %s", opts.What, opts.Timeout, last)
+		}
+		timer := time.NewTimer(min(opts.Interval, time.Until(deadline)))
 		select {
 		case <-ctx.Done():
-			return time.Since(start), fmt.Errorf("%s: not done after %s; last status: %s", opts.What, opts.Timeout, last)
-		case <-ticker.C:
+		case <-timer.C:
 		}
+		timer.Stop()
 	}
 }
+
+// statusGrace is how long past a wait's deadline its last status may take.
+const statusGrace = 10 * time.Second
 
 // PodsReady is a Condition: every pod of the namespace matching selector is Ready, and there is
 // at least one. Pods of finished Jobs and Helm hook pods (e.g. a failed `helm test` pod, which

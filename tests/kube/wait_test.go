@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"strings"
 	"testing"
@@ -49,17 +50,22 @@ func TestPodsReadyCountsWorkloadsOnly(t *testing.T) {
 
 func TestWaitReportsTheLastRealStatusOnTimeout(t *testing.T) {
 	n := 0
+	start := time.Now()
+	var lastCall time.Time
 	_, err := WaitE(context.Background(), WaitOptions{What: "the thing", Timeout: 300 * time.Millisecond, Interval: 50 * time.Millisecond},
 		func(ctx context.Context) (bool, string, error) {
 			n++
-			if ctx.Err() != nil {
-				return false, "deadline noise", nil
+			lastCall = time.Now()
+			// What client-go's rate limiter does: refuse to wait when the wait would pass the deadline.
+			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < time.Second {
+				return false, "client rate limiter Wait returned an error: rate: Wait(n=1) would exceed context deadline", nil
 			}
-			return false, "still 1/2", nil
+			return false, fmt.Sprintf("still 1/2 (look %d)", n), nil
 		})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "the thing: not done after 300ms; last status: still 1/2")
+	assert.Contains(t, err.Error(), fmt.Sprintf("the thing: not done after 300ms; last status: still 1/2 (look %d)", n))
 	assert.Greater(t, n, 2, "it polls")
+	assert.GreaterOrEqual(t, lastCall.Sub(start), 300*time.Millisecond, "the last look is taken at the deadline")
 
 	d, err := WaitE(context.Background(), WaitOptions{What: "quick"}, func(context.Context) (bool, string, error) { return true, "", nil })
 	require.NoError(t, err)
