@@ -38,7 +38,8 @@ run "argocd" "$here/argocd.sh"
 keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm) \
   "stack.local/busybox:1.35.0" "stack.local/kube-router:$KUBE_ROUTER_VERSION" "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION" \
   "stack.local/metrics-server:$METRICS_SERVER_VERSION" "stack.local/kube-state-metrics:$KSM_VERSION" \
-  "stack.local/cert-manager-controller:$CERT_MANAGER_VERSION" "stack.local/cert-manager-webhook:$CERT_MANAGER_VERSION" "stack.local/cert-manager-cainjector:$CERT_MANAGER_VERSION"; \
+  "stack.local/cert-manager-controller:$CERT_MANAGER_VERSION" "stack.local/cert-manager-webhook:$CERT_MANAGER_VERSION" "stack.local/cert-manager-cainjector:$CERT_MANAGER_VERSION" \
+  "stack.local/cert-manager-acmesolver:$CERT_MANAGER_VERSION"; \
   awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt" "$SUBSTRATE_CACHE/argocd/images.txt")
 docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^stack.local/' | while read -r img; do
   grep -qxF "$img" <<<"$keep" || { docker rmi "$img" >/dev/null 2>&1 && step "removed superseded image $img"; } || true

@@ -219,7 +219,8 @@ func DefaultAddons(substrateDir string) []Addon {
 		{Manifest: filepath.Join(substrateDir, "addons", "cert-manager.yaml"), Namespace: "cert-manager", Images: []string{
 			"stack.local/cert-manager-controller:" + CertManagerVersion,
 			"stack.local/cert-manager-webhook:" + CertManagerVersion,
-			"stack.local/cert-manager-cainjector:" + CertManagerVersion}},
+			"stack.local/cert-manager-cainjector:" + CertManagerVersion,
+			"stack.local/cert-manager-acmesolver:" + CertManagerVersion}},
 		{Images: []string{"stack.local/kube-state-metrics:v2.16.0"}},
 	}
 }

@@ -17,7 +17,8 @@ import (
 
 // WorkloadsReady is a Condition over the controllers rather than their pods: every Deployment,
 // StatefulSet and DaemonSet of the namespace matching selector has rolled out its current
-// generation with all replicas available (no old pods left), every Job (not a Helm hook) has
+// generation with all replicas available (no old pods left), every Job (not a Helm hook, not a
+// CronJob's run) has
 // completed — a failed Job is an error, not a wait — and every Service with a selector has a
 // ready endpoint. Nothing matching is done (wait for the objects to exist first when that is what
 // you need). It is what "the release is up" means after an install, an upgrade or a
@@ -58,7 +59,10 @@ func WorkloadsReady(cs kubernetes.Interface, namespace, selector string) Conditi
 			return false, "list Jobs: " + err.Error(), nil
 		}
 		for _, j := range jobs.Items {
-			if j.Annotations["helm.sh/hook"] != "" {
+			// A Helm hook is Helm's to wait for; a CronJob's run is a schedule, not part of the
+			// rollout (one that fires mid-install may fail before what it calls is up, and the
+			// next run is the CronJob's retry).
+			if owner := metav1.GetControllerOf(&j); j.Annotations["helm.sh/hook"] != "" || (owner != nil && owner.Kind == "CronJob") {
 				continue
 			}
 			done, failed := jobFinished(j)

@@ -28,17 +28,20 @@ func TestWorkloadsReadyWaitsForRolloutsJobsAndEndpoints(t *testing.T) {
 	job := &batchv1.Job{ObjectMeta: meta("migrate"), Status: batchv1.JobStatus{Active: 1}}
 	hook := &batchv1.Job{ObjectMeta: meta("hook"), Status: batchv1.JobStatus{Active: 1}}
 	hook.Annotations = map[string]string{"helm.sh/hook": "post-install"}
+	cronRun := &batchv1.Job{ObjectMeta: meta("pipeline-29941840"), Status: batchv1.JobStatus{Failed: 1,
+		Conditions: []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded"}}}}
+	cronRun.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: "pipeline", UID: "u1", Controller: ptr.To(true)}}
 	svc := &corev1.Service{ObjectMeta: meta("web"), Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "x"}}}
 	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "web-abc", Namespace: "ns", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
 		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(false)}}}}
-	cs := fake.NewSimpleClientset(rolling, sts, job, hook, svc, slice)
+	cs := fake.NewSimpleClientset(rolling, sts, job, hook, cronRun, svc, slice)
 	ctx := context.Background()
 
 	done, status, err := WorkloadsReady(cs, "ns", "app=x")(ctx)
 	require.NoError(t, err)
 	assert.False(t, done)
-	assert.Equal(t, "1/5 ready; waiting for Deployment web (1 old replicas left), Job migrate (1 active), Service web (no ready endpoint), StatefulSet db (1/1 updated)", status,
-		"the hook Job is Helm's, not waited for")
+	assert.Equal(t, "2/6 ready; waiting for Deployment web (1 old replicas left), Job migrate (1 active), Service web (no ready endpoint), StatefulSet db (1/1 updated)", status,
+		"the hook Job is Helm's, not waited for; a CronJob's failed run is not the rollout's")
 
 	rolling.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2}
 	sts.Status.CurrentRevision = "db-2"

@@ -49,6 +49,7 @@ func badInputs() []badInput {
 		{"a nodePort must be in the node port range", "services", svc(map[string]any{"service": map[string]any{"type": "NodePort"}, "ports": []any{map[string]any{"name": "http", "containerPort": 9898, "nodePort": 80}}}), []string{"/apps/users/ports/0/nodePort", "minimum"}},
 		{"a digest must be a sha256", "services", svc(map[string]any{"image": map[string]any{"repository": "x", "digest": "latest"}}), []string{"/apps/users/image/digest"}},
 		{"a pull policy must be known", "stack", devOpts(nil, "global.imagePullPolicy=Sometimes"), []string{"/global/imagePullPolicy"}},
+		{"the served-by header must be a header name", "gateway", gw(withRoutes(users, map[string]any{"servedByHeader": "X Served By"})), []string{"/servedByHeader"}},
 		{"a rate limit key must be known", "gateway", gw(withRoutes(users, map[string]any{"rateLimit": map[string]any{"key": "cookie"}})), []string{"/rateLimit/key"}},
 		{"a route path must start and end with a slash", "gateway", gw(withRoutes([]any{route("/api/users", "users")}, nil)), []string{"/routes/0/path"}},
 		{"a timeout needs a unit", "gateway", gw(withRoutes(users, map[string]any{"timeouts": map[string]any{"read": 60}})), []string{"/timeouts/read"}},
@@ -218,6 +219,7 @@ func platformBadInputs() []badInput {
 			return o
 		}(), []string{"certificate.hosts", "wildcard", "DNS-01"}},
 		{"the edge certificate needs a name", "cert-issuer", iss(nil), []string{"certificate.hosts", "global.domain"}},
+		{"an ACME CA bundle must be PEM", "cert-issuer", iss(map[string]any{"mode": "acme", "certificate": map[string]any{"hosts": []any{"a.test"}}, "acme": map[string]any{"email": "ops@example.com", "caBundle": "MIIBfake", "http01": map[string]any{"ingressClassName": "nginx"}}}), []string{"acme.caBundle", "BEGIN CERTIFICATE"}},
 		{"a certificate duration needs a unit", "cert-issuer", iss(map[string]any{"certificate": map[string]any{"duration": "90d"}}), []string{"/certificate/duration"}},
 		{"an ECDSA key size must be a real one", "cert-issuer", iss(map[string]any{"certificate": map[string]any{"privateKey": map[string]any{"size": 1000}}}), []string{"/certificate/privateKey/size"}},
 		// edge and namespace policy
@@ -226,7 +228,6 @@ func platformBadInputs() []badInput {
 		{"an HTTPRoute needs a Gateway", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test"}), []string{"global.edge.gatewayAPI.gatewayName"}},
 		{"a created Gateway needs a GatewayClass", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test", "gatewayAPI": map[string]any{"create": true}}), []string{"global.edge.gatewayAPI.className"}},
 		{"a node port must be in the node port range", "stack", edge(map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 8080}}), []string{"/global/edge/nodePort/gateway", "minimum"}},
-		{"traefik affinity is refused on the Ingress", "stack", edge(map[string]any{"mode": "ingress", "host": "a.test", "affinity": map[string]any{"enabled": true}, "ingress": map[string]any{"controller": "traefik"}}), []string{"global.edge.affinity.enabled", "traefik"}},
 		{"an edge path must start with a slash", "stack", edge(map[string]any{"paths": []any{map[string]any{"path": "api", "service": "gateway", "port": 80}}}), []string{"/global/edge/paths/0/path"}},
 		{"a quota value must be a quantity", "stack", devOpts(map[string]any{"namespacePolicy": map[string]any{"resourceQuota": map[string]any{"hard": map[string]any{"requests.cpu": "lots"}}}}), []string{"/namespacePolicy/resourceQuota/hard/requests.cpu"}},
 		{"the domain must be a DNS name", "stack", devOpts(map[string]any{"global": map[string]any{"domain": "Shop_Example"}}), []string{"/global/domain"}},

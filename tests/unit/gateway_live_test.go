@@ -128,13 +128,19 @@ func get(t *testing.T, url, token string, headers ...string) (int, map[string]st
 
 func TestTheGatewayVerifiesJWTsAtTheEdge(t *testing.T) {
 	t.Parallel()
-	base := liveGateway(t, map[string]any{"auth": jwtAuth(), "rateLimit": map[string]any{"enabled": false}})
+	base := liveGateway(t, map[string]any{"auth": jwtAuth(), "rateLimit": map[string]any{"enabled": false}, "servedByHeader": "X-Served-By"})
 	now := time.Now().Unix()
 	valid := map[string]any{"name": "alice", "tenant": "acme", "iss": "podinfo", "exp": now + 60}
 	good := signJWT(t, "HS256", liveJWTKey, valid)
 
 	code, body, hdr := get(t, base+"/api/echo/orders", good, "X-User", "mallory")
 	require.Equal(t, http.StatusOK, code)
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	assert.Equal(t, host, hdr.Get("X-Served-By"), "the answering host (in a pod: the pod's name)")
+	refusedCode, _, refused := get(t, base+"/api/echo/orders", "")
+	assert.Equal(t, http.StatusUnauthorized, refusedCode)
+	assert.Equal(t, host, refused.Get("X-Served-By"), "on refusals too")
 	assert.Equal(t, "/orders", body["path"], "the route prefix is stripped")
 	assert.Equal(t, "alice", body["user"], "the claim reaches the upstream, overwriting the client's header")
 	assert.Equal(t, "acme", body["tenant"])

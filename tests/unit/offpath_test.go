@@ -132,6 +132,21 @@ func TestTheEdgeReachesEveryAppItRoutesTo(t *testing.T) {
 	// No edge, no edge policies.
 	none := render.Render(t, chart("stack"), stackOpts(nil))
 	assert.False(t, render.Has[*networkingv1.NetworkPolicy](none, "shop-edge-to-frontend"))
+
+	// ACME HTTP-01: the controller reaches the solver pod cert-manager starts in the namespace.
+	acme := func(edge map[string]any, http01 bool) *render.Result {
+		return render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": edge},
+			"cert-issuer": map[string]any{"enabled": true, "mode": "acme", "certificate": map[string]any{"hosts": []any{"a.test"}}, "acme": map[string]any{"email": "ops@example.com", "http01": map[string]any{"enabled": http01, "ingressClassName": "traefik"},
+				"dns01": map[string]any{"provider": "cloudflare", "cloudflare": map[string]any{"apiTokenSecretRef": map[string]any{"name": "cf"}}}}}}))
+	}
+	solver := render.Get[*networkingv1.NetworkPolicy](t, acme(map[string]any{"mode": "ingress", "host": "a.test", "ingress": map[string]any{"controllerNamespace": "traefik"}}, true), "shop-edge-to-acme-solver")
+	assert.Equal(t, map[string]string{"acme.cert-manager.io/http01-solver": "true"}, solver.Spec.PodSelector.MatchLabels)
+	require.Len(t, solver.Spec.Ingress, 1)
+	assert.Equal(t, intstr.FromInt32(8089), *solver.Spec.Ingress[0].Ports[0].Port)
+	assert.Equal(t, "traefik", solver.Spec.Ingress[0].From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"])
+	assert.False(t, render.Has[*networkingv1.NetworkPolicy](acme(map[string]any{"mode": "ingress", "host": "a.test"}, false), "shop-edge-to-acme-solver"), "DNS-01 only: no solver pod")
+	assert.False(t, render.Has[*networkingv1.NetworkPolicy](acme(map[string]any{"mode": "nodeport"}, true), "shop-edge-to-acme-solver"), "no controller to route the challenge")
+	assert.False(t, render.Has[*networkingv1.NetworkPolicy](render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test"}}})), "shop-edge-to-acme-solver"), "selfsigned")
 }
 
 // Issue 12, item 3: behind an ingress or Gateway API controller the gateway believes the

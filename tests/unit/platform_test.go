@@ -1,6 +1,7 @@
 package unit
 
 import (
+	"encoding/base64"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,6 +136,11 @@ func TestACMEIssuersSolveThroughIngressGatewayCloudflareOrRoute53(t *testing.T) 
 			assert.Equal(t, 0, r.Count("ClusterIssuer")+r.Count("Issuer")-1, "one issuer in acme mode")
 		})
 	}
+	// A private ACME server's CA (Pebble, step-ca): cert-manager wants it base64-encoded.
+	const pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+	r := renderIssuer(t, acme(map[string]any{"server": "https://pebble.pebble.svc.cluster.local:14000/dir", "caBundle": pem, "http01": map[string]any{"ingressClassName": "traefik"}}))
+	assert.Equal(t, base64.StdEncoding.EncodeToString([]byte(pem)), field(t, render.Unstructured(t, r, "Issuer", "shop-cert-issuer"), "spec", "acme", "caBundle"))
+	assert.NotContains(t, field(t, render.Unstructured(t, renderIssuer(t, acme(map[string]any{"http01": map[string]any{"ingressClassName": "nginx"}})), "Issuer", "shop-cert-issuer"), "spec", "acme"), "caBundle")
 }
 
 func stackOpts(vals map[string]any, set ...string) render.Options {
@@ -174,8 +180,36 @@ func TestTheIngressEdgeRoutesAPIToTheGatewayAndTheRestToTheFrontend(t *testing.T
 			"affinity": map[string]any{"enabled": true}, "ingress": map[string]any{"controller": c.controller}}}}))
 		assert.Equal(t, c.want, render.Get[*networkingv1.Ingress](t, r, "shop-edge").Annotations, "controller %q", c.controller)
 	}
-	tr := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test", "ingress": map[string]any{"controller": "traefik"}}}}))
-	assert.Equal(t, "prod-shop-redirect-https@kubernetescrd", render.Get[*networkingv1.Ingress](t, tr, "shop-edge").Annotations["traefik.ingress.kubernetes.io/router.middlewares"])
+	// Traefik: a TLS router for HTTPS, a plain one (its own Ingress) carrying the chart's redirect
+	// Middleware, and sticky cookies on the Services the paths route to.
+	tr := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test",
+		"affinity": map[string]any{"enabled": true, "cookieName": "shop-route"}, "ingress": map[string]any{"controller": "traefik", "className": "traefik"}}}}))
+	tls := render.Get[*networkingv1.Ingress](t, tr, "shop-edge")
+	assert.Equal(t, map[string]string{"traefik.ingress.kubernetes.io/router.tls": "true"}, tls.Annotations)
+	assert.Equal(t, "shop-edge-tls", tls.Spec.TLS[0].SecretName)
+	plainHTTP := render.Get[*networkingv1.Ingress](t, tr, "shop-edge-http")
+	assert.Equal(t, map[string]string{"traefik.ingress.kubernetes.io/router.tls": "false",
+		"traefik.ingress.kubernetes.io/router.middlewares": "prod-shop-redirect-https@kubernetescrd"}, plainHTTP.Annotations)
+	assert.Empty(t, plainHTTP.Spec.TLS)
+	assert.Equal(t, tls.Spec.Rules, plainHTTP.Spec.Rules, "the same routes on both")
+	mw := render.Unstructured(t, tr, "Middleware", "shop-redirect-https")
+	assert.Equal(t, map[string]any{"scheme": "https", "permanent": true}, field(t, mw, "spec", "redirectScheme"))
+	for _, svc := range []string{"shop-gateway", "shop-frontend"} {
+		assert.Equal(t, map[string]string{"traefik.ingress.kubernetes.io/service.sticky.cookie": "true",
+			"traefik.ingress.kubernetes.io/service.sticky.cookie.name": "shop-route", "traefik.ingress.kubernetes.io/service.sticky.cookie.secure": "true",
+			"traefik.ingress.kubernetes.io/service.sticky.cookie.httponly": "true", "traefik.ingress.kubernetes.io/service.sticky.cookie.samesite": "lax"},
+			render.Get[*corev1.Service](t, tr, svc).Annotations, svc)
+	}
+	assert.Empty(t, render.Get[*corev1.Service](t, tr, "shop-users").Annotations, "a Service the edge does not route to stays as it is")
+	noRedirect := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test",
+		"tls": map[string]any{"redirect": false}, "ingress": map[string]any{"controller": "traefik"}}}}))
+	assert.Equal(t, map[string]string{"traefik.ingress.kubernetes.io/router.tls": "false"}, render.Get[*networkingv1.Ingress](t, noRedirect, "shop-edge-http").Annotations)
+	assert.Equal(t, 0, noRedirect.Count("Middleware"))
+	assert.Empty(t, render.Get[*corev1.Service](t, noRedirect, "shop-gateway").Annotations, "no affinity, no sticky cookie")
+	noTLS := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test",
+		"tls": map[string]any{"enabled": false}, "ingress": map[string]any{"controller": "traefik"}}}}))
+	assert.Empty(t, render.Get[*networkingv1.Ingress](t, noTLS, "shop-edge").Annotations)
+	assert.Equal(t, 1, noTLS.Count("Ingress"), "one plain Ingress without TLS")
 	plain := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"edge": map[string]any{"mode": "ingress", "host": "a.test", "tls": map[string]any{"enabled": false, "redirect": false}}}}))
 	assert.Empty(t, render.Get[*networkingv1.Ingress](t, plain, "shop-edge").Spec.TLS)
 }

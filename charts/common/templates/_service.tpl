@@ -53,3 +53,29 @@ spec:
       protocol: TCP
     {{- end }}
 {{- end -}}
+
+{{/*
+common.service.annotations: a Service's annotations — its own (.annotations) and what the edge needs
+on the Services it routes to. Traefik keeps cookie affinity (sticky sessions) on the backend
+Service, not on the Ingress: with global.edge.mode ingress, global.edge.ingress.controller traefik
+and global.edge.affinity.enabled, each Service named by a global.edge.paths entry gets Traefik's
+sticky-cookie annotations (the cookie global.edge.affinity.cookieName, Secure when the edge serves
+TLS, HttpOnly, SameSite Lax). The Service's own annotations win. Prints a YAML map or nothing.
+Usage: include "common.service.annotations" (dict "name" "gateway" "annotations" .Values.service.annotations "context" $)
+*/}}
+{{- define "common.service.annotations" -}}
+{{- $e := (.context.Values.global | default dict).edge | default dict -}}
+{{- $ann := dict -}}
+{{- $routed := false -}}
+{{- range (dig "paths" list $e) }}{{- if eq (toString .service) $.name }}{{- $routed = true }}{{- end }}{{- end -}}
+{{- if and $routed (eq (dig "mode" "" $e) "ingress") (eq (dig "ingress" "controller" "" $e) "traefik") (dig "affinity" "enabled" false $e) -}}
+{{- $p := "traefik.ingress.kubernetes.io/service.sticky.cookie" -}}
+{{- $_ := set $ann $p "true" -}}
+{{- $_ := set $ann (printf "%s.name" $p) (dig "affinity" "cookieName" "stack-affinity" $e) -}}
+{{- $_ := set $ann (printf "%s.secure" $p) (toString (dig "tls" "enabled" false $e)) -}}
+{{- $_ := set $ann (printf "%s.httponly" $p) "true" -}}
+{{- $_ := set $ann (printf "%s.samesite" $p) "lax" -}}
+{{- end -}}
+{{- $ann = merge (deepCopy (.annotations | default dict)) $ann -}}
+{{- with $ann }}{{ toYaml . }}{{ end -}}
+{{- end -}}

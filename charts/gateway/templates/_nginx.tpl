@@ -109,6 +109,9 @@ http {
     {{- end }}
     server_name _;
     add_header X-Request-ID $stack_request_id always;
+    {{- with $v.servedByHeader }}
+    add_header {{ . }} $hostname always;
+    {{- end }}
     {{- if $jwt }}
     add_header WWW-Authenticate $stack_www_authenticate always;
     {{- end }}

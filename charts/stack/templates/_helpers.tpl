@@ -25,3 +25,43 @@ Usage: include "stack.serviceName" (dict "name" "gateway" "context" $)
 {{- include "common.names.component" (dict "name" .name "context" $ctx) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+stack.edge.ingress: the edge's Ingress (global.edge.paths on one host), with .annotations and, when
+.tls, the TLS section naming .tlsSecret.
+*/}}
+{{- define "stack.edge.ingress" -}}
+{{- $ctx := .context -}}
+{{- $e := $ctx.Values.global.edge -}}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ .name }}
+  namespace: {{ $ctx.Release.Namespace | quote }}
+  labels:
+    {{- include "common.labels.standard" (dict "name" "edge" "component" "edge" "context" $ctx) | nindent 4 }}
+  {{- with .annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  ingressClassName: {{ $e.ingress.className | quote }}
+  {{- if .tls }}
+  tls:
+    - hosts: [{{ .host | quote }}]
+      secretName: {{ .tlsSecret }}
+  {{- end }}
+  rules:
+    - host: {{ .host | quote }}
+      http:
+        paths:
+          {{- range $e.paths }}
+          - path: {{ .path }}
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ include "stack.serviceName" (dict "name" .service "context" $ctx) }}
+                port:
+                  number: {{ .port }}
+          {{- end }}
+{{- end -}}
