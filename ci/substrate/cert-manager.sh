@@ -3,7 +3,9 @@
 # and ACME HTTP-01 solver (the pod the controller starts to answer a challenge) built from the github.com/cert-manager/cert-manager module (v1.11.5 is the newest whose commands
 # live in the root module the proxy serves), imported as images laid out like quay.io/jetstack's,
 # and an add-on manifest rendered from the module's own files: its CRDs (deploy/crds) and its
-# Helm chart (deploy/charts/cert-manager) pointed at those images. Writes
+# Helm chart (deploy/charts/cert-manager) pointed at those images, with the Gateway API HTTP-01
+# solver on (ExperimentalGatewayAPISupport: the Gateway API CRDs are an add-on applied before
+# cert-manager, see tests/cluster DefaultAddons). Writes
 # $SUBSTRATE_CACHE/addons/cert-manager.yaml. Cached by version.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +49,8 @@ mkdir -p "$(dirname "$manifest")"
     --set webhook.image.repository=stack.local/cert-manager-webhook --set webhook.image.tag="$v" --set webhook.image.pullPolicy=Never \
     --set cainjector.image.repository=stack.local/cert-manager-cainjector --set cainjector.image.tag="$v" --set cainjector.image.pullPolicy=Never \
     --set acmesolver.image.repository=stack.local/cert-manager-acmesolver --set acmesolver.image.tag="$v" \
-    --set startupapicheck.enabled=false --set global.leaderElection.namespace=cert-manager
+    --set startupapicheck.enabled=false --set global.leaderElection.namespace=cert-manager \
+    --set featureGates=ExperimentalGatewayAPISupport=true
 } >"$manifest.tmp" || die "render the cert-manager add-on"
 grep -q '{{' "$manifest.tmp" && die "cert-manager add-on: unrendered template left in $manifest.tmp"
 mv "$manifest.tmp" "$manifest"

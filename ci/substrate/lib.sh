@@ -24,6 +24,11 @@ CERT_MANAGER_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"   # the newest whose com
 # through the module proxy (GOTOOLCHAIN).
 ARGOCD_VERSION="${ARGOCD_VERSION:-v3.6.1}"
 ARGOCD_GOTOOLCHAIN="${ARGOCD_GOTOOLCHAIN:-go1.27.3}"
+# The live edge (tests/e2e/edge_test.go): Traefik, the Gateway API CRDs Traefik is built against,
+# and Pebble (Let's Encrypt's ACME test server) with its DNS, pebble-challtestsrv.
+TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"     # v3.7.x does not build from the proxy (missing dynamic/ext module and DNS providers)
+GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.4.0}"
+PEBBLE_VERSION="${PEBBLE_VERSION:-v2.10.3}"
 # The monitoring images and the tests' promtool/amtool (ci/tools.sh) are the same releases.
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-3.7.3}"
 PROMETHEUS_MODULE_VERSION="${PROMETHEUS_MODULE_VERSION:-v0.307.3}"   # Prometheus 3.7.3 (the module's versions are v0.3XX.y)
@@ -113,8 +118,9 @@ import_tree() {
 }
 
 # module_copy MODULE VERSION DEST: a writable copy of MODULE@VERSION (downloaded through the module
-# proxy) at DEST, to build it as the main module after regenerating a file that selects its
-# plugins. Only for modules whose go.mod has no replace lines that point outside the module.
+# proxy) at DEST, to build it as the main module: after regenerating a file that selects its
+# plugins, or because its go.mod has replace lines (which `go install` by version refuses). Only
+# for modules whose replace lines name other modules, not directories outside the module.
 module_copy() {
   local module=$1 version=$2 dest=$3 dir
   dir=$(cd / && go mod download -json "$module@$version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')

@@ -210,12 +210,15 @@ type Addon struct {
 }
 
 // DefaultAddons are this repository's: NetworkPolicy enforcement (kube-router), the resource
-// metrics API for HPAs, cert-manager for the TLS suites (rendered by ci/substrate/cert-manager.sh
-// into the substrate) and the kube-state-metrics image the monitoring chart deploys.
+// metrics API for HPAs, the Gateway API and Traefik CRDs (ci/substrate/edge.sh; before
+// cert-manager, whose Gateway API solver watches them from its start), cert-manager for the TLS
+// suites (rendered by ci/substrate/cert-manager.sh into the substrate) and the kube-state-metrics
+// image the monitoring chart deploys.
 func DefaultAddons(substrateDir string) []Addon {
 	return []Addon{
 		{Manifest: "kube-router.yaml", Images: []string{"stack.local/kube-router:v1.4.0"}, MultiNode: "kube-router-routing.yaml"},
 		{Manifest: "metrics-server.yaml", Images: []string{"stack.local/metrics-server:v0.9.0"}},
+		{Manifest: filepath.Join(substrateDir, "edge", "crds.yaml")},
 		{Manifest: filepath.Join(substrateDir, "addons", "cert-manager.yaml"), Namespace: "cert-manager", Images: []string{
 			"stack.local/cert-manager-controller:" + CertManagerVersion,
 			"stack.local/cert-manager-webhook:" + CertManagerVersion,

@@ -227,6 +227,7 @@ func platformBadInputs() []badInput {
 		{"an Ingress needs a host", "stack", edge(map[string]any{"mode": "ingress"}), []string{"global.edge.host", "global.domain"}},
 		{"an HTTPRoute needs a Gateway", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test"}), []string{"global.edge.gatewayAPI.gatewayName"}},
 		{"a created Gateway needs a GatewayClass", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test", "gatewayAPI": map[string]any{"create": true}}), []string{"global.edge.gatewayAPI.className"}},
+		{"a Gateway listener port must be a port", "stack", edge(map[string]any{"mode": "gateway-api", "host": "a.test", "gatewayAPI": map[string]any{"create": true, "className": "traefik", "ports": map[string]any{"http": 0, "https": 443}}}), []string{"/global/edge/gatewayAPI/ports/http", "minimum"}},
 		{"a node port must be in the node port range", "stack", edge(map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 8080}}), []string{"/global/edge/nodePort/gateway", "minimum"}},
 		{"an edge path must start with a slash", "stack", edge(map[string]any{"paths": []any{map[string]any{"path": "api", "service": "gateway", "port": 80}}}), []string{"/global/edge/paths/0/path"}},
 		{"a quota value must be a quantity", "stack", devOpts(map[string]any{"namespacePolicy": map[string]any{"resourceQuota": map[string]any{"hard": map[string]any{"requests.cpu": "lots"}}}}), []string{"/namespacePolicy/resourceQuota/hard/requests.cpu"}},

@@ -224,6 +224,14 @@ func TestTheGatewayAPIEdgeRedirectsHTTPAndRoutesHTTPS(t *testing.T) {
 	assert.Equal(t, "cilium", field(t, gw, "spec", "gatewayClassName"))
 	listeners := field(t, gw, "spec", "listeners").([]any)
 	require.Len(t, listeners, 2)
+	assert.EqualValues(t, 80, listeners[0].(map[string]any)["port"])
+	assert.EqualValues(t, 443, listeners[1].(map[string]any)["port"])
+	// Traefik binds a listener to the entry point on its port.
+	traefik := render.Render(t, chart("stack"), stackOpts(map[string]any{"global": map[string]any{"domain": "shop.example.com", "edge": map[string]any{"mode": "gateway-api",
+		"gatewayAPI": map[string]any{"create": true, "className": "traefik", "ports": map[string]any{"http": 8000, "https": 8443}}}}}))
+	tl := field(t, render.Unstructured(t, traefik, "Gateway", "shop-edge"), "spec", "listeners").([]any)
+	assert.EqualValues(t, 8000, tl[0].(map[string]any)["port"])
+	assert.EqualValues(t, 8443, tl[1].(map[string]any)["port"])
 	assert.Equal(t, "shop-cert", listeners[1].(map[string]any)["tls"].(map[string]any)["certificateRefs"].([]any)[0].(map[string]any)["name"])
 	redirect := render.Unstructured(t, r, "HTTPRoute", "shop-edge-redirect")
 	assert.Equal(t, "RequestRedirect", field(t, redirect, "spec", "rules").([]any)[0].(map[string]any)["filters"].([]any)[0].(map[string]any)["type"])
