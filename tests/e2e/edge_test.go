@@ -26,6 +26,9 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/stack-charts/stack/tests/cluster"
 	"github.com/stack-charts/stack/tests/kube"
@@ -45,6 +48,7 @@ const (
 // cluster, and Pebble's management API (its issuing root) with the CA its HTTPS chains to.
 type edgeInfra struct {
 	http, https, pebbleManagement string // node:port
+	traefikPod                    string // Traefik's pod address
 	pebbleCA                      []byte // PEM: the root Pebble's own HTTPS certificate chains to (cert-issuer acme.caBundle)
 	images                        map[string]string
 }
@@ -101,6 +105,10 @@ func installEdge(t *testing.T) *edgeInfra {
 	}
 	e.http, e.https = nodePort("traefik", "traefik", "web"), nodePort("traefik", "traefik", "websecure")
 	e.pebbleManagement = nodePort("pebble", "pebble", "management")
+	pods, err := env.Clientset.CoreV1().Pods("traefik").List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=traefik"})
+	require.NoError(t, err)
+	require.Len(t, pods.Items, 1, "one Traefik pod")
+	e.traefikPod = pods.Items[0].Status.PodIP
 	progress(t, "edge: Traefik %s (web %s, websecure %s) and Pebble %s up in %s", e.images["traefik"], e.http, e.https, e.images["pebble"], time.Since(start).Round(100*time.Millisecond))
 	edgeReady = e
 	return e
@@ -170,28 +178,29 @@ func (e *edgeInfra) client(host string, roots *x509.CertPool) *http.Client {
 	}
 }
 
-// TestTheIngressEdgeThroughTraefikWithACMEFromPebble is the seeds' edge, live: Traefik serves the
-// release's Ingress (`/` → the frontend, `/api` → the gateway) with a certificate cert-manager got
-// from an ACME server (Pebble) by HTTP-01 through that same Ingress class, plain HTTP is
-// redirected to HTTPS, the gateway's pods are sticky by cookie, and behind Traefik each client
-// has its own rate-limit bucket at the gateway. Every request comes from outside the cluster
-// (or, for the rate limit, from two pods) through the controller, under the default deny.
-func TestTheIngressEdgeThroughTraefikWithACMEFromPebble(t *testing.T) {
-	defer parallel(t)()
-	needsAddon(t, "cert-manager")
-	if env.Mode != cluster.AirGap {
-		t.Skip("Traefik and Pebble run from the air-gapped substrate's images (make images): image mode is " + env.Mode)
-	}
-	suite := time.Now()
-	e := installEdge(t)
-	ns := namespace(t, "edge")
-	host := ns + "." + edgeZone
+// edgeRelease is what an edge suite has once its release is installed behind Traefik and its
+// certificate issued: a client that reaches the host only through Traefik and trusts only Pebble's
+// root, and a token the gateway accepts.
+type edgeRelease struct {
+	ns, host, base, token string
+	client                *http.Client
+}
+
+// installBehindTraefik installs the umbrella (without backing services) into a new namespace with
+// the edge values for host (edgeValues, a YAML fragment under global.edge) and an ACME issuer on
+// Pebble solving HTTP-01 through http01 (a YAML fragment), waits for the certificate and for
+// Traefik to serve it, and checks what every edge mode must do: the SAN and issuer, `/` → the
+// frontend, `/api/users/` → users with a token and 401 without, and plain HTTP → a permanent
+// redirect to the same URL over HTTPS.
+func installBehindTraefik(t *testing.T, e *edgeInfra, suite, edgeValues, http01, extra string) *edgeRelease {
+	t.Helper()
+	r := &edgeRelease{ns: namespace(t, suite)}
+	r.host = r.ns + "." + edgeZone
+	r.base = "https://" + r.host
 	values := valuesFile(t, "edge.yaml", fmt.Sprintf(`global:
   domain: %s
   edge:
-    mode: ingress
-    affinity: {enabled: true, cookieName: stack-affinity}
-    ingress: {className: traefik, controller: traefik, controllerNamespace: traefik}
+%s
 cert-issuer:
   enabled: true
   mode: acme
@@ -200,16 +209,12 @@ cert-issuer:
     email: ops@%s
     caBundle: |
 %s
-    http01: {ingressClassName: traefik}
-gateway:
-  servedByHeader: X-Served-By
-  rateLimit: {requestsPerSecond: 5, burst: 20}
-`, host, pebbleACMEURL, edgeZone, indent(string(e.pebbleCA), "      ")))
-	start := time.Now()
-	installRelease(t, ns, "edge", withoutBackingServices(t, ns), values)
+    http01: %s
+%s`, r.host, indent(edgeValues, "    "), pebbleACMEURL, edgeZone, indent(string(e.pebbleCA), "      "), http01, extra))
+	installRelease(t, r.ns, suite, withoutBackingServices(t, r.ns), values)
 
 	// The certificate: an ACME order to Pebble, solved by HTTP-01 through Traefik.
-	kubectl := k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, ns)
+	kubectl := k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, r.ns)
 	kubectl.Logger = logger.Discard
 	issued := kube.Wait(t, kube.WaitOptions{What: "Certificate stack-cert-issuer-edge Ready (ACME HTTP-01 via Pebble)", Timeout: 5 * time.Minute, Interval: 2 * time.Second}, func(context.Context) (bool, string, error) {
 		out, err := k8s.RunKubectlAndGetOutputE(t, kubectl, "get", "certificate", "stack-cert-issuer-edge", "-o",
@@ -220,14 +225,12 @@ gateway:
 		challenges, _ := k8s.RunKubectlAndGetOutputE(t, kubectl, "get", "challenges", "-o", `jsonpath={range .items[*]}{.spec.type} {.status.state} {.status.reason}; {end}`)
 		return strings.HasPrefix(out, "True"), out + " | challenges: " + challenges, nil
 	})
-	progress(t, "edge: ACME certificate for %s issued by Pebble through Traefik (HTTP-01) %s after the install", host, issued.Round(time.Second))
+	progress(t, "%s: ACME certificate for %s issued by Pebble through Traefik (HTTP-01) %s after the install", suite, r.host, issued.Round(time.Second))
 
-	roots := e.pebbleRoots(t)
-	client := e.client(host, roots)
-	base := "https://" + host
+	r.client = e.client(r.host, e.pebbleRoots(t))
 	var leaf *x509.Certificate
-	kube.Wait(t, kube.WaitOptions{What: "Traefik serving the issued certificate for " + host, Timeout: time.Minute, Interval: time.Second}, func(context.Context) (bool, string, error) {
-		resp, err := client.Get(base + "/")
+	kube.Wait(t, kube.WaitOptions{What: "Traefik serving the issued certificate for " + r.host, Timeout: time.Minute, Interval: time.Second}, func(context.Context) (bool, string, error) {
+		resp, err := r.client.Get(r.base + "/")
 		if err != nil {
 			return false, err.Error(), nil
 		}
@@ -235,51 +238,83 @@ gateway:
 		leaf = resp.TLS.PeerCertificates[0]
 		return resp.StatusCode == http.StatusOK, resp.Status, nil
 	})
-	assert.Equal(t, []string{host}, leaf.DNSNames, "the SAN is the release's host")
+	assert.Equal(t, []string{r.host}, leaf.DNSNames, "the SAN is the release's host")
 	assert.Contains(t, leaf.Issuer.CommonName, "Pebble", "issued by Pebble")
-	progress(t, "edge: %s serves %v issued by %q; the client trusts only Pebble's root", host, leaf.DNSNames, leaf.Issuer.CommonName)
-
-	get := func(c *http.Client, url, token string, cookies ...*http.Cookie) (*http.Response, string) {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, url, nil)
-		require.NoError(t, err)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		for _, c := range cookies {
-			req.AddCookie(c)
-		}
-		resp, err := c.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
-	}
+	progress(t, "%s: %s serves %v issued by %q; the client trusts only Pebble's root", suite, r.host, leaf.DNSNames, leaf.Issuer.CommonName)
 
 	// Routes: / → the frontend, /api/users/ → users with a token, 401 without.
-	resp, body := get(client, base+"/", "")
+	resp, body := r.get(t, r.base+"/", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, body, "stack frontend", "/ is the frontend")
-	token := jwtHS256(devJWTKey, map[string]any{"name": "alice", "iss": "podinfo", "exp": time.Now().Add(time.Hour).Unix()})
-	resp, body = get(client, base+"/api/users/", token)
+	r.token = jwtHS256(devJWTKey, map[string]any{"name": "alice", "iss": "podinfo", "exp": time.Now().Add(time.Hour).Unix()})
+	resp, body = r.get(t, r.base+"/api/users/", r.token)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.Regexp(t, `"hostname":\s*"stack-users-`, body, "/api/users/ reaches the users service")
-	resp, _ = get(client, base+"/api/users/", "")
+	resp, _ = r.get(t, r.base+"/api/users/", "")
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "no token: the gateway refuses")
-	progress(t, "edge: / → frontend, /api/users/ → users with a token, 401 without")
+	progress(t, "%s: / → frontend, /api/users/ → users with a token, 401 without", suite)
 
 	// Plain HTTP: a permanent redirect to the same URL over HTTPS.
-	resp, _ = get(client, "http://"+host+"/api/users/?x=1", "")
+	resp, _ = r.get(t, "http://"+r.host+"/api/users/?x=1", "")
 	assert.Contains(t, []int{http.StatusMovedPermanently, http.StatusPermanentRedirect}, resp.StatusCode, "HTTP is redirected")
-	assert.Equal(t, "https://"+host+"/api/users/?x=1", resp.Header.Get("Location"))
-	progress(t, "edge: http://%s/ → %d %s", host, resp.StatusCode, resp.Header.Get("Location"))
+	assert.Equal(t, "https://"+r.host+"/api/users/?x=1", resp.Header.Get("Location"))
+	progress(t, "%s: http://%s/api/users/?x=1 → %d %s", suite, r.host, resp.StatusCode, resp.Header.Get("Location"))
+	return r
+}
+
+// get sends one GET through the edge and returns the response and its body.
+func (r *edgeRelease) get(t *testing.T, url, token string, cookies ...*http.Cookie) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := r.client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func needsEdge(t *testing.T) {
+	t.Helper()
+	needsAddon(t, "cert-manager")
+	if env.Mode != cluster.AirGap {
+		t.Skip("Traefik and Pebble run from the air-gapped substrate's images (make images): image mode is " + env.Mode)
+	}
+}
+
+// TestTheIngressEdgeThroughTraefikWithACMEFromPebble is the seeds' edge, live: Traefik serves the
+// release's Ingress (`/` → the frontend, `/api` → the gateway) with a certificate cert-manager got
+// from an ACME server (Pebble) by HTTP-01 through that same Ingress class, plain HTTP is
+// redirected to HTTPS, the gateway's pods are sticky by cookie, and behind Traefik each client
+// has its own rate-limit bucket at the gateway. Every request comes from outside the cluster
+// (or, for the rate limit, from two pods) through the controller, under the default deny.
+func TestTheIngressEdgeThroughTraefikWithACMEFromPebble(t *testing.T) {
+	defer parallel(t)()
+	needsEdge(t)
+	suite := time.Now()
+	e := installEdge(t)
+	// The gateway believes X-Forwarded-For from the controller's pod only.
+	r := installBehindTraefik(t, e, "edge", `mode: ingress
+affinity: {enabled: true, cookieName: stack-affinity}
+ingress: {className: traefik, controller: traefik, controllerNamespace: traefik}
+trustedProxyCIDRs: [`+e.traefikPod+`/32]`, "{ingressClassName: traefik}", `gateway:
+  servedByHeader: X-Served-By
+  rateLimit: {requestsPerSecond: 5, burst: 20}
+`)
+	ns, host, token := r.ns, r.host, r.token
 
 	// Cookie affinity to the gateway pods: without the cookie requests spread, with it they stick.
 	served := func(cookies ...*http.Cookie) (map[string]int, *http.Cookie) {
 		pods := map[string]int{}
 		var sticky *http.Cookie
 		for i := 0; i < 10; i++ {
-			resp, body := get(client, base+"/api/users/", token, cookies...)
+			resp, body := r.get(t, r.base+"/api/users/", token, cookies...)
 			require.Equal(t, http.StatusOK, resp.StatusCode, body)
 			pods[resp.Header.Get("X-Served-By")]++
 			for _, c := range resp.Cookies() {
@@ -301,7 +336,9 @@ gateway:
 
 	// Real client addresses: two clients in their own pods, through Traefik. One floods past the
 	// gateway's rate limit; the other, right after, is still served: each has its own bucket
-	// because the gateway keys on the address Traefik forwards, not on Traefik's own.
+	// because the gateway keys on the address Traefik forwards, not on Traefik's own. The second
+	// one claims another address in X-Forwarded-For: Traefik does not pass a client's claim on,
+	// so the gateway still sees the pod.
 	clientsNS := namespace(t, "edgeclients")
 	curl := env.Images["curl"]
 	require.NotEmpty(t, curl, "the curl workload image")
@@ -312,19 +349,22 @@ gateway:
 	}
 	a, b := &kube.Client{Namespace: clientsNS, Pod: flood}, &kube.Client{Namespace: clientsNS, Pod: calm}
 	kube.StartClients(t, env.RESTConfig, env.Clientset, a, b)
-	script := func(n int) string {
-		return fmt.Sprintf(`for i in $(seq %d); do curl -sk -o /dev/null -w '%%{http_code}\n' --resolve %s:443:%s -H "Authorization: Bearer $TOKEN" https://%s/api/users/; done | sort | uniq -c`,
-			n, host, traefikIP, host)
+	script := func(n int, header string) string {
+		return fmt.Sprintf(`for i in $(seq %d); do curl -sk -o /dev/null -w '%%{http_code}\n' --resolve %s:443:%s -H "Authorization: Bearer $TOKEN" -H '%s' https://%s/api/users/; done | sort | uniq -c`,
+			n, host, traefikIP, header, host)
 	}
-	floodCodes := statusCounts(t, a.Run(t, script(120)).Stdout)
-	calmCodes := statusCounts(t, b.Run(t, script(5)).Stdout)
+	const spoofed = "203.0.113.9"
+	floodCodes := statusCounts(t, a.Run(t, script(120, "X-Stack-Client: flood")).Stdout)
+	calmCodes := statusCounts(t, b.Run(t, script(5, "X-Forwarded-For: "+spoofed)).Stdout)
 	progress(t, "edge: through Traefik the flooding client got %v, the other one right after %v", floodCodes, calmCodes)
 	assert.Positive(t, floodCodes["429"], "the flooding client is rate limited")
 	assert.Equal(t, map[string]int{"200": 5}, calmCodes, "the other client has its own bucket")
-	floodIP := podIP(t, clientsNS, "flood")
 	logs := gatewayLogs(t, ns)
-	assert.Contains(t, logs, `"remote_addr":"`+floodIP+`"`, "the gateway logs the client's address, not Traefik's")
-	progress(t, "edge: suite wall time %s (install to issued %s)", time.Since(suite).Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond))
+	assert.Contains(t, logs, `"remote_addr":"`+podIP(t, clientsNS, "flood")+`"`, "the gateway logs the client's address, not Traefik's")
+	assert.Contains(t, logs, `"remote_addr":"`+podIP(t, clientsNS, "calm")+`"`)
+	assert.NotContains(t, logs, `"remote_addr":"`+spoofed+`"`, "a client's own X-Forwarded-For is not believed")
+	assert.NotContains(t, logs, `"remote_addr":"`+e.traefikPod+`"`, "no request is taken for Traefik's")
+	progress(t, "edge: suite wall time %s", time.Since(suite).Round(100*time.Millisecond))
 }
 
 var statusLine = regexp.MustCompile(`^\s*(\d+)\s+(\d{3})\s*$`)
@@ -376,4 +416,36 @@ func indent(s, prefix string) string {
 		lines[i] = prefix + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestTheGatewayAPIEdgeThroughTraefikWithACMEFromPebble: the same release behind a Gateway the
+// chart creates (GatewayClass traefik; listeners on Traefik's entry point ports) and its
+// HTTPRoutes, HTTP → HTTPS by the chart's RequestRedirect route, and the certificate from
+// cert-manager's Gateway API HTTP-01 solver (an HTTPRoute on the Gateway's http listener).
+func TestTheGatewayAPIEdgeThroughTraefikWithACMEFromPebble(t *testing.T) {
+	defer parallel(t)()
+	needsEdge(t)
+	suite := time.Now()
+	e := installEdge(t)
+	r := installBehindTraefik(t, e, "gwapi", `mode: gateway-api
+gatewayAPI: {create: true, className: traefik, controllerNamespace: traefik, ports: {http: 8000, https: 8443}}`,
+		"{gatewayParentRef: {name: stack-edge, sectionName: http}}", "")
+	gw, err := dynamic.NewForConfig(env.RESTConfig)
+	require.NoError(t, err)
+	g, err := gw.Resource(schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}).Namespace(r.ns).Get(context.Background(), "stack-edge", metav1.GetOptions{})
+	require.NoError(t, err)
+	listeners, _, _ := unstructured.NestedSlice(g.Object, "status", "listeners")
+	var programmed []string
+	for _, l := range listeners {
+		lm := l.(map[string]any)
+		conds, _, _ := unstructured.NestedSlice(lm, "conditions")
+		for _, c := range conds {
+			if cm := c.(map[string]any); cm["type"] == "Programmed" && cm["status"] == "True" {
+				programmed = append(programmed, fmt.Sprint(lm["name"]))
+			}
+		}
+	}
+	sort.Strings(programmed)
+	assert.Equal(t, []string{"http", "https"}, programmed, "Traefik programmed both listeners of the chart's Gateway")
+	progress(t, "gwapi: suite wall time %s (Gateway listeners programmed: %v)", time.Since(suite).Round(100*time.Millisecond), programmed)
 }

@@ -273,7 +273,9 @@ metadata: {name: shop-db, namespace: prod}
 stringData: {password: p}
 `
 	e = newEnv(t, withSecret, "v1.36.3", nil)
-	allowExcept(e, func(verb, _, resource string) bool { return resource == "secrets" && (verb == "update" || verb == "delete") })
+	allowExcept(e, func(verb, _, resource string) bool {
+		return resource == "secrets" && (verb == "update" || verb == "delete")
+	})
 	rs = e.run(RBAC{})
 	require.Len(t, rs, 3, "%v", rs)
 	fails, warns := only(rs, Fail), only(rs, Warn)
