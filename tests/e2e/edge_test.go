@@ -307,14 +307,19 @@ trustedProxyCIDRs: [`+e.traefikPod+`/32]`, "{ingressClassName: traefik}", `gatew
   servedByHeader: X-Served-By
   rateLimit: {requestsPerSecond: 5, burst: 20}
 `)
-	ns, host, token := r.ns, r.host, r.token
+	t.Run("CookieAffinityToTheGatewayPods", func(t *testing.T) { cookieAffinity(t, r) })
+	t.Run("EachClientHasItsOwnRateLimitBucket", func(t *testing.T) { clientBuckets(t, e, r) })
+	progress(t, "edge: suite wall time %s", time.Since(suite).Round(100*time.Millisecond))
+}
 
-	// Cookie affinity to the gateway pods: without the cookie requests spread, with it they stick.
+// cookieAffinity: without the affinity cookie requests spread over the gateway pods (the gateway
+// says which pod answered), with it they all reach one.
+func cookieAffinity(t *testing.T, r *edgeRelease) {
 	served := func(cookies ...*http.Cookie) (map[string]int, *http.Cookie) {
 		pods := map[string]int{}
 		var sticky *http.Cookie
 		for i := 0; i < 10; i++ {
-			resp, body := r.get(t, r.base+"/api/users/", token, cookies...)
+			resp, body := r.get(t, r.base+"/api/users/", r.token, cookies...)
 			require.Equal(t, http.StatusOK, resp.StatusCode, body)
 			pods[resp.Header.Get("X-Served-By")]++
 			for _, c := range resp.Cookies() {
@@ -333,12 +338,15 @@ trustedProxyCIDRs: [`+e.traefikPod+`/32]`, "{ingressClassName: traefik}", `gatew
 	stuck, _ := served(cookie)
 	assert.Len(t, stuck, 1, "with the cookie every request reaches one gateway pod: %v", stuck)
 	progress(t, "edge: without the affinity cookie %v, with it %v", spread, stuck)
+}
 
-	// Real client addresses: two clients in their own pods, through Traefik. One floods past the
-	// gateway's rate limit; the other, right after, is still served: each has its own bucket
-	// because the gateway keys on the address Traefik forwards, not on Traefik's own. The second
-	// one claims another address in X-Forwarded-For: Traefik does not pass a client's claim on,
-	// so the gateway still sees the pod.
+// clientBuckets: two clients in their own pods, through Traefik. One floods past the gateway's
+// rate limit; the other, right after, is still served: each has its own bucket because the
+// gateway keys on the address Traefik forwards, not on Traefik's own. The second one claims
+// another address in X-Forwarded-For: Traefik does not pass a client's claim on, so the gateway
+// still sees the pod.
+func clientBuckets(t *testing.T, e *edgeInfra, r *edgeRelease) {
+	ns, host, token := r.ns, r.host, r.token
 	clientsNS := namespace(t, "edgeclients")
 	curl := env.Images["curl"]
 	require.NotEmpty(t, curl, "the curl workload image")
@@ -364,7 +372,6 @@ trustedProxyCIDRs: [`+e.traefikPod+`/32]`, "{ingressClassName: traefik}", `gatew
 	assert.Contains(t, logs, `"remote_addr":"`+podIP(t, clientsNS, "calm")+`"`)
 	assert.NotContains(t, logs, `"remote_addr":"`+spoofed+`"`, "a client's own X-Forwarded-For is not believed")
 	assert.NotContains(t, logs, `"remote_addr":"`+e.traefikPod+`"`, "no request is taken for Traefik's")
-	progress(t, "edge: suite wall time %s", time.Since(suite).Round(100*time.Millisecond))
 }
 
 var statusLine = regexp.MustCompile(`^\s*(\d+)\s+(\d{3})\s*$`)
