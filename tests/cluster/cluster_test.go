@@ -58,7 +58,8 @@ func TestPreparePathsAreOptionsWithDefaultsFromTheRepository(t *testing.T) {
 	require.Equal(t, "/repo/ci/kind/cluster.yaml", o.ConfigFile)
 	require.Equal(t, "/repo/ci/substrate/wrapper", o.DockerWrapperDir)
 	require.Equal(t, "/repo/ci/kind/addons", o.AddonsDir)
-	require.Equal(t, "/cache/substrate/addons/cert-manager.yaml", o.Addons[2].Manifest)
+	require.Equal(t, "/cache/substrate/edge/crds.yaml", o.Addons[2].Manifest, "the Gateway API CRDs before cert-manager, whose Gateway API solver watches them")
+	require.Equal(t, "/cache/substrate/addons/cert-manager.yaml", o.Addons[3].Manifest)
 
 	mine := PrepareOptions{Name: "x", Mode: Upstream, ConfigFile: "/mine/kind.yaml", Addons: []Addon{}}
 	mine.defaults()
