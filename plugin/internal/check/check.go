@@ -170,8 +170,8 @@ func pass(msg string, args ...any) Result {
 type Workload struct {
 	Object render.Object
 	Spec   corev1.PodSpec
-	// Pods is the minimum number of pods: replicas (or the HPA's minReplicas), 1 for a Job or a
-	// CronJob run; PerNode marks a DaemonSet (one pod per schedulable node).
+	// Pods is the minimum number of pods: replicas (or the HPA's minReplicas), a Job's (or a
+	// CronJob run's) parallelism; PerNode marks a DaemonSet (one pod per node it may run on).
 	Pods    int
 	PerNode bool
 }
@@ -230,13 +230,13 @@ func workloads(objs []render.Object, hooks bool) ([]Workload, error) {
 			if err := convert(o, &j); err != nil {
 				return nil, err
 			}
-			w = Workload{o, j.Spec.Template.Spec, 1, false}
+			w = Workload{o, j.Spec.Template.Spec, jobPods(j.Spec), false}
 		case "CronJob":
 			var c batchv1.CronJob
 			if err := convert(o, &c); err != nil {
 				return nil, err
 			}
-			w = Workload{o, c.Spec.JobTemplate.Spec.Template.Spec, 1, false}
+			w = Workload{o, c.Spec.JobTemplate.Spec.Template.Spec, jobPods(c.Spec.JobTemplate.Spec), false}
 		case "Pod":
 			var p corev1.Pod
 			if err := convert(o, &p); err != nil {
@@ -249,6 +249,19 @@ func workloads(objs []render.Object, hooks bool) ([]Workload, error) {
 		out = append(out, w)
 	}
 	return out, nil
+}
+
+// jobPods is how many pods of a Job run at once: its parallelism (default 1), no more than its
+// completions.
+func jobPods(spec batchv1.JobSpec) int {
+	n := 1
+	if spec.Parallelism != nil {
+		n = int(*spec.Parallelism)
+	}
+	if spec.Completions != nil && int(*spec.Completions) < n {
+		n = int(*spec.Completions)
+	}
+	return n
 }
 
 func convert(o render.Object, into any) error {

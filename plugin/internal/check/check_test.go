@@ -154,45 +154,6 @@ spec: {parentRefs: [{name: public, namespace: infra}]}
 	assert.Equal(t, Pass, rs[0].Status, "%v", rs)
 }
 
-func TestCapacityCountsReplicasAndWhatIsAlreadyRequested(t *testing.T) {
-	busy := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: "kube-system"}, Spec: corev1.PodSpec{NodeName: "n1",
-		Containers: []corev1.Container{{Name: "x", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: mustQ("600m"), corev1.ResourceMemory: mustQ("1Gi")}}}}}}
-	rs := newEnv(t, web, "v1.36.3", []runtime.Object{node("n1", "1", "4Gi"), busy}).run(Capacity{})
-	require.Len(t, only(rs, Fail), 2, "%v", rs)
-	assert.Contains(t, rs[0].Message, "the release requests cpu 1000m, memory 512Mi; the 1 schedulable nodes have cpu 400m, memory 3.0Gi left")
-	assert.Contains(t, rs[0].Hint, "add nodes")
-	assert.Equal(t, "its pods request cpu 500m, memory 256Mi; no node has that much left (the roomiest, n1, has cpu 400m, memory 3.0Gi)", rs[1].Message)
-
-	rs = newEnv(t, web, "v1.36.3", []runtime.Object{node("n1", "4", "8Gi"), node("n2", "4", "128Mi")}).run(Capacity{})
-	assert.Empty(t, only(rs, Fail), "%v", rs)
-
-	tainted := node("n1", "8", "8Gi")
-	tainted.Spec.Taints = []corev1.Taint{{Key: "dedicated", Effect: corev1.TaintEffectNoSchedule}}
-	rs = newEnv(t, web, "v1.36.3", []runtime.Object{tainted}).run(Capacity{})
-	assert.Equal(t, "no schedulable, Ready node", rs[0].Message)
-}
-
-func TestMetricsAPIForHPAs(t *testing.T) {
-	hpa := web + `---
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: shop-web, namespace: prod}
-spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shop-web}, minReplicas: 3, maxReplicas: 6}
-`
-	rs := newEnv(t, hpa, "v1.36.3", nil).run(MetricsAPI{})
-	assert.Equal(t, Fail, rs[0].Status)
-	assert.Contains(t, rs[0].Hint, "install metrics-server")
-	svc := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": map[string]any{"name": "v1beta1.metrics.k8s.io"},
-		"status": map[string]any{"conditions": []any{map[string]any{"type": "Available", "status": "True"}}}}}
-	rs = newEnv(t, hpa, "v1.36.3", nil, svc).run(MetricsAPI{})
-	assert.Equal(t, Pass, rs[0].Status)
-	assert.Equal(t, "1 HPAs; v1beta1.metrics.k8s.io is Available", rs[0].Message)
-	// The HPA's minimum counts for capacity.
-	ws, err := newEnv(t, hpa, "v1.36.3", nil).Workloads()
-	require.NoError(t, err)
-	assert.Equal(t, 3, ws[0].Pods)
-}
-
 // allowExcept answers every SelfSubjectAccessReview with allowed unless deny says no, and records
 // what was asked ("verb resource.group ns").
 func allowExcept(e *fakeEnv, deny func(verb, group, resource string) bool) *[]string {
