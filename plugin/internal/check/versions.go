@@ -42,7 +42,8 @@ type replaced interface {
 }
 
 // APILifecycle: no rendered object uses an API version the server removed (fail) or deprecated
-// (warn), per k8s.io/api's own lifecycle data.
+// (warn), per k8s.io/api's own lifecycle data and, for versions whose Go types k8s.io/api no
+// longer has and for add-ons' versions, the removal table (removals.go).
 type APILifecycle struct{}
 
 func (APILifecycle) Name() string { return "api-lifecycle" }
@@ -69,6 +70,12 @@ func LifecycleResults(objs []Objecter, major, minor int) []Result {
 			continue
 		}
 		seen[gvk] = true
+		if r, ok := removedAPI(gvk); ok {
+			if res, gone := r.result(o.ID(), gvk, major, minor); gone {
+				out = append(out, res)
+				continue
+			}
+		}
 		obj, err := scheme.Scheme.New(gvk)
 		if err != nil {
 			continue // not a built-in type: the api-groups check covers it
