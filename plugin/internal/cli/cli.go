@@ -209,9 +209,16 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			t := time.Now()
+			// The chart first: one that does not load is bad input (2), whether or not a
+			// cluster answers.
+			loaded, err := render.Load(chartPath)
+			if err != nil {
+				return badInput(err)
+			}
+			t = phase(cmd.ErrOrStderr(), "load", t)
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
 			defer cancel()
-			t := time.Now()
 			clients, ns, err := connect(c.kubeContext, c.namespace, c.timeout)
 			if err != nil {
 				return cannot(err)
@@ -221,7 +228,7 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 				return cannot(err)
 			}
 			t = phase(cmd.ErrOrStderr(), "discovery", t)
-			res, err := render.Render(render.Options{Chart: chartPath, Values: vals, Release: release, Namespace: ns, KubeVersion: clients.Server.GitVersion, APIVersions: apis})
+			res, err := render.Render(render.Options{Chart: chartPath, Loaded: loaded, Values: vals, Release: release, Namespace: ns, KubeVersion: clients.Server.GitVersion, APIVersions: apis})
 			if err != nil {
 				return badInput(err)
 			}

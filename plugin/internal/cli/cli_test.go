@@ -127,6 +127,26 @@ func TestExitCodes(t *testing.T) {
 	code, _, errOut = run("preflight", chart)
 	assert.Equal(t, ExitCannot, code)
 	assert.Contains(t, errOut, "connection refused")
+	// Issue 17, item 8: the chart is loaded before the cluster is asked: a wrong path is bad input
+	// (2) even when no cluster answers (it was 1).
+	code, _, errOut = run("preflight", "shop", filepath.Join("testdata", "nope"))
+	assert.Equal(t, ExitBadInput, code, errOut)
+	assert.Contains(t, errOut, "load chart")
+}
+
+// Issue 17, item 8: a value of the wrong type in a chart without a schema rendered into a field
+// (replicas: two) failed a check with a Go decode message (exit 3); it is bad input naming the
+// object and the field, for preflight and lint alike.
+func TestAValueOfTheWrongTypeIsBadInputNamingTheField(t *testing.T) {
+	cluster(t, true)
+	dir := filepath.Join(t.TempDir(), "shop")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(chart)))
+	require.NoError(t, os.Remove(filepath.Join(dir, "values.schema.json")))
+	for _, args := range [][]string{{"preflight", "shop", dir, "-n", "shop"}, {"lint", dir}} {
+		code, _, errOut := run(append(args, "--set", "replicas=two")...)
+		assert.Equal(t, ExitBadInput, code, "%v: %s", args, errOut)
+		assert.Contains(t, errOut, "/shop-web (shop/templates/all.yaml): spec.replicas is a string where the API wants int32", args)
+	}
 }
 
 func TestHelpIsHandledByTheTool(t *testing.T) {

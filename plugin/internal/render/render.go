@@ -3,13 +3,16 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/plugin/pkg/chartload"
@@ -17,7 +20,10 @@ import (
 
 // Options say what to render and for which cluster.
 type Options struct {
+	// Chart is the chart's path, or Loaded the chart Load returned (load it before asking a
+	// cluster anything: a chart that does not load is bad input whatever the cluster says).
 	Chart     string
+	Loaded    *chart.Chart
 	Values    map[string]any
 	Release   string
 	Namespace string
@@ -61,11 +67,25 @@ type BadInputError struct{ Err error }
 func (e *BadInputError) Error() string { return e.Err.Error() }
 func (e *BadInputError) Unwrap() error { return e.Err }
 
-// Render renders the chart.
-func Render(opts Options) (*Result, error) {
-	ch, err := chartload.Load(opts.Chart)
+// Load loads a chart (and its dependencies) for Render; a chart that does not load is bad input.
+func Load(path string) (*chart.Chart, error) {
+	ch, err := chartload.Load(path)
 	if err != nil {
 		return nil, &BadInputError{err}
+	}
+	return ch, nil
+}
+
+// Render renders the chart. An object that does not fit its Kubernetes type (a value of the wrong
+// type rendered into a field: `replicas: two`) is bad input naming the object and the field, as
+// the API server would refuse it.
+func Render(opts Options) (*Result, error) {
+	ch := opts.Loaded
+	if ch == nil {
+		var err error
+		if ch, err = Load(opts.Chart); err != nil {
+			return nil, err
+		}
 	}
 	rel, err := chartload.Install(ch, opts.Values, chartload.InstallOptions{Release: opts.Release, Namespace: opts.Namespace, KubeVersion: opts.KubeVersion, APIVersions: opts.APIVersions})
 	if err != nil {
@@ -81,7 +101,36 @@ func Render(opts Options) (*Result, error) {
 			res.Objects[n].TestHook = true
 		}
 	}
+	for _, o := range res.Objects {
+		if err := fitsItsType(o); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// decodeField is how encoding/json names the field a value did not fit.
+var decodeField = regexp.MustCompile(`cannot unmarshal (\w+) into Go struct field \w+\.(\S+) of type (\S+)`)
+
+// fitsItsType decodes a built-in kind into its Go type, as the API server will.
+func fitsItsType(o Object) error {
+	typed, err := scheme.Scheme.New(o.GroupVersionKind())
+	if err != nil {
+		return nil // not a built-in kind: its CRD's schema is the server's business
+	}
+	raw, err := json.Marshal(o.Object)
+	if err != nil {
+		return &BadInputError{fmt.Errorf("%s (%s): %w", o.ID(), o.Source, err)}
+	}
+	// encoding/json, not the unstructured converter: its errors name the field's path.
+	if err := json.Unmarshal(raw, typed); err != nil {
+		msg := err.Error()
+		if m := decodeField.FindStringSubmatch(msg); m != nil {
+			msg = fmt.Sprintf("%s is a %s where the API wants %s", m[2], m[1], m[3])
+		}
+		return &BadInputError{fmt.Errorf("%s (%s): %s", o.ID(), o.Source, msg)}
+	}
+	return nil
 }
 
 func (r *Result) add(doc string, hook bool) error {
