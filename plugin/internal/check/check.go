@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sort"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -47,10 +48,20 @@ type Env struct {
 	// ChartKubeVersion is the chart's kubeVersion constraint ("" when none).
 	ChartKubeVersion string
 	Clients          *kube.Clients
+	// Deployed (verify) is the installed release as Helm recorded it; nil for preflight and lint.
+	Deployed *Deployed
 
 	workloadsOnce sync.Once
 	workloads     []Workload
 	workloadsErr  error
+}
+
+// Deployed is an installed release's record: its Helm status ("deployed", "failed",
+// "pending-upgrade", ...), revision and when that revision was deployed.
+type Deployed struct {
+	Status   string
+	Revision int
+	At       time.Time
 }
 
 // Workloads are the pod templates of the release (`helm test` hooks excluded), extracted once per run and

@@ -76,7 +76,9 @@ func TestVerifyJudgesTheLiveStatus(t *testing.T) {
 	two := int32(2)
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "shop-web", Namespace: "prod", Generation: 2}, Spec: appsv1.DeploymentSpec{Replicas: &two},
 		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, UpdatedReplicas: 2, AvailableReplicas: 1}}
-	crashing := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "shop-web-1", Namespace: "prod", Labels: map[string]string{"app.kubernetes.io/instance": "shop"}},
+	dep.UID = "d1"
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "shop-web-5c9", Namespace: "prod", UID: "r1", OwnerReferences: controlledBy("Deployment", "shop-web", "d1")}}
+	crashing := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "shop-web-1", Namespace: "prod", OwnerReferences: controlledBy("ReplicaSet", "shop-web-5c9", "r1")},
 		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "web", RestartCount: 7, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}}}
 	pvc := `
 apiVersion: v1
@@ -85,7 +87,7 @@ metadata: {name: data, namespace: prod}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 `
 	pending := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: "prod"}, Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}}
-	e := newEnv(t, web+"---"+pvc, "v1.36.3", []runtime.Object{dep, crashing, pending})
+	e := newEnv(t, web+"---"+pvc, "v1.36.3", []runtime.Object{dep, rs, crashing, pending})
 	w := e.run(WorkloadsAvailable{})
 	assert.Equal(t, "1/2 available, rollout complete: true", w[0].Message)
 	assert.Equal(t, Fail, w[0].Status)
@@ -98,7 +100,7 @@ spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 	dep.Status.AvailableReplicas = 2
 	ok := newEnv(t, web, "v1.36.3", []runtime.Object{dep})
 	assert.Equal(t, Pass, ok.run(WorkloadsAvailable{})[0].Status)
-	assert.Equal(t, "0 pods, none crash-looping", ok.run(NoCrashLoops{})[0].Message)
+	assert.Equal(t, "0 pods of the release (found by owner), none crash-looping", ok.run(NoCrashLoops{})[0].Message)
 }
 
 func TestAPodSecurityExemptionIsExplicitAndJustified(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -15,7 +14,7 @@ import (
 // Verify is every check of `stackcheck verify RELEASE`: the installed release is healthy, judged
 // from the objects' status (no sleeps).
 func Verify() []Check {
-	return []Check{WorkloadsAvailable{}, PVCsBound{}, CertificatesReady{}, ServiceEndpoints{}, NoCrashLoops{}}
+	return []Check{ReleaseDeployed{}, WorkloadsAvailable{}, JobsComplete{}, PVCsBound{}, CertificatesReady{}, ServiceEndpoints{}, NoCrashLoops{}}
 }
 
 // WorkloadsAvailable: Deployments, StatefulSets and DaemonSets have rolled out and are available.
@@ -195,35 +194,6 @@ func (ServiceEndpoints) Run(ctx context.Context, env *Env) []Result {
 		} else {
 			out = append(out, Result{Status: Pass, Object: o.ID(), Message: fmt.Sprintf("%d ready endpoints", ready)})
 		}
-	}
-	return out
-}
-
-// NoCrashLoops: no pod of the release is crash-looping or keeps restarting.
-type NoCrashLoops struct{}
-
-func (NoCrashLoops) Name() string        { return "crash-loops" }
-func (NoCrashLoops) Description() string { return "no pod of the release is crash-looping" }
-func (NoCrashLoops) Run(ctx context.Context, env *Env) []Result {
-	pods, err := env.Clients.Typed.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + env.Release})
-	if apierrors.IsForbidden(err) || err != nil {
-		return []Result{{Status: Fail, Message: fmt.Sprintf("cannot list pods: %v", err)}}
-	}
-	var out []Result
-	for _, p := range pods.Items {
-		for _, cs := range append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
-			id := "Pod/" + p.Namespace + "/" + p.Name
-			if cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff" {
-				out = append(out, Result{Status: Fail, Object: id, Message: fmt.Sprintf("container %s is crash-looping (%d restarts)", cs.Name, cs.RestartCount),
-					Hint: fmt.Sprintf("kubectl -n %s logs %s -c %s --previous", p.Namespace, p.Name, cs.Name)})
-			} else if cs.RestartCount >= 3 {
-				out = append(out, Result{Status: Warn, Object: id, Message: fmt.Sprintf("container %s restarted %d times", cs.Name, cs.RestartCount),
-					Hint: fmt.Sprintf("kubectl -n %s logs %s -c %s --previous", p.Namespace, p.Name, cs.Name)})
-			}
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, pass("%d pods, none crash-looping", len(pods.Items)))
 	}
 	return out
 }

@@ -332,20 +332,26 @@ func verifyCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return cannot(err)
 			}
-			objs, err := releaseObjects(args[0], c.kubeContext, ns)
+			objs, deployed, err := releaseObjects(args[0], c.kubeContext, ns)
 			if err != nil {
 				return cannot(err)
 			}
-			env := &check.Env{Release: args[0], Namespace: ns, Objects: objs, Clients: clients}
+			env := &check.Env{Release: args[0], Namespace: ns, Objects: objs, Clients: clients, Deployed: deployed}
 			results := check.Run(ctx, checks, env)
-			for wait && check.Worst(results) != check.Pass && ctx.Err() == nil {
+			// --wait: while something fails. Warnings (restarts since the deploy) are facts that
+			// waiting does not change: they end the wait like a pass does.
+			for wait && check.Worst(results) == check.Fail && ctx.Err() == nil {
 				select {
 				case <-ctx.Done():
 				case <-time.After(3 * time.Second):
 					results = check.Run(ctx, checks, env)
 				}
 			}
-			return c.finish(stdout, report.New("verify", "", args[0], ns, clients.Server.GitVersion, results))
+			err = c.finish(stdout, report.New("verify", "", args[0], ns, clients.Server.GitVersion, results))
+			if wait && ctx.Err() != nil && check.Worst(results) == check.Fail {
+				return cannot(fmt.Errorf("release %s not healthy after --timeout %s (the report above is the last look)", args[0], c.timeout))
+			}
+			return err
 		},
 	}
 	c.flags(cmd)
@@ -353,16 +359,25 @@ func verifyCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// releaseObjects reads a release's manifest from Helm's storage (HELM_DRIVER: secrets by default).
-var releaseObjects = func(name, kubeContext, namespace string) ([]render.Object, error) {
+// releaseObjects reads a release's manifest and record from Helm's storage (HELM_DRIVER: secrets
+// by default).
+var releaseObjects = func(name, kubeContext, namespace string) ([]render.Object, *check.Deployed, error) {
 	s := kube.Settings(kubeContext, namespace)
 	cfg := new(action.Configuration)
 	if err := cfg.Init(s.RESTClientGetter(), namespace, os.Getenv("HELM_DRIVER"), func(string, ...any) {}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rel, err := action.NewGet(cfg).Run(name)
 	if err != nil {
-		return nil, fmt.Errorf("release %s in namespace %s: %w", name, namespace, err)
+		return nil, nil, fmt.Errorf("release %s in namespace %s: %w", name, namespace, err)
 	}
-	return render.Parse(rel.Manifest)
+	objs, err := render.Parse(rel.Manifest)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &check.Deployed{Revision: rel.Version}
+	if rel.Info != nil {
+		d.Status, d.At = rel.Info.Status.String(), rel.Info.LastDeployed.Time
+	}
+	return objs, d, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"helm.sh/helm/v3/pkg/chartutil"
+	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -21,7 +22,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
 
+	"github.com/stack-charts/stack/plugin/internal/check"
 	"github.com/stack-charts/stack/plugin/internal/kube"
 	"github.com/stack-charts/stack/plugin/internal/kube/kubetest"
 	"github.com/stack-charts/stack/plugin/internal/render"
@@ -32,7 +35,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // cluster is a fake cluster for the shop test chart: one node, a default StorageClass, the
 // namespace with Pod Security restricted, and (when withSecret) the Secret the chart references.
-func cluster(t *testing.T, withSecret bool) {
+func cluster(t *testing.T, withSecret bool, extra ...runtime.Object) {
 	t.Helper()
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}}
 	n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
@@ -44,7 +47,7 @@ func cluster(t *testing.T, withSecret bool) {
 	if withSecret {
 		objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shop-db", Namespace: "shop"}, Data: map[string][]byte{"password": []byte("x")}})
 	}
-	clients, fakes := kubetest.New(t, "v1.36.3", objs)
+	clients, fakes := kubetest.New(t, "v1.36.3", append(objs, extra...))
 	fakes.Typed.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview)
 		r.Status.Allowed = true
@@ -181,13 +184,50 @@ func TestLintNeedsNoCluster(t *testing.T) {
 func TestVerifyReadsTheReleaseAndJudgesStatus(t *testing.T) {
 	cluster(t, true)
 	old := releaseObjects
-	releaseObjects = func(name, _, ns string) ([]render.Object, error) {
-		return render.Parse("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: " + name + "-data, namespace: " + ns + "}\nspec: {accessModes: [ReadWriteOnce]}\n")
+	releaseObjects = func(name, _, ns string) ([]render.Object, *check.Deployed, error) {
+		objs, err := render.Parse("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: " + name + "-data, namespace: " + ns + "}\nspec: {accessModes: [ReadWriteOnce]}\n")
+		return objs, &check.Deployed{Status: "deployed", Revision: 1, At: time.Now()}, err
 	}
 	t.Cleanup(func() { releaseObjects = old })
 	code, out, _ := run("verify", "shop", "-n", "shop")
 	assert.Equal(t, ExitFailed, code)
 	assert.True(t, strings.Contains(out, `persistentvolumeclaims "shop-data" not found`), out)
+
+	// Issue 17, item 7: --wait that runs out of time exits 1 (could not verify in time), after the
+	// last report.
+	start := time.Now()
+	code, out, errOut := run("verify", "shop", "-n", "shop", "--wait", "--timeout", "2s")
+	assert.Equal(t, ExitCannot, code, errOut)
+	assert.Contains(t, out, `persistentvolumeclaims "shop-data" not found`, "the last look is reported")
+	assert.Contains(t, errOut, "release shop not healthy after --timeout 2s")
+	assert.Less(t, time.Since(start), 10*time.Second)
+}
+
+// Issue 17, item 7: warnings are facts waiting does not change (restarts since the deploy): a
+// release that is up but restarted at startup ends `verify --wait` at once with exit 4, instead
+// of waiting out the timeout.
+func TestVerifyWaitEndsOnWarnings(t *testing.T) {
+	deployed := time.Now().Add(-time.Minute)
+	one := int32(1)
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "shop-web", Namespace: "shop", UID: "d1"}, Spec: appsv1.DeploymentSpec{Replicas: &one},
+		Status: appsv1.DeploymentStatus{UpdatedReplicas: 1, AvailableReplicas: 1}}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "shop-web-1", Namespace: "shop", UID: "r1",
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "shop-web", UID: "d1", Controller: ptr.To(true)}}}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "shop-web-1-x", Namespace: "shop", CreationTimestamp: metav1.NewTime(deployed.Add(time.Second)),
+		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "shop-web-1", UID: "r1", Controller: ptr.To(true)}}},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "web", RestartCount: 3, Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}}}
+	cluster(t, true, dep, rs, pod)
+	old := releaseObjects
+	releaseObjects = func(name, _, ns string) ([]render.Object, *check.Deployed, error) {
+		objs, err := render.Parse("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: shop-web, namespace: shop}\nspec: {replicas: 1}\n")
+		return objs, &check.Deployed{Status: "deployed", Revision: 1, At: deployed}, err
+	}
+	t.Cleanup(func() { releaseObjects = old })
+	start := time.Now()
+	code, out, _ := run("verify", "shop", "-n", "shop", "--wait", "--timeout", "30s")
+	assert.Equal(t, ExitWarnings, code, out)
+	assert.Contains(t, out, "container web restarted 3 times since the release was deployed")
+	assert.Less(t, time.Since(start), 5*time.Second, "no waiting on a warning")
 }
 
 // The project's own prod profile passes `stackcheck lint` (issue 13): Alertmanager's two replicas
