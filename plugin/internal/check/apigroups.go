@@ -17,7 +17,8 @@ var groupHints = map[string]string{
 	"metrics.k8s.io":            "install metrics-server",
 }
 
-// APIGroups: every kind the release creates is served by the cluster (CRDs installed).
+// APIGroups: every kind the release creates is served by the cluster (CRDs installed), or by a
+// CRD of the chart's own crds/.
 type APIGroups struct{}
 
 func (APIGroups) Name() string { return "api-groups" }
@@ -28,13 +29,16 @@ func (APIGroups) Description() string {
 
 func (APIGroups) Run(_ context.Context, env *Env) []Result {
 	missing := map[schema.GroupVersionKind][]string{}
-	served := 0
+	served, own := 0, 0
 	for _, o := range env.Objects {
 		gvk := o.GroupVersionKind()
-		if _, err := env.Clients.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
-			missing[gvk] = append(missing[gvk], o.ID())
-		} else {
+		switch _, err := env.Clients.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version); {
+		case err == nil:
 			served++
+		case env.fromChartCRD(gvk):
+			own++ // the chart's crds/ serve it once Helm has installed them
+		default:
+			missing[gvk] = append(missing[gvk], o.ID())
 		}
 	}
 	var out []Result
@@ -49,7 +53,11 @@ func (APIGroups) Run(_ context.Context, env *Env) []Result {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Message < out[j].Message })
 	if len(out) == 0 {
-		out = append(out, pass("all %d objects are of served kinds", served))
+		if own > 0 {
+			out = append(out, pass("all %d objects are of served kinds (%d of kinds the chart's own crds/ define, installed before them)", served+own, own))
+		} else {
+			out = append(out, pass("all %d objects are of served kinds", served))
+		}
 	}
 	return out
 }

@@ -15,7 +15,9 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/stack-charts/stack/plugin/internal/kube"
 	"github.com/stack-charts/stack/plugin/internal/render"
@@ -50,10 +52,36 @@ type Env struct {
 	Clients          *kube.Clients
 	// Deployed (verify) is the installed release as Helm recorded it; nil for preflight and lint.
 	Deployed *Deployed
+	// ChartCRDs are the CustomResourceDefinitions of the chart's crds/ directories, which Helm
+	// installs before the release's objects.
+	ChartCRDs []render.Object
 
 	workloadsOnce sync.Once
 	workloads     []Workload
 	workloadsErr  error
+}
+
+// fromChartCRD says whether gvk is served by a CRD of the chart's crds/ (Helm installs it before
+// the objects, so a cluster that does not serve the kind yet is not a failure).
+func (e *Env) fromChartCRD(gvk schema.GroupVersionKind) bool {
+	for _, c := range e.ChartCRDs {
+		if c.GetKind() != "CustomResourceDefinition" {
+			continue
+		}
+		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(c.Object, "spec", "names", "kind")
+		if group != gvk.Group || kind != gvk.Kind {
+			continue
+		}
+		versions, _, _ := unstructured.NestedSlice(c.Object, "spec", "versions")
+		for _, v := range versions {
+			m, _ := v.(map[string]any)
+			if m["name"] == gvk.Version && m["served"] == true {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Deployed is an installed release's record: its Helm status ("deployed", "failed",

@@ -21,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/stack-charts/stack/plugin/internal/render"
 )
 
 func mustQ(s string) resource.Quantity { return resource.MustParse(s) }
@@ -551,4 +553,26 @@ spec: {ingressClassName: nginx, tls: [{hosts: [a.test], secretName: edge-cert}],
 		secretMsgs = append(secretMsgs, r.Message)
 	}
 	assert.ElementsMatch(t, []string{"Secret prod/api-creds does not exist", "Secret prod/edge-cert does not exist"}, secretMsgs)
+}
+
+// Issue 17, item 5: Helm creates the chart's own CRDs (those the cluster lacks) before its
+// objects: the user must be allowed to create CustomResourceDefinitions cluster-wide.
+func TestRBACAsksToCreateTheChartsOwnCRDs(t *testing.T) {
+	crd, err := render.Parse(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets}
+  versions: [{name: v1, served: true, storage: true}]
+`)
+	require.NoError(t, err)
+	e := newEnv(t, web, "v1.36.3", nil)
+	e.ChartCRDs = crd
+	allowExcept(e, func(verb, group, resource string) bool { return resource == "customresourcedefinitions" })
+	fails := only(e.run(RBAC{}), Fail)
+	require.Len(t, fails, 1)
+	assert.Equal(t, "you may not create customresourcedefinitions.apiextensions.k8s.io cluster-wide", fails[0].Message)
+	assert.Equal(t, "CustomResourceDefinition/widgets.example.com", fails[0].Object)
 }

@@ -10,6 +10,8 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // RBAC: the user may do to every kind of object of the release, where it lives, what Helm does to
@@ -20,6 +22,8 @@ import (
 //     before-hook-creation, deletes the previous hook object first, at install too;
 //   - patch, update and delete for the other objects: `helm upgrade` patches, an upgrade that drops
 //     an object and `helm uninstall` delete — a warning, since the install itself works;
+//   - create for each CustomResourceDefinition of the chart's crds/ the cluster does not have
+//     (Helm creates those before the objects, and never updates or deletes them);
 //   - the release records (Secrets of the release namespace, or ConfigMaps with HELM_DRIVER=
 //     configmap): get, list, create and update at install (Helm lists the release's history, then
 //     writes the record pending and again deployed), delete for uninstall and history pruning.
@@ -96,6 +100,21 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 		} else {
 			n.add(n.later, "patch", "update", "delete")
 		}
+	}
+	// The chart's crds/: Helm creates each CRD the cluster does not have yet (and never updates
+	// or deletes them).
+	for _, c := range env.ChartCRDs {
+		if c.GetKind() != "CustomResourceDefinition" {
+			continue
+		}
+		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(c.Object, "spec", "names", "kind")
+		if _, err := env.Clients.Mapper.RESTMapping(schema.GroupKind{Group: group, Kind: kind}); err == nil {
+			continue // installed already: Helm skips it
+		}
+		n := need(key{"apiextensions.k8s.io", "customresourcedefinitions", "", false})
+		n.objects = append(n.objects, c.ID())
+		n.add(n.install, "create")
 	}
 	if resource := helmStorage(); resource != "" {
 		n := need(key{"", resource, env.Namespace, true})

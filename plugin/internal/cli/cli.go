@@ -233,7 +233,7 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 				return badInput(err)
 			}
 			t = phase(cmd.ErrOrStderr(), "render", t)
-			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients}
+			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients, ChartCRDs: res.CRDs}
 			results := check.Run(ctx, checks, env)
 			phase(cmd.ErrOrStderr(), "checks", t)
 			if ctx.Err() != nil {
@@ -296,7 +296,7 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 				return badInput(err)
 			}
 			clients := &kube.Clients{Server: &version.Info{Major: kv.Major, Minor: kv.Minor, GitVersion: kv.Version}}
-			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients}
+			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients, ChartCRDs: res.CRDs}
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
 			defer cancel()
 			return c.finish(stdout, report.New("lint", args[0], release, ns, "", check.Run(ctx, checks, env)))

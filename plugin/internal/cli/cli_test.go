@@ -137,6 +137,37 @@ func TestExitCodes(t *testing.T) {
 	assert.Contains(t, errOut, "load chart")
 }
 
+// Issue 17, item 5: a chart's own crds/ are installed by Helm before its objects, so its custom
+// resources are of served kinds (api-groups failed them before), and the dry-run says it could not
+// check them.
+func TestAChartsOwnCRDsServeItsCustomResources(t *testing.T) {
+	cluster(t, true)
+	dir := filepath.Join(t.TempDir(), "shop")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(chart)))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "crds"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "crds", "widgets.yaml"), []byte(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets, singular: widget}
+  versions:
+    - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "widget.yaml"), []byte("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: {{ .Release.Name }}-w}\n"), 0o644))
+	code, out, _ := run("preflight", "shop", dir, "-n", "shop", "--only", "api-groups,dry-run", "-o", "json")
+	assert.Equal(t, ExitWarnings, code, out)
+	assert.Contains(t, out, "of kinds the chart's own crds/ define, installed before them")
+	assert.Contains(t, out, "1 objects are of kinds the chart's own crds/ define, not served yet: they were not dry-run")
+	assert.NotContains(t, out, `"status": "fail"`)
+
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "crds")))
+	code, out, _ = run("preflight", "shop", dir, "-n", "shop", "--only", "api-groups")
+	assert.Equal(t, ExitFailed, code, "without its CRD the kind is not served: %s", out)
+	assert.Contains(t, out, "the cluster does not serve example.com/v1 Widget")
+}
+
 // Issue 17, item 8: a value of the wrong type in a chart without a schema rendered into a field
 // (replicas: two) failed a check with a Go decode message (exit 3); it is bad input naming the
 // object and the field, for preflight and lint alike.

@@ -58,6 +58,9 @@ func (o Object) ID() string {
 type Result struct {
 	Chart   *chart.Chart
 	Objects []Object
+	// CRDs are the CustomResourceDefinitions in the chart's (and its dependencies') crds/
+	// directories, which Helm installs before the templates' objects (not templated).
+	CRDs []Object
 }
 
 // BadInputError is a chart or values problem (exit code 2), with Helm's message (which names the
@@ -106,6 +109,15 @@ func Render(opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	crds := &Result{}
+	for _, c := range ch.CRDObjects() {
+		for _, d := range chartload.Documents(&release.Release{Manifest: string(c.File.Data)}) {
+			if err := crds.add("# Source: "+c.Filename+"\n"+d.Text, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res.CRDs = crds.Objects
 	return res, nil
 }
 
