@@ -12,5 +12,6 @@ fi
 exe=bin/stackcheck
 case "$(go env GOOS)" in windows) exe=bin/stackcheck.exe ;; esac
 echo "stackcheck: building $exe with $(go version | cut -d' ' -f3)"
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$exe" ./cmd/stackcheck
+version=$(sed -n 's/^version: *//p' plugin.yaml)
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/stack-charts/stack/plugin/internal/cli.Version=$version" -o "$exe" ./cmd/stackcheck
 echo "stackcheck: installed; try: helm stackcheck preflight --help"

@@ -67,6 +67,9 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 			require.Contains(t, out, "stackcheck", out)
 			_, version := helmRun(t, path, home, nil, "version", "--short")
 			t.Logf("%s %s lists: %s", bin, strings.TrimSpace(version), strings.Join(strings.Fields(strings.Split(out, "\n")[1]), " "))
+			code, out = helmRun(t, path, home, nil, "stackcheck", "version")
+			require.Equal(t, 0, code, out)
+			require.Contains(t, out, "stackcheck 0.1.0 (", "the version plugin.yaml declares, built in by the install hook")
 
 			args := append([]string{"stackcheck", "preflight", "data", chart, "-n", ns, "--set", "auth.password=" + password, "-o", "json"}, valueArgs...)
 			code, out = helmRun(t, path, home, nil, args...)

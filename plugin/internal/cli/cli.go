@@ -8,14 +8,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/action"
+	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/registry"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/klog/v2"
 
@@ -106,6 +110,56 @@ func (v *valueFlags) flags(cmd *cobra.Command) {
 	f.StringArrayVar(&v.opts.Values, "set", nil, "set a value: key=val (repeatable)")
 	f.StringArrayVar(&v.opts.StringValues, "set-string", nil, "set a string value: key=val (repeatable)")
 	f.StringArrayVar(&v.opts.FileValues, "set-file", nil, "set a value from a file: key=path (repeatable)")
+	f.StringArrayVar(&v.opts.JSONValues, "set-json", nil, "set a JSON value: key=json (repeatable)")
+	f.StringArrayVar(&v.opts.LiteralValues, "set-literal", nil, "set a literal string value, no escaping: key=val (repeatable)")
+}
+
+// chartSource is where CHART comes from, as `helm install` takes it: a directory, a packaged
+// .tgz, repo/chart (a repository added with `helm repo add`), oci://registry/path/chart, or a
+// chart name with --repo URL; --version pins the version (default: the latest stable).
+type chartSource struct{ version, repo string }
+
+func (s *chartSource) flags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.version, "version", "", "chart version (repository and OCI charts; default: the latest)")
+	cmd.Flags().StringVar(&s.repo, "repo", "", "chart repository URL to find CHART in")
+}
+
+// load locates the chart (downloading a repository or OCI chart into Helm's cache) and loads it.
+// The default release name is a directory's name, else the chart's own (an archive's or a
+// download's file name is no release name).
+func (s *chartSource) load(ref, kubeContext, namespace string) (*helmchart.Chart, string, error) {
+	path := ref
+	fi, statErr := os.Stat(ref)
+	if first, _, ok := strings.Cut(filepath.ToSlash(ref), "/"); statErr != nil && s.repo == "" && !registry.IsOCI(ref) && ok {
+		// repo/chart or a path? A first segment that is a local directory says path.
+		if d, err := os.Stat(first); filepath.IsAbs(ref) || strings.HasPrefix(ref, ".") || (err == nil && d.IsDir()) {
+			return nil, "", badInput(fmt.Errorf("load chart %s: no such file or directory", ref))
+		}
+	}
+	if statErr != nil || s.repo != "" || s.version != "" {
+		settings := kube.Settings(kubeContext, namespace)
+		rc, err := registry.NewClient(registry.ClientOptCredentialsFile(settings.RegistryConfig), registry.ClientOptWriter(io.Discard))
+		if err != nil {
+			return nil, "", cannot(fmt.Errorf("registry client: %w", err))
+		}
+		locate := action.NewInstall(&action.Configuration{RegistryClient: rc})
+		locate.SetRegistryClient(rc)
+		locate.ChartPathOptions.Version, locate.ChartPathOptions.RepoURL = s.version, s.repo
+		if path, err = locate.ChartPathOptions.LocateChart(ref, settings); err != nil {
+			return nil, "", badInput(fmt.Errorf("locate chart %s: %w", ref, err))
+		}
+	} else if fi.IsDir() {
+		ch, err := render.Load(path)
+		if err != nil {
+			return nil, "", badInput(err)
+		}
+		return ch, filepath.Base(filepath.Clean(ref)), nil
+	}
+	ch, err := render.Load(path)
+	if err != nil {
+		return nil, "", badInput(err)
+	}
+	return ch, ch.Name(), nil
 }
 
 func (v *valueFlags) merge() (map[string]any, error) {
@@ -116,12 +170,12 @@ func (v *valueFlags) merge() (map[string]any, error) {
 	return vals, nil
 }
 
-// releaseAndChart reads [RELEASE] CHART; the release defaults to the chart's directory name.
+// releaseAndChart reads [RELEASE] CHART (no RELEASE: "", see chartSource.load).
 func releaseAndChart(args []string) (string, string) {
 	if len(args) == 2 {
 		return args[0], args[1]
 	}
-	return filepath.Base(filepath.Clean(args[0])), args[0]
+	return "", args[0]
 }
 
 // New is the root command.
@@ -145,7 +199,7 @@ values or flags), 3 a check failed, 4 only warnings (0 with --fail-on fail).`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(preflightCmd(stdout), lintCmd(stdout), verifyCmd(stdout))
+	root.AddCommand(preflightCmd(stdout), lintCmd(stdout), verifyCmd(stdout), versionCmd(stdout))
 	return root
 }
 
@@ -191,6 +245,7 @@ func checkList(all []check.Check) string {
 func preflightCmd(stdout io.Writer) *cobra.Command {
 	var c common
 	var v valueFlags
+	var src chartSource
 	cmd := &cobra.Command{
 		Use:   "preflight [RELEASE] CHART",
 		Short: "Check the cluster can take the release, before helm install",
@@ -212,9 +267,12 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 			t := time.Now()
 			// The chart first: one that does not load is bad input (2), whether or not a
 			// cluster answers.
-			loaded, err := render.Load(chartPath)
+			loaded, defaultRelease, err := src.load(chartPath, c.kubeContext, c.namespace)
 			if err != nil {
-				return badInput(err)
+				return err
+			}
+			if release == "" {
+				release = defaultRelease
 			}
 			t = phase(cmd.ErrOrStderr(), "load", t)
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
@@ -244,12 +302,14 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 	}
 	c.flags(cmd)
 	v.flags(cmd)
+	src.flags(cmd)
 	return cmd
 }
 
 func lintCmd(stdout io.Writer) *cobra.Command {
 	var c common
 	var v valueFlags
+	var src chartSource
 	var kubeVersion, release string
 	var apiVersions []string
 	cmd := &cobra.Command{
@@ -280,18 +340,14 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 			if ns == "" {
 				ns = "default"
 			}
-			if release == "" {
-				release = filepath.Base(filepath.Clean(args[0]))
-				if strings.HasSuffix(release, ".tgz") {
-					// A packaged chart: its name, not the archive's (stack-0.1.0.tgz is no release name).
-					ch, err := chartload.Load(args[0])
-					if err != nil {
-						return badInput(err)
-					}
-					release = ch.Name()
-				}
+			loaded, defaultRelease, err := src.load(args[0], "", ns)
+			if err != nil {
+				return err
 			}
-			res, err := render.Render(render.Options{Chart: args[0], Values: vals, Release: release, Namespace: ns, KubeVersion: kv.Version, APIVersions: apiVersions})
+			if release == "" {
+				release = defaultRelease
+			}
+			res, err := render.Render(render.Options{Chart: args[0], Loaded: loaded, Values: vals, Release: release, Namespace: ns, KubeVersion: kv.Version, APIVersions: apiVersions})
 			if err != nil {
 				return badInput(err)
 			}
@@ -306,7 +362,8 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 	v.flags(cmd)
 	cmd.Flags().StringVar(&kubeVersion, "kube-version", chartload.DefaultKubeVersion, "Kubernetes version to render for and check API lifecycles against")
 	cmd.Flags().StringSliceVar(&apiVersions, "api-versions", nil, "API versions the target cluster serves (as helm template --api-versions)")
-	cmd.Flags().StringVar(&release, "release", "", "release name to render with (default: the chart's directory name, or a packaged chart's name)")
+	cmd.Flags().StringVar(&release, "release", "", "release name to render with (default: the chart's directory name, or the chart's own name)")
+	src.flags(cmd)
 	return cmd
 }
 
@@ -357,6 +414,29 @@ func verifyCmd(stdout io.Writer) *cobra.Command {
 	c.flags(cmd)
 	cmd.Flags().BoolVar(&wait, "wait", false, "check again every 3 s until healthy or --timeout")
 	return cmd
+}
+
+// Version is the plugin's version, set at build time from plugin.yaml (scripts/build.sh:
+// -ldflags -X); empty in a plain `go build`, where the module's build information stands in.
+var Version = ""
+
+func versionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the plugin's version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v := Version
+			if v == "" {
+				v = "dev"
+				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+					v = bi.Main.Version
+				}
+			}
+			fmt.Fprintf(stdout, "stackcheck %s (%s, %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}
 }
 
 // releaseObjects reads a release's manifest and record from Helm's storage (HELM_DRIVER: secrets

@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	helmcli "helm.sh/helm/v3/pkg/cli"
+	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/repo"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -306,4 +313,96 @@ func TestLintReadsHelmNamespaceAndNamesAPackagedChartsRelease(t *testing.T) {
 	code, out, errOut := run("lint", archive, "-o", "json")
 	assert.NotEqual(t, ExitBadInput, code, errOut)
 	assert.Contains(t, out, `"release": "`+ch.Name()+`"`)
+}
+
+// chartRepository serves the shop chart at versions 0.1.0 and 0.2.0 (0.2.0 renders 3 replicas)
+// as a Helm chart repository, and returns its URL.
+func chartRepository(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, v := range []string{"0.1.0", "0.2.0"} {
+		ch, err := loader.Load(chart)
+		require.NoError(t, err)
+		ch.Metadata.Version = v
+		if v == "0.2.0" {
+			for _, f := range ch.Raw {
+				if f.Name == chartutil.ValuesfileName {
+					f.Data = regexp.MustCompile(`(?m)^replicas: .*$`).ReplaceAll(f.Data, []byte("replicas: 3"))
+				}
+			}
+		}
+		_, err = chartutil.Save(ch, dir)
+		require.NoError(t, err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	index, err := repo.IndexDirectory(dir, srv.URL)
+	require.NoError(t, err)
+	require.NoError(t, index.WriteFile(filepath.Join(dir, "index.yaml"), 0o644))
+	return srv.URL
+}
+
+// Issue 17: chart references as Helm takes them — a packaged .tgz (the release is the chart's
+// name, not the file's), a repository by URL (--repo) or by name (repo/chart, after `helm repo
+// add`), --version; --set-json and --set-literal.
+func TestChartReferencesAndValueFlagsLikeHelms(t *testing.T) {
+	cluster(t, true)
+	url := chartRepository(t)
+	home := t.TempDir()
+	t.Setenv("HELM_REPOSITORY_CONFIG", filepath.Join(home, "repositories.yaml"))
+	t.Setenv("HELM_REPOSITORY_CACHE", filepath.Join(home, "cache"))
+	t.Setenv("HELM_REGISTRY_CONFIG", filepath.Join(home, "registry.json"))
+
+	// --repo URL, the latest version by default, or the one --version names.
+	code, out, errOut := run("preflight", "shop", "--repo", url, "-n", "shop", "-o", "json", "--only", "capacity")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "the release's 3 pods", "the latest version (0.2.0) renders 3 replicas")
+	assert.Contains(t, out, `"release": "shop"`)
+	code, out, errOut = run("preflight", "shop", "--repo", url, "--version", "0.1.0", "-n", "shop", "-o", "json", "--only", "capacity")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "the release's 2 pods", "0.1.0")
+
+	// repo/chart, with the repository added as `helm repo add acme URL` leaves it.
+	f := repo.NewFile()
+	f.Update(&repo.Entry{Name: "acme", URL: url})
+	require.NoError(t, f.WriteFile(filepath.Join(home, "repositories.yaml"), 0o644))
+	r, err := repo.NewChartRepository(&repo.Entry{Name: "acme", URL: url}, getter.All(helmcli.New()))
+	require.NoError(t, err)
+	r.CachePath = filepath.Join(home, "cache")
+	_, err = r.DownloadIndexFile()
+	require.NoError(t, err)
+	code, out, errOut = run("preflight", "acme/shop", "--version", "0.1.0", "-n", "shop", "-o", "json", "--only", "capacity")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, `"release": "shop"`, "the chart's name, not the reference's")
+	code, _, errOut = run("preflight", "acme/shop", "--version", "9.9.9", "-n", "shop")
+	assert.Equal(t, ExitBadInput, code)
+	assert.Contains(t, errOut, "9.9.9")
+
+	// A packaged chart: the release is the chart's name (shop), not shop-0.2.0.tgz.
+	tgz := filepath.Join(t.TempDir(), "pkg")
+	ch, err := loader.Load(chart)
+	require.NoError(t, err)
+	archive, err := chartutil.Save(ch, tgz)
+	require.NoError(t, err)
+	code, out, errOut = run("preflight", archive, "-n", "shop", "-o", "json", "--only", "capacity")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, `"release": "shop"`)
+
+	// --set-json and --set-literal.
+	code, out, errOut = run("preflight", "shop", chart, "-n", "shop", "-o", "json", "--only", "capacity", "--set-json", `replicas=4`)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "the release's 4 pods")
+	code, _, errOut = run("preflight", "shop", chart, "-n", "shop", "--only", "capacity", "--set-literal", "replicas=3")
+	assert.Equal(t, ExitBadInput, code, "a literal is a string, never a number: the schema refuses it")
+	assert.Contains(t, errOut, "replicas")
+}
+
+func TestVersionSaysWhatRuns(t *testing.T) {
+	code, out, _ := run("version")
+	assert.Equal(t, ExitOK, code)
+	assert.Regexp(t, `^stackcheck dev \(go1\.\d+.*, \w+/\w+\)\n$`, out, "a plain go build has no version set")
+	Version = "0.1.0"
+	t.Cleanup(func() { Version = "" })
+	_, out, _ = run("version")
+	assert.True(t, strings.HasPrefix(out, "stackcheck 0.1.0 ("), out)
 }
