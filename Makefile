@@ -33,7 +33,7 @@ E2E_PARALLEL ?= 3
 # tiers tools, images and deps already ran and are not run again per tier.
 unless_in_test = $(if $(IN_TEST),,$(1))
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin plugin-dist
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -110,9 +110,14 @@ bench-ready: tools images deps ## install-to-up of mysql, redis and rabbitmq alo
 bench-preflight: tools ## stackcheck preflight vs troubleshoot preflight on the e2e cluster, same run
 	@ci/bench-preflight.sh
 
-plugin: tools ## install the stackcheck plugin into helm (and helm4) from this checkout
-	helm plugin install ./plugin || helm plugin update stackcheck
-	-helm4 plugin install ./plugin || helm4 plugin update stackcheck
+# Helm names a plugin installed from a directory after the directory: install from a link named
+# stackcheck. Helm 3 cannot `plugin update` a directory install, so this reinstalls (and rebuilds).
+plugin: tools ## (re)install the stackcheck plugin into helm and helm4 from this checkout (builds it with Go)
+	@mkdir -p $(STACK_CACHE)/plugin-src && ln -sfn $(CURDIR)/plugin $(STACK_CACHE)/plugin-src/stackcheck
+	@for h in helm helm4; do $$h plugin uninstall stackcheck >/dev/null 2>&1 || true; $$h plugin install $(STACK_CACHE)/plugin-src/stackcheck || exit 1; done
+
+plugin-dist: tools ## the stackcheck plugin as release archives per platform, with checksums (and Helm 4 signed packages with PLUGIN_SIGN_KEY)
+	@ci/plugin-dist.sh
 
 clean: ## remove packaged dependencies
 	rm -rf $(addsuffix /charts,$(addprefix charts/,$(UMBRELLAS)))

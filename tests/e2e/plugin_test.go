@@ -3,15 +3,22 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
 )
@@ -40,10 +47,38 @@ type preflightJSON struct {
 	Results []struct{ Check, Status, Message string }
 }
 
-// The issue's plugin proof: `helm plugin install ./plugin` works with Helm 3 and Helm 4 (both built
-// from the module proxy), and under each `helm stackcheck` checks this live cluster: a preflight
-// that passes, one that fails on a missing existing Secret (exit 3), and `verify` of an installed
-// release, with the namespace taken from Helm's own -n (HELM_NAMESPACE).
+// pluginDist builds the plugin's release archives for this platform (ci/plugin-dist.sh, as `make
+// plugin-dist` does for every platform) with the Helm 4 packages signed by a key the test makes, and
+// returns the output directory and the public keyring that verifies them.
+func pluginDist(t *testing.T) (dir, pubring string) {
+	t.Helper()
+	entity, err := openpgp.NewEntity("stackcheck e2e", "", "e2e@stack.test", &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 2048})
+	require.NoError(t, err)
+	keys := t.TempDir()
+	var sec, pub bytes.Buffer
+	require.NoError(t, entity.SerializePrivate(&sec, nil))
+	require.NoError(t, entity.Serialize(&pub))
+	secring, pubring := filepath.Join(keys, "secring.gpg"), filepath.Join(keys, "pubring.gpg")
+	require.NoError(t, os.WriteFile(secring, sec.Bytes(), 0o600))
+	require.NoError(t, os.WriteFile(pubring, pub.Bytes(), 0o644))
+	dir = t.TempDir()
+	start := time.Now()
+	cmd := exec.Command(filepath.Join(root, "ci", "plugin-dist.sh"))
+	cmd.Env = append(os.Environ(), "PLUGIN_PLATFORMS="+runtime.GOOS+"/"+runtime.GOARCH, "PLUGIN_DIST_DIR="+dir,
+		"PLUGIN_SIGN_KEY=stackcheck e2e", "PLUGIN_KEYRING="+secring)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	progress(t, "plugin: release archive and signed Helm 4 package built in %s", time.Since(start).Round(100*time.Millisecond))
+	return dir, pubring
+}
+
+// The issue's plugin proof, from the release archives (not the source tree): Helm 3 installs the
+// platform's archive from an HTTP URL, Helm 4 the signed package after verifying its signature
+// (and refuses a tampered one); the install hook keeps the prebuilt binary after checking its
+// platform and checksum, in about a second. Under each, `helm stackcheck` checks this live
+// cluster: a preflight that passes, one that fails on a missing existing Secret (exit 3), and
+// `verify` of an installed release, with the namespace taken from Helm's own -n (HELM_NAMESPACE).
+// A checkout still installs (building with Go) and updates by name.
 func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 	defer parallel(t)()
 	ns := namespace(t, "plugin")
@@ -54,22 +89,53 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 		valueArgs = append(valueArgs, "-f", f)
 	}
 	password := "pf-" + random.UniqueId()
+	dist, pubring := pluginDist(t)
+	version := strings.TrimSpace(strings.TrimPrefix(grepLine(t, filepath.Join(root, "plugin", "plugin.yaml"), "version:"), "version:"))
+	archive := fmt.Sprintf("stackcheck-%s-%s-%s.tgz", version, runtime.GOOS, runtime.GOARCH)
+	// Helm 3 installs an http(s) archive it recognises by its media type.
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/gzip")
+		http.ServeFile(w, r, filepath.Join(dist, filepath.Base(r.URL.Path)))
+	}))
+	t.Cleanup(server.Close)
+	signed := filepath.Join(dist, "helm4", runtime.GOOS+"-"+runtime.GOARCH, "stackcheck-"+version+".tgz")
+	homes := map[string]string{"helm": t.TempDir(), "helm4": t.TempDir()} // kept for verify below
 	for _, bin := range []string{"helm", "helm4"} {
 		t.Run(bin, func(t *testing.T) {
 			path, err := exec.LookPath(bin)
 			require.NoError(t, err, "%s is built by ci/tools.sh", bin)
-			home := t.TempDir()
+			home := homes[bin]
 			start := time.Now()
-			code, out := helmRun(t, path, home, nil, "plugin", "install", filepath.Join(root, "plugin"))
+			var code int
+			var out string
+			if bin == "helm" {
+				code, out = helmRun(t, path, home, nil, "plugin", "install", server.URL+"/"+archive)
+			} else {
+				tampered := filepath.Join(t.TempDir(), filepath.Base(signed))
+				raw, err := os.ReadFile(signed)
+				require.NoError(t, err)
+				raw[len(raw)/2] ^= 0xff
+				require.NoError(t, os.WriteFile(tampered, raw, 0o644))
+				prov, err := os.ReadFile(signed + ".prov")
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(tampered+".prov", prov, 0o644))
+				code, out = helmRun(t, path, home, nil, "plugin", "install", tampered, "--keyring", pubring)
+				require.NotEqual(t, 0, code, "a tampered package is refused: %s", out)
+				progress(t, "plugin: %s refuses a tampered signed package: %s", bin, lastLine(out))
+				start = time.Now()
+				code, out = helmRun(t, path, home, nil, "plugin", "install", signed, "--keyring", pubring)
+				require.Contains(t, out, "Signed by: stackcheck e2e")
+			}
 			require.Equal(t, 0, code, out)
-			progress(t, "plugin: %s plugin install built and installed stackcheck in %s", bin, time.Since(start).Round(100*time.Millisecond))
+			require.Contains(t, out, "installed the prebuilt "+runtime.GOOS+"/"+runtime.GOARCH+" binary", "the hook kept the archive's binary: %s", out)
+			progress(t, "plugin: %s plugin install from the release archive in %s (no Go build)", bin, time.Since(start).Round(100*time.Millisecond))
 			_, out = helmRun(t, path, home, nil, "plugin", "list")
 			require.Contains(t, out, "stackcheck", out)
-			_, version := helmRun(t, path, home, nil, "version", "--short")
-			t.Logf("%s %s lists: %s", bin, strings.TrimSpace(version), strings.Join(strings.Fields(strings.Split(out, "\n")[1]), " "))
+			_, helmVersion := helmRun(t, path, home, nil, "version", "--short")
+			t.Logf("%s %s lists: %s", bin, strings.TrimSpace(helmVersion), strings.Join(strings.Fields(strings.Split(out, "\n")[1]), " "))
 			code, out = helmRun(t, path, home, nil, "stackcheck", "version")
 			require.Equal(t, 0, code, out)
-			require.Contains(t, out, "stackcheck 0.1.0 (", "the version plugin.yaml declares, built in by the install hook")
+			require.Contains(t, out, "stackcheck "+version+" (", "the version plugin.yaml declares, built in")
 
 			args := append([]string{"stackcheck", "preflight", "data", chart, "-n", ns, "--set", "auth.password=" + password, "-o", "json"}, valueArgs...)
 			code, out = helmRun(t, path, home, nil, args...)
@@ -86,17 +152,54 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 		})
 	}
 
+	// From a checkout (make plugin): built with Go by the hook, and named stackcheck whatever the
+	// directory (Helm names a directory install after the directory: make plugin installs from a
+	// link named stackcheck), so it is uninstalled and reinstalled by that name. Helm 3 cannot
+	// `plugin update` a directory install ("cannot get information about plugin source"): make
+	// plugin reinstalls instead.
+	link := filepath.Join(t.TempDir(), "stackcheck")
+	require.NoError(t, os.Symlink(filepath.Join(root, "plugin"), link))
+	home := t.TempDir()
+	helmBin, _ := exec.LookPath("helm")
+	for i := 0; i < 2; i++ {
+		code, out := helmRun(t, helmBin, home, nil, "plugin", "install", link)
+		require.Equal(t, 0, code, out)
+		require.Contains(t, out, "stackcheck: building")
+		code, out = helmRun(t, helmBin, home, nil, "stackcheck", "version")
+		require.Equal(t, 0, code, out)
+		code, out = helmRun(t, helmBin, home, nil, "plugin", "uninstall", "stackcheck")
+		require.Equal(t, 0, code, out)
+	}
+	progress(t, "plugin: a checkout installs (built with Go), uninstalls and reinstalls as stackcheck under Helm 3")
+
 	installChart(t, ns, "redis", map[string]string{"auth.password": password})
 	for _, bin := range []string{"helm", "helm4"} {
 		path, _ := exec.LookPath(bin)
-		home := t.TempDir()
-		code, out := helmRun(t, path, home, nil, "plugin", "install", filepath.Join(root, "plugin"))
-		require.Equal(t, 0, code, out)
+		home := homes[bin]
 		// -n before the plugin name is Helm's flag: Helm hands it over as HELM_NAMESPACE.
-		code, out = helmRun(t, path, home, nil, "-n", ns, "stackcheck", "verify", "data", "--wait", "--timeout", "2m")
+		code, out := helmRun(t, path, home, nil, "-n", ns, "stackcheck", "verify", "data", "--wait", "--timeout", "2m")
 		require.Equal(t, 0, code, out)
 		require.Contains(t, out, "StatefulSet/"+ns+"/data-redis")
 		require.Contains(t, out, "0 failed: PASS")
 		progress(t, "plugin: %s stackcheck verify of the installed release: PASS", bin)
 	}
+}
+
+// grepLine is the first line of a file that starts with prefix.
+func grepLine(t *testing.T, path, prefix string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, l := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	require.FailNow(t, "no line starting with "+prefix+" in "+path)
+	return ""
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
