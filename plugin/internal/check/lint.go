@@ -2,7 +2,7 @@ package check
 
 // Lint is every check of `stackcheck lint`: the chart alone, no cluster.
 func Lint() []Check {
-	return []Check{PodStandards{}, PDBs{}, NetworkPolicies{}, APILifecycle{}}
+	return []Check{PSSRestricted, Resources, Probes, PinnedImages, PDBs{}, NetworkPolicies{}, APILifecycle{}}
 }
 
 // Annotations by which a workload declares it needs a Pod Security level below restricted, and

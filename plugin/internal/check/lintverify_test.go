@@ -27,11 +27,15 @@ spec:
       containers: [{name: api, image: "example/api:latest"}]
 `
 	e := newEnv(t, bad, "v1.36.3", nil)
-	ps := only(e.run(PodStandards{}), Fail)
 	var msgs []string
-	for _, r := range ps {
-		msgs = append(msgs, r.Message)
+	for _, rule := range []Check{PSSRestricted, Resources, Probes, PinnedImages} {
+		for _, r := range only(e.run(rule), Fail) {
+			msgs = append(msgs, r.Message)
+			assert.Equal(t, rule.Name(), r.Check)
+		}
 	}
+	// Each rule its own check: one can be skipped without the others.
+	assert.Len(t, only(e.run(Probes), Fail), 2, "probes only: the missing liveness and readiness probes")
 	assert.Contains(t, msgs, `container "api": no cpu and memory requests`)
 	assert.Contains(t, msgs, `container "api": no memory limit`)
 	assert.Contains(t, msgs, `container "api": no livenessProbe`)
@@ -137,19 +141,19 @@ spec:
 		return out
 	}
 	// No exemption: the host namespaces fail restricted.
-	rs := newEnv(t, ds(""), "v1.36.3", nil).run(PodStandards{})
+	rs := newEnv(t, ds(""), "v1.36.3", nil).run(PSSRestricted)
 	assert.Contains(t, messages(rs, Fail), "Pod Security restricted: host namespaces: hostNetwork=true, hostPID=true")
 	// Exempt to privileged with a reason: passes, and says why.
-	rs = newEnv(t, ds(`stack.dev/pod-security-level: privileged, stack.dev/pod-security-reason: "reads the node's metrics"`), "v1.36.3", nil).run(PodStandards{})
+	rs = newEnv(t, ds(`stack.dev/pod-security-level: privileged, stack.dev/pod-security-reason: "reads the node's metrics"`), "v1.36.3", nil).run(PSSRestricted)
 	assert.Empty(t, messages(rs, Fail))
 	assert.Contains(t, messages(rs, Pass), "exempt from restricted, checked against privileged: reads the node's metrics")
 	// Exempt to baseline: host namespaces are beyond baseline too.
-	rs = newEnv(t, ds(`stack.dev/pod-security-level: baseline, stack.dev/pod-security-reason: "x"`), "v1.36.3", nil).run(PodStandards{})
+	rs = newEnv(t, ds(`stack.dev/pod-security-level: baseline, stack.dev/pod-security-reason: "x"`), "v1.36.3", nil).run(PSSRestricted)
 	assert.Contains(t, messages(rs, Fail), "Pod Security baseline: host namespaces: hostNetwork=true, hostPID=true")
 	// A level without a reason, or an unknown level, fails and is checked as restricted.
-	rs = newEnv(t, ds(`stack.dev/pod-security-level: privileged`), "v1.36.3", nil).run(PodStandards{})
+	rs = newEnv(t, ds(`stack.dev/pod-security-level: privileged`), "v1.36.3", nil).run(PSSRestricted)
 	assert.Contains(t, messages(rs, Fail), "stack.dev/pod-security-level: privileged without a reason: an exemption says why (stack.dev/pod-security-reason)")
 	assert.Contains(t, messages(rs, Fail), "Pod Security restricted: host namespaces: hostNetwork=true, hostPID=true")
-	rs = newEnv(t, ds(`stack.dev/pod-security-level: root, stack.dev/pod-security-reason: "x"`), "v1.36.3", nil).run(PodStandards{})
+	rs = newEnv(t, ds(`stack.dev/pod-security-level: root, stack.dev/pod-security-reason: "x"`), "v1.36.3", nil).run(PSSRestricted)
 	assert.Contains(t, messages(rs, Fail), `stack.dev/pod-security-level "root" is not a Pod Security level (privileged, baseline, restricted)`)
 }

@@ -310,7 +310,7 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 	var c common
 	var v valueFlags
 	var src chartSource
-	var kubeVersion, release string
+	var kubeVersion, release, config string
 	var apiVersions []string
 	cmd := &cobra.Command{
 		Use:   "lint CHART",
@@ -353,9 +353,15 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 			}
 			clients := &kube.Clients{Server: &version.Info{Major: kv.Major, Minor: kv.Minor, GitVersion: kv.Version}}
 			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients, ChartCRDs: res.CRDs}
+			policy := &check.Policy{}
+			if config != "" {
+				if policy, err = check.LoadPolicy(config, check.Lint()); err != nil {
+					return badInput(fmt.Errorf("--config: %w", err))
+				}
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
 			defer cancel()
-			return c.finish(stdout, report.New("lint", args[0], release, ns, "", check.Run(ctx, checks, env)))
+			return c.finish(stdout, report.New("lint", args[0], release, ns, "", policy.Apply(check.Run(ctx, checks, env), env.Objects)))
 		},
 	}
 	c.flags(cmd)
@@ -363,6 +369,7 @@ func lintCmd(stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&kubeVersion, "kube-version", chartload.DefaultKubeVersion, "Kubernetes version to render for and check API lifecycles against")
 	cmd.Flags().StringSliceVar(&apiVersions, "api-versions", nil, "API versions the target cluster serves (as helm template --api-versions)")
 	cmd.Flags().StringVar(&release, "release", "", "release name to render with (default: the chart's directory name, or the chart's own name)")
+	cmd.Flags().StringVar(&config, "config", "", "a policy file: severities per check (error, warning, info) and exemptions of objects, each with a reason")
 	src.flags(cmd)
 	return cmd
 }

@@ -406,3 +406,31 @@ func TestVersionSaysWhatRuns(t *testing.T) {
 	_, out, _ = run("version")
 	assert.True(t, strings.HasPrefix(out, "stackcheck 0.1.0 ("), out)
 }
+
+// Issue 17: `lint --config` grades and exempts; a bad policy file is bad input naming the key.
+func TestLintConfigGradesAndExempts(t *testing.T) {
+	connect = func(string, string, time.Duration) (*kube.Clients, string, error) {
+		t.Fatal("lint must not connect")
+		return nil, "", nil
+	}
+	latest := filepath.Join(t.TempDir(), "shop")
+	require.NoError(t, os.CopyFS(latest, os.DirFS(chart)))
+	tpl := filepath.Join(latest, "templates", "all.yaml")
+	raw, err := os.ReadFile(tpl)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(tpl, []byte(strings.Replace(string(raw), "example/web:1.0", "example/web:latest", 1)), 0o644))
+	cfg := filepath.Join(t.TempDir(), "stackcheck.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("severity: {pinned-images: warning}\n"), 0o644))
+	code, out, _ := run("lint", latest)
+	assert.Equal(t, ExitFailed, code, "an unpinned image fails by default: %s", out)
+	code, out, _ = run("lint", latest, "--config", cfg)
+	assert.Equal(t, ExitWarnings, code, "a warning with the policy: %s", out)
+	require.NoError(t, os.WriteFile(cfg, []byte("exemptions: [{check: pinned-images, object: 'Deployment/*/shop-web', reason: 'the vendor tags nothing else'}]\n"), 0o644))
+	code, out, _ = run("lint", latest, "--config", cfg)
+	assert.Equal(t, ExitOK, code, out)
+	assert.Contains(t, out, "exempt (config): the vendor tags nothing else")
+	require.NoError(t, os.WriteFile(cfg, []byte("severity: {probe: warning}\n"), 0o644))
+	code, _, errOut := run("lint", chart, "--config", cfg)
+	assert.Equal(t, ExitBadInput, code)
+	assert.Contains(t, errOut, "severity.probe: no such check")
+}
