@@ -14,6 +14,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/stack-charts/stack/tests/policy"
 	"github.com/stack-charts/stack/tests/render"
 )
 
@@ -543,4 +544,60 @@ func TestProbesCanBeSwitchedOffForEveryApp(t *testing.T) {
 	c := render.Get[*appsv1.Deployment](t, r, "shop-users").Spec.Template.Spec.Containers[0]
 	assert.Nil(t, c.LivenessProbe, "defaults.probes.liveness.enabled false wins over the app's handler")
 	assert.Nil(t, c.ReadinessProbe)
+}
+
+// Issue 22: init containers (a migration before the app starts, with the app's wiring env), native
+// sidecars and lifecycle hooks per app — restricted like the app, resources required.
+func TestInitContainersSidecarsAndLifecycle(t *testing.T) {
+	t.Parallel()
+	small := map[string]any{"requests": map[string]any{"cpu": "10m", "memory": "16Mi"}, "limits": map[string]any{"memory": "32Mi"}}
+	apps := map[string]any{
+		"users": podinfoApp(nil),
+		"orders": podinfoApp(map[string]any{
+			"uses": []any{"mysql"}, "calls": []any{"users"},
+			"env": []any{map[string]any{"name": "LOG_LEVEL", "value": "debug"}},
+			"initContainers": []any{map[string]any{"name": "migrate", "command": []any{"/app/migrate", "up"},
+				"env": []any{map[string]any{"name": "MIGRATIONS", "value": "/migrations"}}, "resources": small,
+				"volumeMounts": []any{map[string]any{"name": "migrations", "mountPath": "/migrations"}}}},
+			"sidecars": []any{map[string]any{"name": "proxy", "image": map[string]any{"repository": "example/proxy", "tag": "1.4.0"},
+				"ports": []any{map[string]any{"name": "admin", "containerPort": 15000}}, "resources": small,
+				"readinessProbe": map[string]any{"tcpSocket": map[string]any{"port": 15000}},
+				"livenessProbe":  map[string]any{"tcpSocket": map[string]any{"port": 15000}}}},
+			"lifecycle": map[string]any{"preStop": map[string]any{"exec": map[string]any{"command": []any{"/app/drain"}}}},
+			"volumes":   []any{map[string]any{"name": "migrations", "configMap": map[string]any{"name": "shop-migrations"}}},
+		}),
+	}
+	r := renderServices(t, apps, nil)
+	pod := render.Get[*appsv1.Deployment](t, r, "shop-orders").Spec.Template.Spec
+	require.Len(t, pod.InitContainers, 2, "the sidecar first, then the migration")
+	proxy, migrate := pod.InitContainers[0], pod.InitContainers[1]
+
+	assert.Equal(t, "proxy", proxy.Name)
+	assert.Equal(t, corev1.ContainerRestartPolicyAlways, *proxy.RestartPolicy, "a native sidecar")
+	assert.Equal(t, "example/proxy:1.4.0", proxy.Image)
+	assert.Empty(t, proxy.Env, "a sidecar has its own env only")
+	assert.NotNil(t, proxy.ReadinessProbe)
+	assert.EqualValues(t, 15000, proxy.Ports[0].ContainerPort)
+
+	assert.Equal(t, "migrate", migrate.Name)
+	assert.Nil(t, migrate.RestartPolicy, "runs to completion")
+	assert.Equal(t, pod.Containers[0].Image, migrate.Image, "the app's image by default")
+	e := env(migrate)
+	assert.Equal(t, "shop-mysql.prod.svc.cluster.local", e["MYSQL_HOST"].Value, "the app's wiring")
+	assert.Equal(t, "shop-mysql", e["MYSQL_PASSWORD"].ValueFrom.SecretKeyRef.Name)
+	assert.Contains(t, e["USERS_URL"].Value, "shop-users")
+	assert.Equal(t, "debug", e["LOG_LEVEL"].Value, "the app's env")
+	assert.Equal(t, "/migrations", e["MIGRATIONS"].Value, "then its own")
+	assert.Equal(t, []string{"tmp", "migrations"}, []string{migrate.VolumeMounts[0].Name, migrate.VolumeMounts[1].Name})
+	for _, c := range pod.InitContainers {
+		assert.True(t, *c.SecurityContext.RunAsNonRoot && !*c.SecurityContext.AllowPrivilegeEscalation && *c.SecurityContext.ReadOnlyRootFilesystem, c.Name)
+		assert.Equal(t, "16Mi", c.Resources.Requests.Memory().String(), c.Name)
+	}
+	assert.Equal(t, []string{"/app/drain"}, pod.Containers[0].Lifecycle.PreStop.Exec.Command, "lifecycle replaces the preStop sleep")
+	assert.Empty(t, policy.Check(r.Objects, policy.Options{}), "still PSS restricted, resources, probes and pinned images everywhere")
+
+	// Without them nothing changes: the default preStop sleep stays.
+	plain := render.Get[*appsv1.Deployment](t, renderServices(t, map[string]any{"users": podinfoApp(nil)}, nil), "shop-users").Spec.Template.Spec
+	assert.Empty(t, plain.InitContainers)
+	assert.NotNil(t, plain.Containers[0].Lifecycle.PreStop.Sleep)
 }

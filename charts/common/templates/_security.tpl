@@ -37,3 +37,23 @@ readOnlyRootFilesystem: false
 seccompProfile:
   type: Unconfined
 {{- end -}}
+
+{{/*
+common.security.restrictedOverride: fails naming the key when a container's securityContext
+override would break Pod Security "restricted" (privileged, privilege escalation, root, added
+capabilities other than NET_BIND_SERVICE, an unconfined seccomp profile).
+Usage: include "common.security.restrictedOverride" (dict "override" $c.securityContext "key" "apps.web.sidecars[0].securityContext")
+*/}}
+{{- define "common.security.restrictedOverride" -}}
+{{- $o := .override | default dict -}}
+{{- $why := list -}}
+{{- if $o.privileged }}{{- $why = append $why "privileged: true" }}{{- end -}}
+{{- if $o.allowPrivilegeEscalation }}{{- $why = append $why "allowPrivilegeEscalation: true" }}{{- end -}}
+{{- if and (hasKey $o "runAsNonRoot") (not $o.runAsNonRoot) }}{{- $why = append $why "runAsNonRoot: false" }}{{- end -}}
+{{- if and (hasKey $o "runAsUser") (eq (int $o.runAsUser) 0) }}{{- $why = append $why "runAsUser: 0" }}{{- end -}}
+{{- range (dig "capabilities" "add" list $o) }}{{- if ne . "NET_BIND_SERVICE" }}{{- $why = append $why (printf "capabilities.add %s" .) }}{{- end }}{{- end -}}
+{{- if eq (dig "seccompProfile" "type" "" $o) "Unconfined" }}{{- $why = append $why "seccompProfile Unconfined" }}{{- end -}}
+{{- with $why -}}
+{{- fail (printf "%s: %s would break Pod Security restricted" $.key (join ", " .)) -}}
+{{- end -}}
+{{- end -}}

@@ -68,6 +68,15 @@ spec:
   {{- . | nindent 2 }}
   {{- end }}
   {{- end }}
+  {{- if or $a.sidecars $a.initContainers }}
+  initContainers:
+    {{- range $i, $c := $a.sidecars }}
+    {{- include "services.extraContainer" (dict "c" $c "key" (printf "%s.sidecars[%d]" $key $i) "sidecar" true "name" $name "app" $a "apps" $.apps "context" $ctx) | nindent 4 }}
+    {{- end }}
+    {{- range $i, $c := $a.initContainers }}
+    {{- include "services.extraContainer" (dict "c" $c "key" (printf "%s.initContainers[%d]" $key $i) "sidecar" false "name" $name "app" $a "apps" $.apps "context" $ctx) | nindent 4 }}
+    {{- end }}
+  {{- end }}
   containers:
     - name: {{ $name }}
       image: {{ include "common.images.image" (dict "image" $a.image "key" (printf "%s.image" $key) "context" $ctx) | quote }}
@@ -80,35 +89,8 @@ spec:
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- $env := include "common.deps.env" (dict "uses" $a.uses "key" (printf "%s.uses" $key) "context" $ctx) | trim }}
-      {{- if or $env $a.calls $a.env }}
-      env:
-        {{- with $env }}
-        {{- . | nindent 8 }}
-        {{- end }}
-        {{- range $a.calls }}
-        {{- $callee := get $.apps . }}
-        {{- $port := first $callee._exposed }}
-        - name: {{ include "services.envName" . }}_URL
-          value: {{ printf "http://%s:%v" (include "common.names.fqdn" (dict "service" (include "common.names.component" (dict "name" . "context" $ctx)) "context" $ctx)) ($port.servicePort | default $port.containerPort) | quote }}
-        {{- end }}
-        {{- with $a.env }}
-        {{- include "common.utils.tpl" (dict "value" . "context" $ctx) | nindent 8 }}
-        {{- end }}
-      {{- end }}
-      {{- if or $a.configMaps $a.secrets $a.envFrom }}
-      envFrom:
-        {{- range $a.configMaps }}
-        - configMapRef:
-            name: {{ include "common.names.component" (dict "name" . "context" $ctx) }}
-        {{- end }}
-        {{- range $a.secrets }}
-        - secretRef:
-            name: {{ include "common.names.component" (dict "name" . "context" $ctx) }}
-        {{- end }}
-        {{- with $a.envFrom }}
-        {{- include "common.utils.tpl" (dict "value" . "context" $ctx) | nindent 8 }}
-        {{- end }}
+      {{- with include "services.env" (dict "name" $name "app" $a "apps" .apps "context" $ctx) | trim }}
+      {{- . | nindent 6 }}
       {{- end }}
       {{- with $a.ports }}
       ports:
@@ -131,7 +113,10 @@ spec:
         {{- else }}
         {{- include "common.security.container" (dict "override" $a.securityContext) | nindent 8 }}
         {{- end }}
-      {{- if and (ne $a.type "cronjob") (gt (int $a.preStopSleepSeconds) 0) }}
+      {{- if $a.lifecycle }}
+      lifecycle:
+        {{- toYaml $a.lifecycle | nindent 8 }}
+      {{- else if and (ne $a.type "cronjob") (gt (int $a.preStopSleepSeconds) 0) }}
       lifecycle:
         preStop:
           sleep:
@@ -158,6 +143,116 @@ spec:
         {{- end }}
     {{- end }}
     {{- with $a.volumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
+{{- end -}}
+
+
+{{/*
+services.env: an app's env and envFrom (its wiring: backing services, called apps, env, envFrom,
+configMaps, secrets), for the app's container and its init containers; .extra is appended to env.
+Usage: include "services.env" (dict "name" $name "app" $a "apps" $apps "extra" $c.env "context" $ctx)
+*/}}
+{{- define "services.env" -}}
+{{- $ctx := .context -}}
+{{- $a := .app -}}
+{{- $key := include "common.key" (dict "key" (printf "apps.%s" .name) "context" $ctx) -}}
+{{- $env := include "common.deps.env" (dict "uses" $a.uses "key" (printf "%s.uses" $key) "context" $ctx) | trim }}
+{{- if or $env $a.calls $a.env .extra }}
+env:
+  {{- with $env }}
+  {{- . | nindent 2 }}
+  {{- end }}
+  {{- range $a.calls }}
+  {{- $callee := get $.apps . }}
+  {{- $port := first $callee._exposed }}
+  - name: {{ include "services.envName" . }}_URL
+    value: {{ printf "http://%s:%v" (include "common.names.fqdn" (dict "service" (include "common.names.component" (dict "name" . "context" $ctx)) "context" $ctx)) ($port.servicePort | default $port.containerPort) | quote }}
+  {{- end }}
+  {{- with $a.env }}
+  {{- include "common.utils.tpl" (dict "value" . "context" $ctx) | nindent 2 }}
+  {{- end }}
+  {{- with .extra }}
+  {{- include "common.utils.tpl" (dict "value" . "context" $ctx) | nindent 2 }}
+  {{- end }}
+{{- end }}
+{{- if or $a.configMaps $a.secrets $a.envFrom }}
+envFrom:
+  {{- range $a.configMaps }}
+  - configMapRef:
+      name: {{ include "common.names.component" (dict "name" . "context" $ctx) }}
+  {{- end }}
+  {{- range $a.secrets }}
+  - secretRef:
+      name: {{ include "common.names.component" (dict "name" . "context" $ctx) }}
+  {{- end }}
+  {{- with $a.envFrom }}
+  {{- include "common.utils.tpl" (dict "value" . "context" $ctx) | nindent 2 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+services.extraContainer: an init container (run to completion before the app, with the app's
+wiring env) or a native sidecar (an init container with restartPolicy Always, beside the app for
+its whole life, its own env only) of an app. The image defaults to the app's; resources are
+required; the security context is the restricted default, and an override that would break
+restricted fails naming the key.
+*/}}
+{{- define "services.extraContainer" -}}
+{{- $ctx := .context -}}
+{{- $c := .c -}}
+{{- $a := .app -}}
+{{- if not $c.name }}{{- fail (printf "%s.name: every container has a name" .key) }}{{- end -}}
+{{- $image := $c.image | default dict -}}
+{{- if not $image.repository }}{{- $image = $a.image }}{{- end -}}
+{{- include "common.security.restrictedOverride" (dict "override" $c.securityContext "key" (printf "%s.securityContext" .key)) -}}
+- name: {{ $c.name }}
+  image: {{ include "common.images.image" (dict "image" $image "key" (printf "%s.image" .key) "context" $ctx) | quote }}
+  imagePullPolicy: {{ include "common.images.pullPolicy" (dict "image" $image "context" $ctx) }}
+  {{- if .sidecar }}
+  restartPolicy: Always
+  {{- end }}
+  {{- with $c.command }}
+  command:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $c.args }}
+  args:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if .sidecar }}
+  {{- with $c.env }}
+  env:
+    {{- include "common.utils.tpl" (dict "value" . "context" $ctx) | nindent 4 }}
+  {{- end }}
+  {{- else }}
+  {{- with include "services.env" (dict "name" .name "app" $a "apps" .apps "extra" $c.env "context" $ctx) | trim }}
+  {{- . | nindent 2 }}
+  {{- end }}
+  {{- end }}
+  {{- with $c.ports }}
+  ports:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- range $probe := list "startupProbe" "livenessProbe" "readinessProbe" }}
+  {{- with get $c $probe }}
+  {{ $probe }}:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- end }}
+  resources:
+    {{- include "common.resources" (dict "resources" $c.resources "key" (printf "%s.resources" .key)) | nindent 4 }}
+  securityContext:
+    {{- include "common.security.container" (dict "override" $c.securityContext) | nindent 4 }}
+  {{- if or $a.workVolumes $c.volumeMounts }}
+  volumeMounts:
+    {{- range $a.workVolumes }}
+    - name: {{ .name }}
+      mountPath: {{ .mountPath }}
+    {{- end }}
+    {{- with $c.volumeMounts }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- end }}
