@@ -237,6 +237,9 @@ func platformBadInputs() []badInput {
 		{"a node port must be in the node port range", "stack", edge(map[string]any{"mode": "nodeport", "nodePort": map[string]any{"gateway": 8080}}), []string{"/global/edge/nodePort/gateway", "minimum"}},
 		{"an edge path must start with a slash", "stack", edge(map[string]any{"paths": []any{map[string]any{"path": "api", "service": "gateway", "port": 80}}}), []string{"/global/edge/paths/0/path"}},
 		{"a quota value must be a quantity", "stack", devOpts(map[string]any{"namespacePolicy": map[string]any{"resourceQuota": map[string]any{"hard": map[string]any{"requests.cpu": "lots"}}}}), []string{"/namespacePolicy/resourceQuota/hard/requests.cpu"}},
+		{"an extra object needs a kind", "stack", devOpts(map[string]any{"extraObjects": []any{map[string]any{"apiVersion": "v1", "metadata": map[string]any{"name": "x"}}}}), []string{"extraObjects[0]", "apiVersion, kind and metadata.name"}},
+		{"an extra object is YAML after templating", "stack", devOpts(map[string]any{"extraObjects": []any{"kind: [unclosed"}}), []string{"extraObjects[0]: not a YAML object"}},
+		{"an extra object is a map or a string", "stack", devOpts(map[string]any{"extraObjects": []any{3}}), []string{"/extraObjects/0"}},
 		{"the domain must be a DNS name", "stack", devOpts(map[string]any{"global": map[string]any{"domain": "Shop_Example"}}), []string{"/global/domain"}},
 	}
 }

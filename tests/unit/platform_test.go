@@ -411,3 +411,20 @@ func TestProbesPollFastWithoutFixedDelays(t *testing.T) {
 	assert.EqualValues(t, 8, users.InitialDelaySeconds)
 	assert.EqualValues(t, 5, users.PeriodSeconds)
 }
+
+// Issue 22: extraObjects ship with the release — maps or strings, rendered as templates, in the
+// release namespace unless they name one.
+func TestExtraObjectsShipWithTheRelease(t *testing.T) {
+	t.Parallel()
+	r := render.Render(t, chart("stack"), stackOpts(map[string]any{"extraObjects": []any{
+		map[string]any{"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": map[string]any{"name": "{{ .Release.Name }}-db"},
+			"spec": map[string]any{"target": map[string]any{"name": "{{ .Release.Name }}-mysql"}}},
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-flags\n  namespace: elsewhere\ndata:\n  domain: {{ .Values.global.clusterDomain | quote }}\n",
+	}}))
+	es := render.Unstructured(t, r, "ExternalSecret", "shop-db")
+	assert.Equal(t, "shop-mysql", field(t, es, "spec", "target", "name"))
+	cm := render.Get[*corev1.ConfigMap](t, r, "shop-flags")
+	assert.Equal(t, "cluster.local", cm.Data["domain"])
+	assert.Equal(t, "elsewhere", cm.Namespace, "its own namespace is kept")
+	assert.Zero(t, render.Render(t, chart("stack"), stackOpts(nil)).Count("ExternalSecret"), "none by default")
+}
