@@ -601,3 +601,37 @@ func TestInitContainersSidecarsAndLifecycle(t *testing.T) {
 	assert.Empty(t, plain.InitContainers)
 	assert.NotNil(t, plain.Containers[0].Lifecycle.PreStop.Sleep)
 }
+
+// Issue 22: a one-shot Job per app (a migration), as a Helm hook or a plain Job of the release.
+func TestAJobAppRunsOnceAsAHookOrAPlainJob(t *testing.T) {
+	t.Parallel()
+	migrate := func(extra map[string]any) map[string]any {
+		a := podinfoApp(map[string]any{"type": "job", "uses": []any{"mysql"}, "command": []any{"/app/migrate", "up"}, "backoffLimit": 4})
+		delete(a, "ports")
+		delete(a, "probes")
+		for k, v := range extra {
+			a[k] = v
+		}
+		return a
+	}
+	r := renderServices(t, map[string]any{"migrate": migrate(map[string]any{"job": map[string]any{"hook": "post-install,pre-upgrade", "weight": -5}})}, nil)
+	j := render.Get[*batchv1.Job](t, r, "shop-migrate")
+	assert.Equal(t, map[string]string{"helm.sh/hook": "post-install,pre-upgrade", "helm.sh/hook-weight": "-5",
+		"helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded"}, j.Annotations)
+	assert.EqualValues(t, 4, *j.Spec.BackoffLimit)
+	pod := j.Spec.Template.Spec
+	assert.Equal(t, corev1.RestartPolicyOnFailure, pod.RestartPolicy)
+	assert.Equal(t, "shop-mysql.prod.svc.cluster.local", env(pod.Containers[0])["MYSQL_HOST"].Value, "the app's wiring")
+	assert.Nil(t, pod.Containers[0].LivenessProbe, "runs to completion: no probes")
+	assert.Nil(t, pod.Containers[0].Lifecycle, "nor a preStop sleep")
+	assert.Empty(t, pod.TopologySpreadConstraints)
+	assert.False(t, render.Has[*appsv1.Deployment](r, "shop-migrate"), "no Deployment")
+	assert.False(t, render.Has[*corev1.Service](r, "shop-migrate"), "no Service")
+	assert.False(t, render.Has[*policyv1.PodDisruptionBudget](r, "shop-migrate"), "no PDB")
+	assert.Empty(t, policy.Check(r.Objects, policy.Options{}))
+
+	plain := render.Get[*batchv1.Job](t, renderServices(t, map[string]any{"migrate": migrate(nil)}, nil), "shop-migrate")
+	assert.Empty(t, plain.Annotations, "no hook: a plain Job of the release")
+	kept := render.Get[*batchv1.Job](t, renderServices(t, map[string]any{"migrate": migrate(map[string]any{"job": map[string]any{"hook": "pre-upgrade", "deletePolicy": "before-hook-creation"}})}, nil), "shop-migrate")
+	assert.Equal(t, "before-hook-creation", kept.Annotations["helm.sh/hook-delete-policy"], "a successful run kept for inspection")
+}

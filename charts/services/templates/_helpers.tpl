@@ -63,6 +63,12 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- if and $a.privileged (ne $a.type "worker") -}}
 {{- fail (printf "%s.privileged: only workers may run privileged (type is %s)" $k $a.type) -}}
 {{- end -}}
+{{- if eq $a.type "job" -}}
+{{- if $a.hpa.enabled }}{{- fail (printf "%s.hpa.enabled: a job cannot autoscale" $k) -}}{{- end -}}
+{{- end -}}
+{{- if and $a.job.hook (ne $a.type "job") -}}
+{{- fail (printf "%s.job.hook is set but the app is a %s; set type: job" $k $a.type) -}}
+{{- end -}}
 {{- if eq $a.type "cronjob" -}}
 {{- if not $a.schedule }}{{- fail (printf "%s.schedule is required for a cronjob (e.g. \"*/5 * * * *\")" $k) -}}{{- end -}}
 {{- include "common.cron.validate" (dict "schedule" $a.schedule "timeZone" $a.timeZone "key" $k "context" .context) -}}

@@ -45,7 +45,7 @@ spec:
     {{- include "common.security.pod" (dict "override" $a.podSecurityContext) | nindent 4 }}
   {{- end }}
   terminationGracePeriodSeconds: {{ $a.terminationGracePeriodSeconds }}
-  {{- if eq $a.type "cronjob" }}
+  {{- if has $a.type (list "cronjob" "job") }}
   restartPolicy: {{ $a.restartPolicy }}
   {{- end }}
   {{- with $a.priorityClassName }}
@@ -63,7 +63,7 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- if ne $a.type "cronjob" }}
+  {{- if has $a.type (list "service" "worker") }}
   {{- with include "common.pod.topologySpread" (dict "spread" $a.topologySpread "name" $name "context" $ctx) }}
   {{- . | nindent 2 }}
   {{- end }}
@@ -100,7 +100,7 @@ spec:
           protocol: {{ .protocol | default "TCP" }}
         {{- end }}
       {{- end }}
-      {{- if ne $a.type "cronjob" }}
+      {{- if has $a.type (list "service" "worker") }}
       {{- with include "common.probes.all" (dict "probes" $a.probes "key" (printf "%s.probes" $key)) | trim }}
       {{- . | nindent 6 }}
       {{- end }}
@@ -116,7 +116,7 @@ spec:
       {{- if $a.lifecycle }}
       lifecycle:
         {{- toYaml $a.lifecycle | nindent 8 }}
-      {{- else if and (ne $a.type "cronjob") (gt (int $a.preStopSleepSeconds) 0) }}
+      {{- else if and (has $a.type (list "service" "worker")) (gt (int $a.preStopSleepSeconds) 0) }}
       lifecycle:
         preStop:
           sleep:
