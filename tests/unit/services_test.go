@@ -635,3 +635,27 @@ func TestAJobAppRunsOnceAsAHookOrAPlainJob(t *testing.T) {
 	kept := render.Get[*batchv1.Job](t, renderServices(t, map[string]any{"migrate": migrate(map[string]any{"job": map[string]any{"hook": "pre-upgrade", "deletePolicy": "before-hook-creation"}})}, nil), "shop-migrate")
 	assert.Equal(t, "before-hook-creation", kept.Annotations["helm.sh/hook-delete-policy"], "a successful run kept for inspection")
 }
+
+// Issue 22: a PVC per app, kept on uninstall by default; one claim shared by the app's pods.
+func TestAnAppsOwnPersistentVolumeClaim(t *testing.T) {
+	t.Parallel()
+	r := renderServices(t, map[string]any{"uploads": podinfoApp(map[string]any{"replicas": 1,
+		"persistence": map[string]any{"enabled": true, "mountPath": "/var/uploads", "size": "5Gi", "storageClassName": "fast"}})}, nil)
+	pvc := render.Get[*corev1.PersistentVolumeClaim](t, r, "shop-uploads-data")
+	assert.Equal(t, "5Gi", pvc.Spec.Resources.Requests.Storage().String())
+	assert.Equal(t, "fast", *pvc.Spec.StorageClassName)
+	assert.Equal(t, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, pvc.Spec.AccessModes)
+	assert.Equal(t, "keep", pvc.Annotations["helm.sh/resource-policy"], "the data outlives helm uninstall")
+	assert.Equal(t, "Prune=false,Delete=false", pvc.Annotations["argocd.argoproj.io/sync-options"], "and an Argo CD prune")
+	pod := render.Get[*appsv1.Deployment](t, r, "shop-uploads").Spec.Template.Spec
+	assert.Equal(t, "shop-uploads-data", pod.Volumes[0].PersistentVolumeClaim.ClaimName)
+	assert.Contains(t, pod.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "data", MountPath: "/var/uploads"})
+
+	// An existing claim is used, not created; several pods need a claim they can share.
+	r = renderServices(t, map[string]any{"uploads": podinfoApp(map[string]any{"replicas": 3,
+		"persistence": map[string]any{"enabled": true, "existingClaim": "nfs-uploads", "accessModes": []any{"ReadWriteMany"}, "resourcePolicy": ""}})}, nil)
+	assert.Zero(t, r.Count("PersistentVolumeClaim"))
+	assert.Equal(t, "nfs-uploads", render.Get[*appsv1.Deployment](t, r, "shop-uploads").Spec.Template.Spec.Volumes[0].PersistentVolumeClaim.ClaimName)
+	gone := renderServices(t, map[string]any{"uploads": podinfoApp(map[string]any{"replicas": 1, "persistence": map[string]any{"enabled": true, "resourcePolicy": ""}})}, nil)
+	assert.Empty(t, render.Get[*corev1.PersistentVolumeClaim](t, gone, "shop-uploads-data").Annotations, "resourcePolicy empty: it goes with the release")
+}

@@ -63,6 +63,12 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- if and $a.privileged (ne $a.type "worker") -}}
 {{- fail (printf "%s.privileged: only workers may run privileged (type is %s)" $k $a.type) -}}
 {{- end -}}
+{{- with $a.persistence }}{{- if .enabled }}
+{{- $pods := ternary (int $a.hpa.maxReplicas) (int $a.replicas) (and $a.hpa.enabled (has $a.type (list "service" "worker"))) -}}
+{{- if and (has $a.type (list "service" "worker")) (gt $pods 1) (not (or (has "ReadWriteMany" .accessModes) (has "ReadOnlyMany" .accessModes))) -}}
+{{- fail (printf "%s.persistence.accessModes: %s with up to %d pods: pods on other nodes cannot mount it; use ReadWriteMany, or one replica" $k (join "," .accessModes) $pods) -}}
+{{- end -}}
+{{- end }}{{- end -}}
 {{- if eq $a.type "job" -}}
 {{- if $a.hpa.enabled }}{{- fail (printf "%s.hpa.enabled: a job cannot autoscale" $k) -}}{{- end -}}
 {{- end -}}

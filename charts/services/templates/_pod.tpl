@@ -122,18 +122,27 @@ spec:
           sleep:
             seconds: {{ $a.preStopSleepSeconds }}
       {{- end }}
-      {{- if or $a.workVolumes $a.volumeMounts }}
+      {{- if or $a.workVolumes $a.volumeMounts $a.persistence.enabled }}
       volumeMounts:
         {{- range $a.workVolumes }}
         - name: {{ .name }}
           mountPath: {{ .mountPath }}
         {{- end }}
+        {{- if $a.persistence.enabled }}
+        - name: data
+          mountPath: {{ $a.persistence.mountPath }}
+        {{- end }}
         {{- with $a.volumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       {{- end }}
-  {{- if or $a.workVolumes $a.volumes }}
+  {{- if or $a.workVolumes $a.volumes $a.persistence.enabled }}
   volumes:
+    {{- if $a.persistence.enabled }}
+    - name: data
+      persistentVolumeClaim:
+        claimName: {{ $a.persistence.existingClaim | default (include "common.names.fit" (dict "base" $full "suffix" "data")) }}
+    {{- end }}
     {{- range $a.workVolumes }}
     - name: {{ .name }}
       emptyDir:
