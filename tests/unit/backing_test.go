@@ -587,3 +587,43 @@ func TestRabbitMQExistingSecretWithOwnKeys(t *testing.T) {
 	}
 	render.Fails(t, chart("rabbitmq"), render.Options{Values: map[string]any{"auth": map[string]any{"password": "x", "erlangCookie": "short"}}}, "auth.erlangCookie", "at least 20 characters")
 }
+
+// Issue 22: the backing charts take extra env, volumes, mounts, init containers and native
+// sidecars like app-template and Bitnami charts do — restricted, resources required.
+func TestBackingChartsTakeExtraEnvVolumesInitContainersAndSidecars(t *testing.T) {
+	t.Parallel()
+	small := map[string]any{"requests": map[string]any{"cpu": "10m", "memory": "16Mi"}, "limits": map[string]any{"memory": "32Mi"}}
+	for chartName, main := range map[string]string{"mysql": "mysql", "redis": "redis", "rabbitmq": "rabbitmq"} {
+		t.Run(chartName, func(t *testing.T) {
+			r := renderBacking(t, chartName, map[string]any{
+				"extraEnv":          []any{map[string]any{"name": "TZ", "value": "Europe/Berlin"}},
+				"extraVolumes":      []any{map[string]any{"name": "ca", "secret": map[string]any{"secretName": "corp-ca"}}},
+				"extraVolumeMounts": []any{map[string]any{"name": "ca", "mountPath": "/etc/corp-ca", "readOnly": true}},
+				"initContainers": []any{map[string]any{"name": "fetch", "image": map[string]any{"repository": "example/fetch", "tag": "2.0"},
+					"command": []any{"fetch", "--to", "/etc/corp-ca"}, "resources": small}},
+				"sidecars": []any{map[string]any{"name": "audit", "image": map[string]any{"repository": "example/audit", "tag": "1.1"}, "resources": small,
+					"readinessProbe": map[string]any{"exec": map[string]any{"command": []any{"true"}}},
+					"livenessProbe":  map[string]any{"exec": map[string]any{"command": []any{"true"}}}}},
+			})
+			spec := render.Get[*appsv1.StatefulSet](t, r, "shop-"+chartName).Spec.Template.Spec
+			c := container(t, spec, main)
+			if chartName == "mysql" {
+				c = spec.Containers[0] // named after the flavor
+			}
+			assert.Equal(t, "Europe/Berlin", envOf(c)["TZ"].Value)
+			assert.Contains(t, c.VolumeMounts, corev1.VolumeMount{Name: "ca", MountPath: "/etc/corp-ca", ReadOnly: true})
+			assert.Equal(t, "corp-ca", spec.Volumes[len(spec.Volumes)-1].Secret.SecretName)
+			audit, fetch := container(t, spec, "audit"), container(t, spec, "fetch")
+			assert.Equal(t, corev1.ContainerRestartPolicyAlways, *audit.RestartPolicy, "a native sidecar")
+			assert.Nil(t, fetch.RestartPolicy)
+			assert.Equal(t, "example/fetch:2.0", fetch.Image)
+			assert.Empty(t, policy.Check(r.Objects, policy.Options{}))
+			own := 0 // init containers a chart has of its own (RabbitMQ's setup)
+			if chartName == "rabbitmq" {
+				own = 1
+			}
+			assert.Len(t, render.Get[*appsv1.StatefulSet](t, renderBacking(t, chartName, nil), "shop-"+chartName).Spec.Template.Spec.InitContainers, own, "none added by default")
+			assert.Len(t, spec.InitContainers, own+2)
+		})
+	}
+}

@@ -203,66 +203,15 @@ envFrom:
 {{- end -}}
 
 {{/*
-services.extraContainer: an init container (run to completion before the app, with the app's
-wiring env) or a native sidecar (an init container with restartPolicy Always, beside the app for
-its whole life, its own env only) of an app. The image defaults to the app's; resources are
-required; the security context is the restricted default, and an override that would break
-restricted fails naming the key.
+services.extraContainer: an app's init container (with the app's wiring env before its own) or
+native sidecar (its own env only), through common.containers.extra: the app's image by default,
+the app's work volumes mounted.
 */}}
 {{- define "services.extraContainer" -}}
-{{- $ctx := .context -}}
-{{- $c := .c -}}
 {{- $a := .app -}}
-{{- if not $c.name }}{{- fail (printf "%s.name: every container has a name" .key) }}{{- end -}}
-{{- $image := $c.image | default dict -}}
-{{- if not $image.repository }}{{- $image = $a.image }}{{- end -}}
-{{- include "common.security.restrictedOverride" (dict "override" $c.securityContext "key" (printf "%s.securityContext" .key)) -}}
-- name: {{ $c.name }}
-  image: {{ include "common.images.image" (dict "image" $image "key" (printf "%s.image" .key) "context" $ctx) | quote }}
-  imagePullPolicy: {{ include "common.images.pullPolicy" (dict "image" $image "context" $ctx) }}
-  {{- if .sidecar }}
-  restartPolicy: Always
-  {{- end }}
-  {{- with $c.command }}
-  command:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with $c.args }}
-  args:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- if .sidecar }}
-  {{- with $c.env }}
-  env:
-    {{- include "common.utils.tpl" (dict "value" . "context" $ctx) | nindent 4 }}
-  {{- end }}
-  {{- else }}
-  {{- with include "services.env" (dict "name" .name "app" $a "apps" .apps "extra" $c.env "context" $ctx) | trim }}
-  {{- . | nindent 2 }}
-  {{- end }}
-  {{- end }}
-  {{- with $c.ports }}
-  ports:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- range $probe := list "startupProbe" "livenessProbe" "readinessProbe" }}
-  {{- with get $c $probe }}
-  {{ $probe }}:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- end }}
-  resources:
-    {{- include "common.resources" (dict "resources" $c.resources "key" (printf "%s.resources" .key)) | nindent 4 }}
-  securityContext:
-    {{- include "common.security.container" (dict "override" $c.securityContext) | nindent 4 }}
-  {{- if or $a.workVolumes $c.volumeMounts }}
-  volumeMounts:
-    {{- range $a.workVolumes }}
-    - name: {{ .name }}
-      mountPath: {{ .mountPath }}
-    {{- end }}
-    {{- with $c.volumeMounts }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
-  {{- end }}
+{{- $mounts := list -}}
+{{- range $a.workVolumes }}{{- $mounts = append $mounts (dict "name" .name "mountPath" .mountPath) }}{{- end -}}
+{{- $env := "" -}}
+{{- if not .sidecar }}{{- $env = include "services.env" (dict "name" .name "app" $a "apps" .apps "extra" .c.env "context" .context) | trim }}{{- end -}}
+{{- include "common.containers.extra" (dict "c" .c "key" .key "sidecar" .sidecar "defaultImage" $a.image "mounts" $mounts "env" $env "context" .context) -}}
 {{- end -}}
