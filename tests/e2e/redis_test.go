@@ -48,6 +48,15 @@ func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
 		return err == redis.Nil, fmt.Sprintf("GET: %v", err), nil
 	})
 
+	// The chart switches FLUSHALL and FLUSHDB off (config.disableCommands).
+	require.NoError(t, c.Set(ctx, "keep:me", "here", 0).Err())
+	for _, cmd := range []string{"FLUSHALL", "FLUSHDB"} {
+		err := c.Do(ctx, cmd).Err()
+		require.Error(t, err, "%s is switched off", cmd)
+		require.Contains(t, err.Error(), "unknown command", cmd)
+	}
+	require.Equal(t, "here", c.Get(ctx, "keep:me").Val(), "and nothing was flushed")
+
 	policy, err := c.ConfigGet(ctx, "maxmemory-policy").Result()
 	require.NoError(t, err)
 	require.Equal(t, "allkeys-lru", policy["maxmemory-policy"])
@@ -69,5 +78,5 @@ func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
 	}
 	require.Less(t, keys, int64(2000), "keys were evicted")
 	require.NotEqual(t, "0", evicted)
-	progress(t, "redis: NOAUTH without the password, TTL expiry, allkeys-lru kept %d of 2000 keys (evicted_keys %s)", keys, evicted)
+	progress(t, "redis: NOAUTH without the password, TTL expiry, FLUSHALL and FLUSHDB refused, allkeys-lru kept %d of 2000 keys (evicted_keys %s)", keys, evicted)
 }

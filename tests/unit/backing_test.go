@@ -439,7 +439,18 @@ func TestRedisPersistenceAndMemory(t *testing.T) {
 	assert.Equal(t, []string{"cache", "pw"}, []string{name, key})
 	assert.False(t, render.Has[*corev1.Secret](r, "shop-redis"))
 	explicit := renderBacking(t, "redis", map[string]any{"config": map[string]any{"maxmemory": "100mb"}})
-	assert.Contains(t, render.Get[*corev1.ConfigMap](t, explicit, "shop-redis").Data["redis.conf"], "maxmemory 100mb")
+	explicitConf := render.Get[*corev1.ConfigMap](t, explicit, "shop-redis").Data["redis.conf"]
+	assert.Contains(t, explicitConf, "maxmemory 100mb")
+	// Issue 22: FLUSHALL and FLUSHDB off by default, and as many commands as the user lists.
+	assert.Contains(t, explicitConf, "rename-command FLUSHDB \"\"\nrename-command FLUSHALL \"\"")
+	strict := renderBacking(t, "redis", map[string]any{"config": map[string]any{"disableCommands": []any{"FLUSHALL", "KEYS", "DEBUG"}}})
+	strictConf := render.Get[*corev1.ConfigMap](t, strict, "shop-redis").Data["redis.conf"]
+	for _, cmd := range []string{"FLUSHALL", "KEYS", "DEBUG"} {
+		assert.Contains(t, strictConf, "rename-command "+cmd+" \"\"")
+	}
+	assert.NotContains(t, strictConf, "FLUSHDB")
+	none := renderBacking(t, "redis", map[string]any{"config": map[string]any{"disableCommands": []any{}}})
+	assert.NotContains(t, render.Get[*corev1.ConfigMap](t, none, "shop-redis").Data["redis.conf"], "rename-command")
 }
 
 func TestRabbitMQClusterAndDefinitions(t *testing.T) {

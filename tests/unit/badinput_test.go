@@ -56,6 +56,7 @@ func badInputs() []badInput {
 		{"a backing chart's sidecar stays restricted", "stack", devOpts(map[string]any{"redis": map[string]any{"sidecars": []any{map[string]any{"name": "x", "image": map[string]any{"repository": "x/x", "tag": "1"},
 			"resources": map[string]any{"requests": map[string]any{"cpu": "1m", "memory": "1Mi"}}, "securityContext": map[string]any{"privileged": true}}}}}), []string{"redis.sidecars[0].securityContext", "privileged: true"}},
 		{"a backing chart's init container names its image", "mysql", render.Options{Values: backingValues("mysql", map[string]any{"initContainers": []any{map[string]any{"name": "x", "resources": map[string]any{}}}})}, []string{"/initContainers/0", "image"}},
+		{"a disabled Redis command is a command name", "redis", render.Options{Values: backingValues("redis", map[string]any{"config": map[string]any{"disableCommands": []any{"flush all"}}})}, []string{"/config/disableCommands/0"}},
 		{"only a job app is a hook", "services", svc(map[string]any{"job": map[string]any{"hook": "pre-install"}}), []string{"apps.users.job.hook", "set type: job"}},
 		{"a hook event must be Helm's", "services", svc(map[string]any{"type": "job", "job": map[string]any{"hook": "before-install"}}), []string{"/apps/users/job/hook"}},
 		{"a job cannot autoscale", "services", svc(map[string]any{"type": "job", "hpa": map[string]any{"enabled": true}}), []string{"apps.users.hpa.enabled", "a job cannot autoscale"}},
