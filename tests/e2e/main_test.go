@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,6 +51,9 @@ func TestMain(m *testing.M) {
 }
 
 func setup() error {
+	if err := holdTheCluster("stack-e2e"); err != nil {
+		return err
+	}
 	var err error
 	env, err = cluster.PrepareE(cluster.PrepareOptions{RepoRoot: root, Name: "stack-e2e", Recreate: os.Getenv("STACK_RECREATE_CLUSTER") != ""})
 	if err != nil {
@@ -56,6 +61,38 @@ func setup() error {
 	}
 	announce("image mode %s; cluster %s ready (created in %s, reused: %v)", env.Mode, env.Cluster.Name, env.Cluster.CreateTime.Round(time.Second), env.Cluster.Reused)
 	return removeLeftovers()
+}
+
+// clusterLock is held for the whole run (the process keeps it open; the kernel drops it when the
+// process ends, however it ends).
+var clusterLock *os.File
+
+// holdTheCluster takes an exclusive lock per cluster: a second run against the same cluster would
+// take the first one's namespaces for an interrupted run's leftovers and delete them (it happened:
+// a second `go test -tags e2e` beside `make test` turned three of its suites red).
+func holdTheCluster(name string) error {
+	dir := os.Getenv("STACK_CACHE")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return err
+		}
+		dir = filepath.Join(home, ".cache", "stack")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "e2e-"+name+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("another e2e run is using cluster %s (it holds %s): wait for it to end; running beside it would delete its namespaces as leftovers", name, path)
+	}
+	clusterLock = f
+	return nil
 }
 
 // parallel lets a suite run beside the others (`make test-e2e` sets how many at once:
