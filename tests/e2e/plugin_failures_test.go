@@ -94,6 +94,17 @@ func TestPreflightFailureCasesAgainstTheLiveCluster(t *testing.T) {
 	require.Contains(t, out, fmt.Sprintf("node port 30080 is taken by Service %s/holder", other))
 	progress(t, "plugin: node port 30080 taken -> node-ports FAIL, exit %d", code)
 
+	// Capacity against the node as it is: a pod asking more CPU than any node has, and a pod
+	// selecting a node label no node carries (this suite runs alone, before the parallel ones).
+	code, out, _ = runCheck(t, bin, nil, append(base, "--only", "capacity", "--set", "services.apps.users.resources.requests.cpu=64")...)
+	require.Equal(t, 3, code, out)
+	require.Contains(t, out, "shop-users")
+	require.Contains(t, out, "fit no node")
+	code, out, _ = runCheck(t, bin, nil, append(base, "--only", "capacity", "--set", "services.apps.users.nodeSelector.pool=gpu")...)
+	require.Equal(t, 3, code, out)
+	require.Contains(t, out, "does not match the nodeSelector")
+	progress(t, "plugin: a pod larger than any node, and one selecting no node -> capacity FAIL, exit %d", code)
+
 	// A ServiceAccount whose Role only allows ConfigMaps and Secrets in the namespace.
 	_, err = cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "deployer"}}, metav1.CreateOptions{})
 	require.NoError(t, err)

@@ -137,7 +137,10 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 			require.Equal(t, 0, code, out)
 			require.Contains(t, out, "stackcheck "+version+" (", "the version plugin.yaml declares, built in")
 
-			args := append([]string{"stackcheck", "preflight", "data", chart, "-n", ns, "--set", "auth.password=" + password, "-o", "json"}, valueArgs...)
+			// Capacity is left out here: this suite shares the 2-CPU node with two others, and what
+			// they hold at that moment decides it (a run saw 20m CPU left); the failure suite, which
+			// runs alone, checks it live, and the unit tests model it.
+			args := append([]string{"stackcheck", "preflight", "data", chart, "-n", ns, "--set", "auth.password=" + password, "-o", "json", "--skip", "capacity"}, valueArgs...)
 			code, out = helmRun(t, path, home, nil, args...)
 			var rep preflightJSON
 			require.NoError(t, json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep), out)
