@@ -61,3 +61,19 @@ Usage: include "common.containers.extra" (dict "c" $c "key" "initContainers[0]" 
     {{- end }}
   {{- end }}
 {{- end -}}
+
+{{/*
+common.containers.userInit: a chart's user-given native sidecars, then its init containers
+(.sidecars, .initContainers: values lists, keyed `sidecars[i]`/`initContainers[i]` with the
+chart's prefix), as items of a pod's initContainers list. Prints nothing when both are empty.
+Usage: {{- include "common.containers.userInit" (dict "sidecars" .Values.sidecars "initContainers" .Values.initContainers "context" $) | nindent 8 }}
+*/}}
+{{- define "common.containers.userInit" -}}
+{{- $ctx := .context -}}
+{{- range $i, $c := .sidecars }}
+{{ include "common.containers.extra" (dict "c" $c "key" (include "common.key" (dict "key" (printf "sidecars[%d]" $i) "context" $ctx)) "sidecar" true "context" $ctx) }}
+{{- end }}
+{{- range $i, $c := .initContainers }}
+{{ include "common.containers.extra" (dict "c" $c "key" (include "common.key" (dict "key" (printf "initContainers[%d]" $i) "context" $ctx)) "sidecar" false "context" $ctx) }}
+{{- end }}
+{{- end -}}
