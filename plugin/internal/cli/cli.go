@@ -136,7 +136,8 @@ func (s *chartSource) load(ref, kubeContext, namespace string) (*helmchart.Chart
 			return nil, "", badInput(fmt.Errorf("load chart %s: no such file or directory", ref))
 		}
 	}
-	if statErr != nil || s.repo != "" || s.version != "" {
+	local := statErr == nil && s.repo == "" && s.version == ""
+	if !local {
 		settings := kube.Settings(kubeContext, namespace)
 		rc, err := registry.NewClient(registry.ClientOptCredentialsFile(settings.RegistryConfig), registry.ClientOptWriter(io.Discard))
 		if err != nil {
@@ -148,16 +149,13 @@ func (s *chartSource) load(ref, kubeContext, namespace string) (*helmchart.Chart
 		if path, err = locate.ChartPathOptions.LocateChart(ref, settings); err != nil {
 			return nil, "", badInput(fmt.Errorf("locate chart %s: %w", ref, err))
 		}
-	} else if fi.IsDir() {
-		ch, err := render.Load(path)
-		if err != nil {
-			return nil, "", badInput(err)
-		}
-		return ch, filepath.Base(filepath.Clean(ref)), nil
 	}
 	ch, err := render.Load(path)
 	if err != nil {
 		return nil, "", badInput(err)
+	}
+	if local && fi.IsDir() {
+		return ch, filepath.Base(filepath.Clean(ref)), nil
 	}
 	return ch, ch.Name(), nil
 }
