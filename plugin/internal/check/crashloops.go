@@ -72,7 +72,9 @@ func releasePods(ctx context.Context, env *Env) ([]corev1.Pod, error) {
 		if owners[ns] == nil {
 			owners[ns] = map[types.UID]bool{}
 		}
-		owners[ns][uid] = true
+		if uid != "" {
+			owners[ns][uid] = true
+		}
 	}
 	typed := env.Clients.Typed
 	for _, o := range env.Objects {
@@ -98,9 +100,7 @@ func releasePods(ctx context.Context, env *Env) ([]corev1.Pod, error) {
 				direct[ns] = map[string]bool{}
 			}
 			direct[ns][name] = true
-			if owners[ns] == nil {
-				owners[ns] = map[types.UID]bool{}
-			}
+			add(ns, "") // its namespace is listed
 			continue
 		default:
 			continue
