@@ -33,7 +33,7 @@ E2E_PARALLEL ?= 3
 # tiers tools, images and deps already ran and are not run again per tier.
 unless_in_test = $(if $(IN_TEST),,$(1))
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin plugin-dist
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin plugin-dist package release-record
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -118,6 +118,12 @@ plugin: tools ## (re)install the stackcheck plugin into helm and helm4 from this
 
 plugin-dist: tools ## the stackcheck plugin as release archives per platform, with checksums (and Helm 4 signed packages with PLUGIN_SIGN_KEY)
 	@ci/plugin-dist.sh
+
+package: deps ## every chart packaged, signed (SIGN_KEY/KEYRING, else a development key) and verified; PUSH=oci://HOST/PATH pushes them
+	@ci/package.sh
+
+release-record: ## after a release is pushed: record each chart's version and source digest in charts/releases.yaml
+	@go run ./ci/chartrelease record
 
 clean: ## remove packaged dependencies
 	rm -rf $(addsuffix /charts,$(addprefix charts/,$(UMBRELLAS)))

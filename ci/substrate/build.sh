@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the whole air-gapped substrate, each step cached: Docker engine, Debian base image, Go
 # binaries (Kubernetes, etcd, CoreDNS, local-path-provisioner, kube-router, pause), control-plane
-# and add-on images, the kind node image, the workload images, Argo CD and the live edge (Traefik,
-# Pebble, the Gateway API CRDs). Prints elapsed time per step,
+# and add-on images, the kind node image, the workload images, Argo CD, the live edge (Traefik,
+# Pebble, the Gateway API CRDs) and the OCI registry. Prints elapsed time per step,
 # the total and the disk used by images. Writes:
 #   $SUBSTRATE_CACHE/node-image.txt        the node image tag
 #   $SUBSTRATE_CACHE/workload-images.txt   name -> tag of each workload image
@@ -36,13 +36,14 @@ step "== Debian-package workload images, built beside the Go compiles: $(grep -o
 run "workload images" "$here/workload-images.sh"
 run "argocd" "$here/argocd.sh"
 run "edge" "$here/edge.sh"
+run "registry" "$here/registry.sh"
 # Remove superseded builds: every stack.local image whose tag is not the current one.
 keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm) \
   "stack.local/busybox:1.35.0" "stack.local/kube-router:$KUBE_ROUTER_VERSION" "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION" \
   "stack.local/metrics-server:$METRICS_SERVER_VERSION" "stack.local/kube-state-metrics:$KSM_VERSION" \
   "stack.local/cert-manager-controller:$CERT_MANAGER_VERSION" "stack.local/cert-manager-webhook:$CERT_MANAGER_VERSION" "stack.local/cert-manager-cainjector:$CERT_MANAGER_VERSION" \
   "stack.local/cert-manager-acmesolver:$CERT_MANAGER_VERSION"; \
-  awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt" "$SUBSTRATE_CACHE/argocd/images.txt" "$SUBSTRATE_CACHE/edge/images.txt")
+  awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt" "$SUBSTRATE_CACHE/argocd/images.txt" "$SUBSTRATE_CACHE/edge/images.txt" "$SUBSTRATE_CACHE/registry/images.txt")
 docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^stack.local/' | while read -r img; do
   grep -qxF "$img" <<<"$keep" || { docker rmi "$img" >/dev/null 2>&1 && step "removed superseded image $img"; } || true
 done

@@ -40,12 +40,21 @@ func progress(t *testing.T, format string, args ...any) {
 	t.Logf("[e2e +%6.1fs] %s", time.Since(suiteStart).Seconds(), fmt.Sprintf(format, args...))
 }
 
+// exitFuncs run after every suite (for what suites share beyond one test's lifetime).
+var exitFuncs []func()
+
+// atExit registers f to run after every suite has ended.
+func atExit(f func()) { exitFuncs = append(exitFuncs, f) }
+
 func TestMain(m *testing.M) {
 	if err := setup(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e setup failed: %v\n", err)
 		os.Exit(1)
 	}
 	code := m.Run()
+	for _, f := range exitFuncs {
+		f()
+	}
 	announce("e2e suites finished (exit %d)", code)
 	os.Exit(code)
 }

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
 )
@@ -52,15 +49,8 @@ type preflightJSON struct {
 // returns the output directory and the public keyring that verifies them.
 func pluginDist(t *testing.T) (dir, pubring string) {
 	t.Helper()
-	entity, err := openpgp.NewEntity("stackcheck e2e", "", "e2e@stack.test", &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 2048})
+	secring, pubring, err := signingKey(t.TempDir(), "stackcheck e2e", "e2e@stack.test")
 	require.NoError(t, err)
-	keys := t.TempDir()
-	var sec, pub bytes.Buffer
-	require.NoError(t, entity.SerializePrivate(&sec, nil))
-	require.NoError(t, entity.Serialize(&pub))
-	secring, pubring := filepath.Join(keys, "secring.gpg"), filepath.Join(keys, "pubring.gpg")
-	require.NoError(t, os.WriteFile(secring, sec.Bytes(), 0o600))
-	require.NoError(t, os.WriteFile(pubring, pub.Bytes(), 0o644))
 	dir = t.TempDir()
 	start := time.Now()
 	cmd := exec.Command(filepath.Join(root, "ci", "plugin-dist.sh"))

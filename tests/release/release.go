@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,10 @@ type Options struct {
 	Namespace, Name string
 	// Chart is a chart directory, archive or reference (required for Install).
 	Chart string
+	// ChartArgs are helm's chart flags for install and upgrade (e.g. --version, --verify and
+	// --keyring, --ca-file of an oci:// chart); an upgrade uses the release's ChartArgs as they are
+	// then (set them to upgrade to another version).
+	ChartArgs []string
 	// ValuesFiles (-f, in order) and Set (--set) are the release's values.
 	ValuesFiles []string
 	Set         map[string]string
@@ -69,12 +74,13 @@ func (o *Options) defaults() error {
 
 func (o Options) helmOptions() *helm.Options {
 	wait := []string{"--wait", "--timeout", o.Timeout.String()}
+	withChart := append(slices.Clone(wait), o.ChartArgs...)
 	return &helm.Options{
 		KubectlOptions: k8s.NewKubectlOptions("", o.Kubeconfig, o.Namespace),
 		ValuesFiles:    o.ValuesFiles,
 		SetValues:      o.Set,
 		Logger:         logger.Discard,
-		ExtraArgs:      map[string][]string{"install": wait, "upgrade": wait, "rollback": wait},
+		ExtraArgs:      map[string][]string{"install": withChart, "upgrade": withChart, "rollback": wait},
 	}
 }
 
@@ -127,6 +133,7 @@ func (r *Release) UpgradeE(t testing.TB, chart string, extraValues ...string) er
 	}
 	r.ValuesFiles = append(r.ValuesFiles, extraValues...)
 	r.helm.ValuesFiles = r.ValuesFiles
+	r.helm.ExtraArgs = r.Options.helmOptions().ExtraArgs
 	start := time.Now()
 	if err := helm.UpgradeE(t, r.helm, chart, r.Name); err != nil {
 		return fmt.Errorf("helm upgrade %s: %w", r.Name, err)

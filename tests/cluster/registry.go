@@ -1,0 +1,219 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Registry is an OCI registry in a container on the kind clusters' Docker network: reached from
+// this host at Host (a published loopback port) and, through the containerd entry TrustRegistryE
+// writes into each node, by the same name from the nodes, so an image reference works on both
+// sides. It serves HTTPS with a certificate signed by CAFile.
+type Registry struct {
+	// Container is the registry's container name (its name on the kind network too).
+	Container string
+	// Host is HOST:PORT of image and chart references (localhost:5001 by default).
+	Host string
+	// CAFile is the CA that signed the registry's certificate.
+	CAFile string
+	// Image is the registry's image.
+	Image string
+}
+
+// RegistryOptions say which registry to start; every field has a default.
+type RegistryOptions struct {
+	// SubstrateDir holds registry/images.txt and registry/ca.pem (ci/substrate/registry.sh;
+	// default <CacheDir()>/substrate).
+	SubstrateDir string
+	// Container name (default stack-registry).
+	Container string
+	// Port on this host's loopback (default 5001).
+	Port int
+	// Network is the kind clusters' Docker network (default $KIND_EXPERIMENTAL_DOCKER_NETWORK, else kind).
+	Network string
+	// Volume keeps the registry's storage across restarts (default <Container>-data).
+	Volume string
+}
+
+// StartRegistryE starts the registry (or reuses a running one of the same image) and waits until
+// it answers /v2/ over HTTPS with its CA.
+func StartRegistryE(opts RegistryOptions) (*Registry, error) {
+	if opts.SubstrateDir == "" {
+		opts.SubstrateDir = filepath.Join(CacheDir(), "substrate")
+	}
+	if opts.Container == "" {
+		opts.Container = "stack-registry"
+	}
+	if opts.Port == 0 {
+		opts.Port = 5001
+	}
+	if opts.Network == "" {
+		opts.Network = os.Getenv("KIND_EXPERIMENTAL_DOCKER_NETWORK")
+	}
+	if opts.Network == "" {
+		opts.Network = "kind"
+	}
+	if opts.Volume == "" {
+		opts.Volume = opts.Container + "-data"
+	}
+	list, err := readImageList(filepath.Join(opts.SubstrateDir, "registry", "images.txt"))
+	if err != nil || list["registry"] == "" {
+		return nil, fmt.Errorf("no registry image: build the substrate first (make images; ci/substrate/registry.sh): %v", err)
+	}
+	r := &Registry{Container: opts.Container, Host: fmt.Sprintf("localhost:%d", opts.Port),
+		CAFile: filepath.Join(opts.SubstrateDir, "registry", "ca.pem"), Image: list["registry"]}
+	running, _ := exec.Command("docker", "inspect", "-f", "{{.State.Running}} {{.Config.Image}}", r.Container).Output()
+	if strings.TrimSpace(string(running)) != "true "+r.Image {
+		_ = exec.Command("docker", "rm", "-f", r.Container).Run()
+		out, err := exec.Command("docker", "run", "-d", "--restart=unless-stopped", "--name", r.Container, "--network", opts.Network,
+			"-p", fmt.Sprintf("127.0.0.1:%d:5000", opts.Port), "-v", opts.Volume+":/var/lib/registry", r.Image).CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("docker run %s: %w: %s", r.Image, err, out)
+		}
+	}
+	client, err := r.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	var last error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		resp, err := client.Get("https://" + r.Host + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return r, nil
+			}
+			err = fmt.Errorf("GET /v2/: %s", resp.Status)
+		}
+		last = err
+	}
+	logs, _ := exec.Command("docker", "logs", "--tail", "20", r.Container).CombinedOutput()
+	return nil, fmt.Errorf("registry %s did not answer at https://%s/v2/ within 30s: %v\n%s", r.Container, r.Host, last, logs)
+}
+
+func (r *Registry) httpClient() (*http.Client, error) {
+	ca, err := os.ReadFile(r.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("registry CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("registry CA %s: no certificate", r.CAFile)
+	}
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
+}
+
+// HostsTOML is the containerd registry host entry (certs.d/<Host>/hosts.toml) that sends pulls
+// of <Host>/… to the registry's container on the kind network, trusting its CA.
+func (r *Registry) HostsTOML() string {
+	dir := "/etc/containerd/certs.d/" + r.Host
+	return fmt.Sprintf(`# %s: the air-gapped registry's container on the kind network (tests/cluster/registry.go)
+server = "https://%s:5000"
+
+[host."https://%s:5000"]
+  capabilities = ["pull", "resolve"]
+  ca = "%s/ca.crt"
+`, r.Host, r.Container, r.Container, dir)
+}
+
+// TrustRegistryE writes the registry's containerd host entry and CA into every node
+// (/etc/containerd/certs.d/<Host>/; the node image's containerd reads that directory at each pull).
+func (c *Cluster) TrustRegistryE(r *Registry) error {
+	ca, err := os.ReadFile(r.CAFile)
+	if err != nil {
+		return err
+	}
+	nodeList, err := c.Nodes()
+	if err != nil {
+		return err
+	}
+	dir := "/etc/containerd/certs.d/" + r.Host
+	for _, n := range nodeList {
+		for name, content := range map[string][]byte{"ca.crt": ca, "hosts.toml": []byte(r.HostsTOML())} {
+			cmd := n.Command("sh", "-c", fmt.Sprintf("mkdir -p '%s' && cat >'%s/%s'", dir, dir, name))
+			cmd.SetStdin(bytes.NewReader(content))
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s: write %s/%s: %w", n, dir, name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// PushE tags each local image under the registry (stack.local/NAME:TAG -> <Host>/NAME:TAG: the
+// repository and tag kept, the registry replaced, as a mirror holds them) and pushes it with
+// docker. It returns the pushed references by local tag.
+func (r *Registry) PushE(ctx context.Context, images ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, img := range images {
+		ref := r.Host + "/" + RepositoryOf(img)
+		if b, err := exec.CommandContext(ctx, "docker", "tag", img, ref).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("docker tag %s %s: %w: %s", img, ref, err, b)
+		}
+		if b, err := exec.CommandContext(ctx, "docker", "push", "-q", ref).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("docker push %s: %w: %s", ref, err, b)
+		}
+		out[img] = ref
+	}
+	return out, nil
+}
+
+// RepositoryOf is an image reference without its registry: "stack.local/redis:7.0" ->
+// "redis:7.0", "docker.io/library/redis:7" -> "library/redis:7", "redis:7" -> "redis:7".
+func RepositoryOf(img string) string {
+	first, rest, ok := strings.Cut(img, "/")
+	if ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return rest
+	}
+	return img
+}
+
+// RemoveImagesE deletes the named images from every node's containerd (and their content no
+// other image uses), so that the next pod using them pulls: "not found" is not an error.
+func (c *Cluster) RemoveImagesE(images ...string) error {
+	nodeList, err := c.Nodes()
+	if err != nil {
+		return err
+	}
+	for _, n := range nodeList {
+		var out bytes.Buffer
+		args := append([]string{"--namespace=k8s.io", "images", "rm"}, images...)
+		cmd := n.Command("ctr", args...)
+		cmd.SetStdout(&out)
+		cmd.SetStderr(&out)
+		if err := cmd.Run(); err != nil && !strings.Contains(out.String(), "not found") {
+			return fmt.Errorf("%s: ctr images rm: %w: %s", n, err, out.String())
+		}
+	}
+	return nil
+}
+
+// PullImagesE pulls the images into every node's containerd (ctr, with the node's registry host
+// entries, as the kubelet's pulls use them), one after another.
+func (c *Cluster) PullImagesE(images ...string) error {
+	nodeList, err := c.Nodes()
+	if err != nil {
+		return err
+	}
+	for _, n := range nodeList {
+		for _, img := range images {
+			var out bytes.Buffer
+			cmd := n.Command("ctr", "--namespace=k8s.io", "images", "pull", "--hosts-dir", "/etc/containerd/certs.d", img)
+			cmd.SetStdout(&out)
+			cmd.SetStderr(&out)
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s: pull %s: %w: %s", n, img, err, out.String())
+			}
+		}
+	}
+	return nil
+}
