@@ -45,9 +45,9 @@ mkdir -p "$(dirname "$manifest")"
   done
   printf -- '---\n'
   helm template cert-manager "$work/chart" --namespace cert-manager \
-    --set image.repository=stack.local/cert-manager-controller --set image.tag="$v" --set image.pullPolicy=Never \
-    --set webhook.image.repository=stack.local/cert-manager-webhook --set webhook.image.tag="$v" --set webhook.image.pullPolicy=Never \
-    --set cainjector.image.repository=stack.local/cert-manager-cainjector --set cainjector.image.tag="$v" --set cainjector.image.pullPolicy=Never \
+    --set image.repository=stack.local/cert-manager-controller --set image.tag="$v" --set image.pullPolicy=IfNotPresent \
+    --set webhook.image.repository=stack.local/cert-manager-webhook --set webhook.image.tag="$v" --set webhook.image.pullPolicy=IfNotPresent \
+    --set cainjector.image.repository=stack.local/cert-manager-cainjector --set cainjector.image.tag="$v" --set cainjector.image.pullPolicy=IfNotPresent \
     --set acmesolver.image.repository=stack.local/cert-manager-acmesolver --set acmesolver.image.tag="$v" \
     --set startupapicheck.enabled=false --set global.leaderElection.namespace=cert-manager \
     --set featureGates=ExperimentalGatewayAPISupport=true

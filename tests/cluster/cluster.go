@@ -84,6 +84,8 @@ type Cluster struct {
 	provider *kind.Provider
 	log      io.Writer
 	nodes    int // expected node count (0: not checked)
+	// registry, when set (UseRegistryE), is where LoadImagesE puts images for the nodes to pull.
+	registry *Registry
 }
 
 func (o *Options) defaults() error {
@@ -277,10 +279,20 @@ func (c *Cluster) ClientsetE() (*kubernetes.Clientset, error) {
 // Nodes are the cluster's node containers.
 func (c *Cluster) Nodes() ([]nodes.Node, error) { return c.provider.ListNodes(c.Name) }
 
-// LoadImagesE makes local docker images available in every node, skipping those a node already
-// has under the same ID. It streams `docker save` into the node's containerd (kind's own loader),
-// without kind's crictl check, which needs a tool that cannot be built offline.
+// LoadImagesE makes local docker images available to every node: with a registry (UseRegistryE)
+// it pushes those the registry lacks and the nodes pull them when a pod needs them (through their
+// containerd mirror entries); without one it side-loads them (SideLoadImagesE).
 func (c *Cluster) LoadImagesE(images ...string) error {
+	if c.registry != nil {
+		return c.registry.EnsureE(c.log, images...)
+	}
+	return c.SideLoadImagesE(images...)
+}
+
+// SideLoadImagesE copies local docker images into every node, skipping those a node already has
+// under the same ID. It streams `docker save` into the node's containerd (kind's own loader),
+// without kind's crictl check, which needs a tool that cannot be built offline.
+func (c *Cluster) SideLoadImagesE(images ...string) error {
 	nodeList, err := c.Nodes()
 	if err != nil {
 		return err

@@ -5,13 +5,17 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
 )
 
 // Registry is an OCI registry in a container on the kind clusters' Docker network: reached from
@@ -112,22 +116,25 @@ func (r *Registry) httpClient() (*http.Client, error) {
 	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
 }
 
-// HostsTOML is the containerd registry host entry (certs.d/<Host>/hosts.toml) that sends pulls
-// of <Host>/… to the registry's container on the kind network, trusting its CA.
-func (r *Registry) HostsTOML() string {
-	dir := "/etc/containerd/certs.d/" + r.Host
+// HostsTOML is the containerd registry host entry (certs.d/<host>/hosts.toml) that sends pulls
+// of <host>/… (the registry's own Host, or a name it mirrors) to the registry's container on the
+// kind network, trusting its CA.
+func (r *Registry) HostsTOML(host string) string {
+	dir := "/etc/containerd/certs.d/" + host
 	return fmt.Sprintf(`# %s: the air-gapped registry's container on the kind network (tests/cluster/registry.go)
 server = "https://%s:5000"
 
 [host."https://%s:5000"]
   capabilities = ["pull", "resolve"]
   ca = "%s/ca.crt"
-`, r.Host, r.Container, r.Container, dir)
+`, host, r.Container, r.Container, dir)
 }
 
 // TrustRegistryE writes the registry's containerd host entry and CA into every node
-// (/etc/containerd/certs.d/<Host>/; the node image's containerd reads that directory at each pull).
-func (c *Cluster) TrustRegistryE(r *Registry) error {
+// (/etc/containerd/certs.d/<Host>/; the node image's containerd reads that directory at each
+// pull), and the same entry for each of mirrors: image references under those registry names
+// (e.g. stack.local, the air-gapped builds' name) are then pulled from this registry.
+func (c *Cluster) TrustRegistryE(r *Registry, mirrors ...string) error {
 	ca, err := os.ReadFile(r.CAFile)
 	if err != nil {
 		return err
@@ -136,9 +143,29 @@ func (c *Cluster) TrustRegistryE(r *Registry) error {
 	if err != nil {
 		return err
 	}
-	dir := "/etc/containerd/certs.d/" + r.Host
+	for _, host := range append([]string{r.Host}, mirrors...) {
+		if err := writeHostEntry(nodeList, r, host, ca); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UseRegistryE makes the registry the way images reach the nodes: it trusts it for its own name
+// and as the mirror of mirrors, and LoadImagesE pushes there from then on.
+func (c *Cluster) UseRegistryE(r *Registry, mirrors ...string) error {
+	if err := c.TrustRegistryE(r, mirrors...); err != nil {
+		return err
+	}
+	c.registry = r
+	return nil
+}
+
+func writeHostEntry(nodeList []nodes.Node, r *Registry, host string, ca []byte) error {
+	dir := "/etc/containerd/certs.d/" + host
+	entry := r.HostsTOML(host)
 	for _, n := range nodeList {
-		for name, content := range map[string][]byte{"ca.crt": ca, "hosts.toml": []byte(r.HostsTOML())} {
+		for name, content := range map[string][]byte{"ca.crt": ca, "hosts.toml": []byte(entry)} {
 			cmd := n.Command("sh", "-c", fmt.Sprintf("mkdir -p '%s' && cat >'%s/%s'", dir, dir, name))
 			cmd.SetStdin(bytes.NewReader(content))
 			if err := cmd.Run(); err != nil {
@@ -147,6 +174,57 @@ func (c *Cluster) TrustRegistryE(r *Registry) error {
 		}
 	}
 	return nil
+}
+
+// EnsureE pushes each local image the registry does not hold with the same content (its tag's
+// manifest names the local image's config), logging what it pushed.
+func (r *Registry) EnsureE(log io.Writer, images ...string) error {
+	client, err := r.httpClient()
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, img := range images {
+		id, err := exec.Command("docker", "image", "inspect", "-f", "{{.Id}}", img).Output()
+		if err != nil {
+			return fmt.Errorf("image %s is not in the local docker: %w", img, err)
+		}
+		if r.holds(client, RepositoryOf(img), strings.TrimSpace(string(id))) {
+			continue
+		}
+		missing = append(missing, img)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	start := time.Now()
+	if _, err := r.PushE(context.Background(), missing...); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "[cluster] pushed %d image(s) to the registry %s in %s: %s\n", len(missing), r.Host, time.Since(start).Round(100*time.Millisecond), strings.Join(missing, " "))
+	return nil
+}
+
+// holds reports whether the registry's manifest for repo:tag names the image config id.
+func (r *Registry) holds(client *http.Client, ref, id string) bool {
+	repo, tag, ok := strings.Cut(ref, ":")
+	if !ok {
+		return false
+	}
+	req, err := http.NewRequest(http.MethodGet, "https://"+r.Host+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Config struct{ Digest string } `json:"config"`
+	}
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&m) == nil && m.Config.Digest == id
 }
 
 // PushE tags each local image under the registry (stack.local/NAME:TAG -> <Host>/NAME:TAG: the

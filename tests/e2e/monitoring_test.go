@@ -54,7 +54,7 @@ func deploySink(t *testing.T, ns string) string {
 	labels := map[string]string{"app": "discord-sink"}
 	pod := restrictedPod("sink", labels, "/discord-sink", "-listen", ":8080").Spec
 	pod.RestartPolicy = corev1.RestartPolicyAlways
-	pod.Containers[0].Image, pod.Containers[0].ImagePullPolicy = img, corev1.PullNever
+	pod.Containers[0].Image, pod.Containers[0].ImagePullPolicy = img, corev1.PullIfNotPresent
 	pod.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
 	pod.Containers[0].ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}}, PeriodSeconds: 2}
 	_, err := env.Clientset.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{

@@ -242,7 +242,7 @@ func TestTheUmbrellaFromAnOCIRegistryWithItsImages(t *testing.T) {
 	// stack.local copies of these images: this compares the transfers, not a cold node).
 	require.NoError(t, env.Cluster.RemoveImagesE(images...))
 	start = time.Now()
-	require.NoError(t, env.Cluster.LoadImagesE(images...))
+	require.NoError(t, env.Cluster.SideLoadImagesE(images...))
 	sideLoad := time.Since(start)
 	require.NoError(t, env.Cluster.RemoveImagesE(images...))
 	start = time.Now()
