@@ -18,6 +18,8 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stack-charts/stack/tests/cluster"
 )
 
 // helmRun runs a helm binary with an isolated Helm home (plugins, config, cache) and the e2e
@@ -136,6 +138,20 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep), out)
 			require.Equal(t, "pass", rep.Summary.Status, "a fresh namespace with PSS restricted and the redis chart: %s", out)
 			require.Equal(t, 0, code)
+
+			// The same chart as users get it: from the registry by oci:// and --version, its
+			// signature verified, the registry's private CA given.
+			if env.Mode == cluster.AirGap {
+				p := publishCharts(t)
+				redisVersion := strings.TrimSpace(strings.TrimPrefix(grepLine(t, filepath.Join(chart, "Chart.yaml"), "version:"), "version:"))
+				args = append([]string{"stackcheck", "preflight", "data", p.repo + "/redis", "--version", redisVersion, "--ca-file", p.reg.CAFile,
+					"--verify", "--keyring", p.pubring, "-n", ns, "--set", "auth.password=" + password, "-o", "json", "--skip", "capacity"}, valueArgs...)
+				code, out = helmRun(t, path, home, nil, args...)
+				require.NoError(t, json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep), out)
+				require.Equal(t, "pass", rep.Summary.Status, "the redis chart from %s: %s", p.repo, out)
+				require.Equal(t, 0, code)
+				progress(t, "plugin: %s stackcheck preflight %s/redis --version %s --verify: pass", bin, p.repo, redisVersion)
+			}
 
 			args = append([]string{"stackcheck", "preflight", "data", chart, "-n", ns, "--set", "auth.existingSecret=cache-secret-nobody-created"}, valueArgs...)
 			code, out = helmRun(t, path, home, nil, args...)

@@ -3,9 +3,12 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -116,12 +119,68 @@ func (v *valueFlags) flags(cmd *cobra.Command) {
 
 // chartSource is where CHART comes from, as `helm install` takes it: a directory, a packaged
 // .tgz, repo/chart (a repository added with `helm repo add`), oci://registry/path/chart, or a
-// chart name with --repo URL; --version pins the version (default: the latest stable).
-type chartSource struct{ version, repo string }
+// chart name with --repo URL; --version pins the version (default: the latest stable). The TLS,
+// plain-HTTP and --verify/--keyring flags are helm install's, for repositories and registries.
+type chartSource struct {
+	version, repo                    string
+	caFile, certFile, keyFile        string
+	insecureSkipTLSVerify, plainHTTP bool
+	verify                           bool
+	keyring                          string
+}
 
 func (s *chartSource) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.version, "version", "", "chart version (repository and OCI charts; default: the latest)")
-	cmd.Flags().StringVar(&s.repo, "repo", "", "chart repository URL to find CHART in")
+	f := cmd.Flags()
+	f.StringVar(&s.version, "version", "", "chart version (repository and OCI charts; default: the latest)")
+	f.StringVar(&s.repo, "repo", "", "chart repository URL to find CHART in")
+	f.StringVar(&s.caFile, "ca-file", "", "verify the repository's or registry's certificate with this CA bundle")
+	f.StringVar(&s.certFile, "cert-file", "", "client certificate for the repository or registry")
+	f.StringVar(&s.keyFile, "key-file", "", "client key for the repository or registry")
+	f.BoolVar(&s.insecureSkipTLSVerify, "insecure-skip-tls-verify", false, "skip the repository's or registry's certificate check")
+	f.BoolVar(&s.plainHTTP, "plain-http", false, "reach the registry over HTTP")
+	f.BoolVar(&s.verify, "verify", false, "verify the chart's provenance (a packaged, repository or OCI chart) before checking it")
+	f.StringVar(&s.keyring, "keyring", defaultKeyring(), "public keys for --verify")
+}
+
+func defaultKeyring() string {
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".gnupg", "pubring.gpg")
+	}
+	return ""
+}
+
+// registryClient is Helm's OCI client with the source's TLS settings (as helm install makes it).
+func (s *chartSource) registryClient(credentials string) (*registry.Client, error) {
+	opts := []registry.ClientOption{registry.ClientOptCredentialsFile(credentials), registry.ClientOptWriter(io.Discard)}
+	if s.plainHTTP {
+		opts = append(opts, registry.ClientOptPlainHTTP())
+	}
+	if s.caFile != "" || s.certFile != "" || s.insecureSkipTLSVerify {
+		cfg := &tls.Config{InsecureSkipVerify: s.insecureSkipTLSVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the user's --insecure-skip-tls-verify
+		if s.caFile != "" {
+			pem, err := os.ReadFile(s.caFile)
+			if err != nil {
+				return nil, badInput(fmt.Errorf("--ca-file: %w", err))
+			}
+			cfg.RootCAs = x509.NewCertPool()
+			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, badInput(fmt.Errorf("--ca-file %s: no PEM certificate in it", s.caFile))
+			}
+		}
+		if s.certFile != "" || s.keyFile != "" {
+			pair, err := tls.LoadX509KeyPair(s.certFile, s.keyFile)
+			if err != nil {
+				return nil, badInput(fmt.Errorf("--cert-file/--key-file: %w", err))
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		opts = append(opts, registry.ClientOptHTTPClient(&http.Client{Transport: &http.Transport{TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment}}))
+	}
+	rc, err := registry.NewClient(opts...)
+	if err != nil {
+		return nil, cannot(fmt.Errorf("registry client: %w", err))
+	}
+	return rc, nil
 }
 
 // load locates the chart (downloading a repository or OCI chart into Helm's cache) and loads it.
@@ -136,17 +195,20 @@ func (s *chartSource) load(ref, kubeContext, namespace string) (*helmchart.Chart
 			return nil, "", badInput(fmt.Errorf("load chart %s: no such file or directory", ref))
 		}
 	}
-	local := statErr == nil && s.repo == "" && s.version == ""
+	local := statErr == nil && s.repo == "" && s.version == "" && !s.verify
 	if !local {
 		settings := kube.Settings(kubeContext, namespace)
-		rc, err := registry.NewClient(registry.ClientOptCredentialsFile(settings.RegistryConfig), registry.ClientOptWriter(io.Discard))
+		rc, err := s.registryClient(settings.RegistryConfig)
 		if err != nil {
-			return nil, "", cannot(fmt.Errorf("registry client: %w", err))
+			return nil, "", err
 		}
 		locate := action.NewInstall(&action.Configuration{RegistryClient: rc})
 		locate.SetRegistryClient(rc)
-		locate.ChartPathOptions.Version, locate.ChartPathOptions.RepoURL = s.version, s.repo
-		if path, err = locate.ChartPathOptions.LocateChart(ref, settings); err != nil {
+		o := &locate.ChartPathOptions
+		o.Version, o.RepoURL = s.version, s.repo
+		o.CaFile, o.CertFile, o.KeyFile, o.InsecureSkipTLSverify, o.PlainHTTP = s.caFile, s.certFile, s.keyFile, s.insecureSkipTLSVerify, s.plainHTTP
+		o.Verify, o.Keyring = s.verify, s.keyring
+		if path, err = o.LocateChart(ref, settings); err != nil {
 			return nil, "", badInput(fmt.Errorf("locate chart %s: %w", ref, err))
 		}
 	}
