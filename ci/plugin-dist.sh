@@ -4,7 +4,8 @@
 #   $OUT/stackcheck-VERSION-OS-ARCH.tgz   plugin.yaml at its root, scripts/ (the install hooks),
 #                                         bin/stackcheck[.exe], bin/PLATFORM, bin/SHA256SUMS
 #   $OUT/SHA256SUMS                       the archives' checksums
-#   $OUT/helm4/OS-ARCH/stackcheck-VERSION.tgz(.prov)   the same plugin packaged and signed by
+#   $OUT/helm4/OS-ARCH/stackcheck-VERSION.tgz(.prov)   the same plugin with Helm 4's versioned
+#                                         manifest (plugin/plugin.v1.yaml), packaged and signed by
 #                                         `helm4 plugin package --sign` (with PLUGIN_SIGN_KEY and
 #                                         PLUGIN_KEYRING set), for `helm4 plugin install --verify`
 # The install hook keeps the archive's binary after checking its platform and checksum.
@@ -35,7 +36,9 @@ for p in $platforms; do
   archive="$out/stackcheck-$version-$os-$arch.tgz"
   tar -C "$stage" --owner=0 --group=0 -czf "$archive" plugin.yaml scripts bin
   if [ -n "${PLUGIN_SIGN_KEY:-}" ]; then
+    # Helm 4's packages carry its versioned manifest (plugin/plugin.v1.yaml) as plugin.yaml.
     mkdir -p "$out/helm4/$os-$arch"
+    cp plugin/plugin.v1.yaml "$stage/plugin.yaml"
     helm4 plugin package "$stage" --sign --key "$PLUGIN_SIGN_KEY" --keyring "${PLUGIN_KEYRING:?the keyring holding PLUGIN_SIGN_KEY}" \
       -d "$out/helm4/$os-$arch" >/dev/null
   fi

@@ -123,6 +123,9 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 			progress(t, "plugin: %s plugin install from the release archive in %s (no Go build)", bin, time.Since(start).Round(100*time.Millisecond))
 			_, out = helmRun(t, path, home, nil, "plugin", "list")
 			require.Contains(t, out, "stackcheck", out)
+			if bin == "helm4" {
+				require.Regexp(t, `stackcheck\s+\S+\s+cli/v1\s+v1\s`, out, "Helm 4's package carries the versioned (v1) manifest")
+			}
 			_, helmVersion := helmRun(t, path, home, nil, "version", "--short")
 			t.Logf("%s %s lists: %s", bin, strings.TrimSpace(helmVersion), strings.Join(strings.Fields(strings.Split(out, "\n")[1]), " "))
 			code, out = helmRun(t, path, home, nil, "stackcheck", "version")
