@@ -207,6 +207,9 @@ func platformBadInputs() []badInput {
 		// monitoring
 		{"a retention needs a Prometheus duration", "monitoring", mon(map[string]any{"prometheus": map[string]any{"retention": "15days"}}), []string{"/prometheus/retention", "does not match pattern"}},
 		{"a retention size needs a unit Prometheus knows", "monitoring", mon(map[string]any{"prometheus": map[string]any{"retentionSize": "8Gi"}}), []string{"/prometheus/retentionSize"}},
+		{"a remote write needs a URL", "monitoring", mon(map[string]any{"prometheus": map[string]any{"remoteWrite": []any{map[string]any{"name": "thanos"}}}}), []string{"/prometheus/remoteWrite/0", "url"}},
+		{"a remote write URL is http(s)", "monitoring", mon(map[string]any{"prometheus": map[string]any{"remoteWrite": []any{map[string]any{"url": "thanos:19291"}}}}), []string{"/prometheus/remoteWrite/0/url"}},
+		{"a secret mount names a Secret", "monitoring", mon(map[string]any{"prometheus": map[string]any{"secretMounts": []any{"Remote_Write"}}}), []string{"/prometheus/secretMounts/0"}},
 		{"a scrape interval needs a unit", "monitoring", mon(map[string]any{"prometheus": map[string]any{"scrapeInterval": 30}}), []string{"/prometheus/scrapeInterval"}},
 		{"the Discord receiver needs its Secret", "monitoring", mon(map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"discord": map[string]any{"enabled": true}}}}), []string{"alertmanager.receivers.discord.existingSecret", "never takes the value inline"}},
 		{"the Slack receiver needs its Secret", "monitoring", mon(map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"slack": map[string]any{"enabled": true}}}}), []string{"alertmanager.receivers.slack.existingSecret"}},

@@ -100,13 +100,16 @@ func TestTheAlertRulesPassTheirPromtoolUnitTests(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.test.yaml"), tests, 0o644))
 
 	out := run(t, dir, "promtool", "check", "rules", "stack.rules.yaml")
-	assert.Contains(t, out, "SUCCESS: 13 rules found")
+	assert.Contains(t, out, "SUCCESS: 20 rules found")
 	out = run(t, dir, "promtool", "test", "rules", "rules.test.yaml")
 	assert.Contains(t, out, "SUCCESS")
 
 	// Every alert the issue names exists, and every one of them has a test case.
 	want := []string{"HighErrorRate", "TargetDown", "PodCrashLooping", "PodNotReady", "NodeNotReady", "HPAMaxedOut", "MySQLDown",
-		"RedisDown", "RedisMemoryHigh", "RabbitMQDown", "RabbitMQQueueBacklog", "PVCAlmostFull", "CertificateExpiringSoon"}
+		"RedisDown", "RedisMemoryHigh", "RabbitMQDown", "RabbitMQQueueBacklog", "PVCAlmostFull", "CertificateExpiringSoon",
+		// Issue 22: the Kubernetes and node alerts a cluster user expects beside the stack's own.
+		"DeploymentReplicasMismatch", "StatefulSetReplicasMismatch", "JobFailed", "ContainerOOMKilled",
+		"NodeFilesystemAlmostFull", "NodeMemoryHigh", "NodeCPUHigh"}
 	assert.ElementsMatch(t, want, alertNames(t, rules))
 	for _, a := range want {
 		assert.Contains(t, string(tests), "alertname: "+a, "rules.test.yaml has no case for %s", a)
@@ -144,10 +147,11 @@ func TestRuleThresholdsAndExtraGroupsComeFromValues(t *testing.T) {
 	r := renderMon(t, map[string]any{"rules": map[string]any{
 		"errorRateRatio": 0.2, "redisMemoryRatio": 0.75, "queueBacklog": 5000, "pvcUsedRatio": 0.8,
 		"certificateExpiryDays": 21, "crashLoopRestarts": 5, "runbookBaseURL": "https://runbooks.example.com/stack#",
+		"nodeFilesystemUsedRatio": 0.7, "nodeMemoryUsedRatio": 0.85, "nodeCPUUsedRatio": 0.95,
 		"additionalGroups": extra,
 	}})
 	rules := configMapData(t, r, "shop-monitoring-prometheus-rules", "stack.rules.yaml")
-	for _, want := range []string{"> 0.2\n", "> 0.75\n", "> 5000\n", "> 0.8\n", "< 21 * 86400", "[15m]) > 5\n", "https://runbooks.example.com/stack#targetdown"} {
+	for _, want := range []string{"> 0.2\n", "> 0.75\n", "> 5000\n", "> 0.8\n", "< 21 * 86400", "[15m]) > 5\n", "> 0.7\n", "> 0.85\n", "[5m])) > 0.95\n", "https://runbooks.example.com/stack#targetdown"} {
 		assert.Contains(t, rules, want)
 	}
 	assert.NotContains(t, rules, "${", "every placeholder is filled")
@@ -311,6 +315,12 @@ var metricSources = map[string]string{
 	"kube_node_status_condition":                           "kube-state-metrics",
 	"kube_horizontalpodautoscaler_status_current_replicas": "kube-state-metrics",
 	"kube_horizontalpodautoscaler_spec_max_replicas":       "kube-state-metrics",
+	"kube_deployment_spec_replicas":                        "kube-state-metrics",
+	"kube_deployment_status_replicas_available":            "kube-state-metrics",
+	"kube_statefulset_replicas":                            "kube-state-metrics",
+	"kube_statefulset_status_replicas_ready":               "kube-state-metrics",
+	"kube_job_failed":                                      "kube-state-metrics",
+	"kube_pod_container_status_last_terminated_reason":     "kube-state-metrics",
 	"container_cpu_usage_seconds_total":                    "cadvisor",
 	"container_memory_working_set_bytes":                   "cadvisor",
 	"kubelet_volume_stats_used_bytes":                      "kubelet",
@@ -318,6 +328,9 @@ var metricSources = map[string]string{
 	"node_cpu_seconds_total":                               "node-exporter",
 	"node_memory_MemAvailable_bytes":                       "node-exporter",
 	"node_memory_MemTotal_bytes":                           "node-exporter",
+	"node_filesystem_avail_bytes":                          "node-exporter",
+	"node_filesystem_size_bytes":                           "node-exporter",
+	"node_filesystem_readonly":                             "node-exporter",
 	"certmanager_certificate_expiration_timestamp_seconds": "cert-manager",
 }
 
@@ -543,4 +556,80 @@ func TestEveryMonitoringComponentCanBeTurnedOffAndTuned(t *testing.T) {
 	assert.Equal(t, "regcred", spec.ImagePullSecrets[0].Name)
 	np := render.Get[*networkingv1.NetworkPolicy](t, tuned, "shop-mon-grafana")
 	assert.Len(t, np.Spec.Ingress, 2, "the scraper and the allowed clients reach Grafana")
+}
+
+// Issue 22: Prometheus remote write with file credentials from mounted Secrets (promtool accepts
+// the config; the NetworkPolicy opens each URL's port), and the Alertmanager escape hatch: a raw
+// alertmanager.yml used verbatim (amtool accepts it), the receivers' Secrets still mounted.
+func TestRemoteWriteAndTheRawAlertmanagerConfig(t *testing.T) {
+	t.Parallel()
+	remote := []any{
+		map[string]any{"url": "https://metrics.example.com/api/v1/write", "name": "central",
+			"basic_auth":            map[string]any{"username": "stack", "password_file": "/etc/prometheus/secrets/remote-write/password"},
+			"write_relabel_configs": []any{map[string]any{"source_labels": []any{"__name__"}, "regex": "go_.*", "action": "drop"}}},
+		map[string]any{"url": "http://thanos-receive.thanos.svc:19291/api/v1/receive", "queue_config": map[string]any{"max_shards": 10}},
+	}
+	raw := map[string]any{
+		"route": map[string]any{"receiver": "team-a", "routes": []any{map[string]any{"receiver": "pager", "matchers": []any{`severity="critical"`}}}},
+		"receivers": []any{
+			map[string]any{"name": "team-a", "webhook_configs": []any{map[string]any{"url_file": "/etc/alertmanager/secrets/webhook/url"}}},
+			map[string]any{"name": "pager", "pagerduty_configs": []any{map[string]any{"routing_key": "x"}}},
+		},
+	}
+	r := renderMon(t, map[string]any{
+		"prometheus":   map[string]any{"remoteWrite": remote, "secretMounts": []any{"remote-write"}},
+		"alertmanager": map[string]any{"config": raw, "receivers": map[string]any{"webhook": map[string]any{"enabled": true, "existingSecret": "team-a-hook"}}},
+	})
+	dir := t.TempDir()
+	cfg := configMapData(t, r, "shop-monitoring-prometheus", "prometheus.yml")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "rules"), 0o755))
+	run(t, dir, "promtool", "check", "config", "--syntax-only", "prometheus.yml")
+	var c struct {
+		RemoteWrite []map[string]any `json:"remote_write"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(cfg), &c))
+	require.Len(t, c.RemoteWrite, 2)
+	assert.Equal(t, "https://metrics.example.com/api/v1/write", c.RemoteWrite[0]["url"])
+	assert.Equal(t, "/etc/prometheus/secrets/remote-write/password", c.RemoteWrite[0]["basic_auth"].(map[string]any)["password_file"])
+
+	prom := render.Get[*appsv1.StatefulSet](t, r, "shop-monitoring-prometheus")
+	var mounted bool
+	for _, m := range prom.Spec.Template.Spec.Containers[0].VolumeMounts {
+		mounted = mounted || (m.Name == "secret-remote-write" && m.MountPath == "/etc/prometheus/secrets/remote-write" && m.ReadOnly)
+	}
+	assert.True(t, mounted, "the remote-write Secret is mounted read-only")
+	var secretVolume bool
+	for _, v := range prom.Spec.Template.Spec.Volumes {
+		secretVolume = secretVolume || (v.Secret != nil && v.Secret.SecretName == "remote-write")
+	}
+	assert.True(t, secretVolume)
+
+	np := render.Get[*networkingv1.NetworkPolicy](t, r, "shop-monitoring-prometheus")
+	var ports []int32
+	for _, e := range np.Spec.Egress {
+		for _, to := range e.To {
+			if to.IPBlock != nil {
+				for _, p := range e.Ports {
+					ports = append(ports, p.Port.IntVal)
+				}
+			}
+		}
+	}
+	assert.Contains(t, ports, int32(19291), "egress to the http remote write's port")
+	assert.Contains(t, ports, int32(443), "and to https's")
+
+	am := configMapData(t, r, "shop-monitoring-alertmanager", "alertmanager.yml")
+	var got map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(am), &got))
+	assert.Equal(t, raw["route"], got["route"], "the raw config, verbatim")
+	assert.NotContains(t, am, `"null"`, "nothing generated")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(am), 0o644))
+	run(t, dir, "amtool", "check-config", "alertmanager.yml")
+	sts := render.Get[*appsv1.StatefulSet](t, r, "shop-monitoring-alertmanager")
+	var hook bool
+	for _, v := range sts.Spec.Template.Spec.Volumes {
+		hook = hook || (v.Secret != nil && v.Secret.SecretName == "team-a-hook")
+	}
+	assert.True(t, hook, "the enabled receiver's Secret is still mounted for the raw config to read")
 }

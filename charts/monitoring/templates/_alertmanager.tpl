@@ -3,9 +3,13 @@ monitoring.alertmanager.config: alertmanager.yml. The root route goes to "null" 
 visible in Alertmanager); each enabled receiver gets a child route matching its severities
 (continue: true, so Discord and Slack both hear about a critical alert). Receiver URLs are
 files mounted from Secrets (webhook_url_file, api_url_file, url_file): none is inline.
+alertmanager.config, when set, is the whole file instead.
 */}}
 {{- define "monitoring.alertmanager.config" -}}
 {{- $a := .Values.alertmanager -}}
+{{- if $a.config -}}
+{{- toYaml $a.config -}}
+{{- else -}}
 {{- $r := $a.receivers -}}
 {{- range $k := list "discord" "slack" "webhook" }}
 {{- $rv := get $r $k -}}
@@ -61,4 +65,5 @@ receivers:
       - url_file: /etc/alertmanager/secrets/webhook/{{ $r.webhook.secretKey }}
         send_resolved: {{ $r.webhook.sendResolved }}
   {{- end }}
+{{- end -}}
 {{- end -}}

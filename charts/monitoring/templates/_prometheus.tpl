@@ -21,6 +21,16 @@ global:
   {{- end }}
 rule_files:
   - /etc/prometheus/rules/*.yaml
+{{- range $i, $w := $p.remoteWrite }}
+{{- $u := (kindIs "map" $w) | ternary (get $w "url") "" }}
+{{- if not (regexMatch "^https?://[^/]+" (toString $u)) }}
+{{- fail (printf "%s: an http(s) URL is required (got %q)" (include "common.key" (dict "key" (printf "prometheus.remoteWrite[%d].url" $i) "context" $)) (toString $u)) }}
+{{- end }}
+{{- end }}
+{{- with $p.remoteWrite }}
+remote_write:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- if .Values.alertmanager.enabled }}
 alerting:
   alertmanagers:
