@@ -6,7 +6,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/stack-charts/stack/tests/kube"
 	stackrelease "github.com/stack-charts/stack/tests/release"
@@ -122,6 +126,53 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 	var maxConn int
 	require.NoError(t, mysqlConn(t, ns, "app", pw["mysql-password"], "app").QueryRow("SHOW VARIABLES LIKE 'max_connections'").Scan(&name, &maxConn))
 	require.Equal(t, 150, maxConn, "the upgrade's my.cnf is the one running")
+
+	// Issue 22: a password change takes effect (auth.syncPasswords): the existingSecret gets new
+	// passwords, the StatefulSet is restarted as the chart's README says (kubectl rollout restart),
+	// and the server applies them at start: the new ones work, the old ones are refused, the
+	// exporter connects with its new one.
+	old := pw
+	pw = map[string]string{"mysql-root-password": "root2-" + random.UniqueId(), "mysql-password": "app2-" + random.UniqueId(), "mysql-exporter-password": "exp2-" + random.UniqueId()}
+	sec, err := env.Clientset.CoreV1().Secrets(ns).Get(context.Background(), "data-db", metav1.GetOptions{})
+	require.NoError(t, err)
+	sec.Data, sec.StringData = nil, pw
+	_, err = env.Clientset.CoreV1().Secrets(ns).Update(context.Background(), sec, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	before = podUID(t, ns, "data-mysql-0")
+	rotated := time.Now()
+	restart := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`, rotated.Format(time.RFC3339))
+	_, err = env.Clientset.AppsV1().StatefulSets(ns).Patch(context.Background(), "data-mysql", types.StrategicMergePatchType, []byte(restart), metav1.PatchOptions{})
+	require.NoError(t, err)
+	kube.Wait(t, kube.WaitOptions{What: "the restart rolled data-mysql-0", Timeout: 4 * time.Minute}, func(ctx context.Context) (bool, string, error) {
+		p, err := env.Clientset.CoreV1().Pods(ns).Get(ctx, "data-mysql-0", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return p.UID != before && kube.PodReady(*p), "pod " + string(p.Status.Phase), nil
+	})
+	check("the passwords were changed and the server restarted")
+	require.NoError(t, mysqlConn(t, ns, "root", pw["mysql-root-password"], "").Ping())
+	endpoint, err = tunnelE(t, ns, "data-mysql", 3306)
+	require.NoError(t, err)
+	for _, cred := range []string{"root:" + old["mysql-root-password"], "app:" + old["mysql-password"]} {
+		c, err := sql.Open("mysql", fmt.Sprintf("%s@tcp(%s)/?timeout=5s", cred, endpoint))
+		require.NoError(t, err)
+		err = c.Ping()
+		c.Close()
+		require.ErrorContains(t, err, "Access denied", "%s's old password is refused after the rotation", strings.SplitN(cred, ":", 2)[0])
+	}
+	metrics, err := tunnelE(t, ns, "data-mysql", 9104)
+	require.NoError(t, err)
+	kube.Wait(t, kube.WaitOptions{What: "the exporter connects with its new password", Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		resp, err := http.Get("http://" + metrics + "/metrics")
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return regexp.MustCompile(`(?m)^mysql_up 1$`).Match(body), "mysql_up is not 1", nil
+	})
+	progress(t, "mysql: passwords rotated in %s (Secret changed, rollout restart): the new ones work for root, app and the exporter, the old ones are refused", time.Since(rotated).Round(100*time.Millisecond))
 
 	rel.Uninstall(t)
 	kube.Wait(t, kube.WaitOptions{What: "the release's pods gone", Timeout: 3 * time.Minute}, func(ctx context.Context) (bool, string, error) {

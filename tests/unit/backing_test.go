@@ -309,6 +309,40 @@ func TestMySQLMariaDBFlavorUsesItsOwnInterface(t *testing.T) {
 	render.Fails(t, chart("mysql"), render.Options{Values: map[string]any{"flavor": "percona"}}, "flavor")
 }
 
+// Issue 22: a password change takes effect. With auth.syncPasswords (the default) the server
+// starts through a script that, on an initialised data directory, hands it an --init-file of
+// ALTER USER statements from the Secret's passwords; a chart-managed Secret's change restarts the
+// pod (checksum/auth); an existingSecret's does not (the README says to restart); off: the
+// image's own start, passwords set once.
+func TestMySQLAppliesChangedPasswordsAtStart(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range []string{"mysql", "mariadb"} {
+		r := renderBacking(t, "mysql", map[string]any{"flavor": flavor})
+		sts := render.Get[*appsv1.StatefulSet](t, r, "shop-mysql")
+		db := container(t, sts.Spec.Template.Spec, flavor)
+		require.Len(t, db.Command, 3, flavor)
+		script := db.Command[2]
+		server := map[string]string{"mysql": "mysqld", "mariadb": "mariadbd"}[flavor]
+		env := map[string]string{"mysql": "MYSQL", "mariadb": "MARIADB"}[flavor]
+		assert.Contains(t, script, "if [ -d /var/lib/mysql/mysql ]; then", "only an initialised data directory")
+		assert.Contains(t, script, `exec docker-entrypoint.sh `+server+` --init-file="$f"`)
+		assert.True(t, strings.HasSuffix(script, "\nexec docker-entrypoint.sh "+server), "an empty data directory: the image's own start")
+		assert.Contains(t, script, `ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED BY '$(q "$`+env+`_ROOT_PASSWORD")';`)
+		assert.Contains(t, script, `ALTER USER IF EXISTS '$(q "$`+env+`_USER")'@'%' IDENTIFIED BY '$(q "$`+env+`_PASSWORD")';`)
+		assert.Contains(t, script, `ALTER USER IF EXISTS 'exporter'@'127.0.0.1' IDENTIFIED BY '$(q "$STACK_EXPORTER_PASSWORD")';`)
+		assert.Contains(t, sts.Spec.Template.Annotations, "checksum/auth", "a changed chart-managed password restarts the server")
+	}
+	changed := renderBacking(t, "mysql", map[string]any{"auth": map[string]any{"password": "another"}})
+	assert.NotEqual(t, render.Get[*appsv1.StatefulSet](t, renderBacking(t, "mysql", nil), "shop-mysql").Spec.Template.Annotations["checksum/auth"],
+		render.Get[*appsv1.StatefulSet](t, changed, "shop-mysql").Spec.Template.Annotations["checksum/auth"])
+	existing := render.Get[*appsv1.StatefulSet](t, renderBacking(t, "mysql", map[string]any{"auth": map[string]any{"existingSecret": "db"}}), "shop-mysql")
+	assert.NotContains(t, existing.Spec.Template.Annotations, "checksum/auth")
+	assert.NotEmpty(t, container(t, existing.Spec.Template.Spec, "mysql").Command)
+	off := render.Get[*appsv1.StatefulSet](t, renderBacking(t, "mysql", map[string]any{"auth": map[string]any{"syncPasswords": false}}), "shop-mysql")
+	assert.Empty(t, container(t, off.Spec.Template.Spec, "mysql").Command, "the image's own entrypoint and command")
+	assert.NotContains(t, off.Spec.Template.Annotations, "checksum/auth")
+}
+
 func TestMySQLExistingSecretWithOwnKeys(t *testing.T) {
 	t.Parallel()
 	r := renderBacking(t, "mysql", map[string]any{"auth": map[string]any{"existingSecret": "{{ .Release.Name }}-db", "rootPassword": "", "password": "", "exporterPassword": "",

@@ -6,12 +6,12 @@
 {{/*
 mysql.flavor: the facts that differ between the official mysql and mariadb images, as YAML:
 env (the prefix of the entrypoint's variables), client, admin and dump (the binaries; mariadb 11
-images no longer ship the mysql* names).
+images no longer ship the mysql* names) and server (the image's server command).
 */}}
 {{- define "mysql.flavor" -}}
 {{- $flavors := dict
-  "mysql" (dict "env" "MYSQL" "client" "mysql" "admin" "mysqladmin" "dump" "mysqldump")
-  "mariadb" (dict "env" "MARIADB" "client" "mariadb" "admin" "mariadb-admin" "dump" "mariadb-dump") -}}
+  "mysql" (dict "env" "MYSQL" "client" "mysql" "admin" "mysqladmin" "dump" "mysqldump" "server" "mysqld")
+  "mariadb" (dict "env" "MARIADB" "client" "mariadb" "admin" "mariadb-admin" "dump" "mariadb-dump" "server" "mariadbd") -}}
 {{- $f := get $flavors (toString .Values.flavor) -}}
 {{- if not $f -}}
 {{- fail (printf "flavor: %q is not supported (mysql or mariadb)" (toString .Values.flavor)) -}}
@@ -77,4 +77,33 @@ renders from auth.*Password. Fails, naming the keys, when neither provides a pas
 {{- define "mysql.selectOne" -}}
 {{- $f := include "mysql.flavor" . | fromYaml -}}
 MYSQL_PWD="${{ $f.env }}_PASSWORD" {{ $f.client }} --protocol=TCP -h127.0.0.1 -P{{ .Values.service.port }} -u"${{ $f.env }}_USER" -e 'SELECT 1' "${{ $f.env }}_DATABASE"
+{{- end -}}
+
+{{/*
+mysql.syncPasswords: the server container's start when auth.syncPasswords: on a data directory
+initialised before, the server starts with --init-file setting root's, the app user's and the
+exporter's passwords to the Secret's (ALTER USER IF EXISTS, run by the server itself at start:
+no old password needed), so a changed password takes effect at the next start. On an empty data
+directory the image's entrypoint initialises it from the same variables, unchanged. The file is
+mode 0600 in the pod's private /var/run/mysqld (an emptyDir), holding what the env already holds.
+*/}}
+{{- define "mysql.syncPasswords" -}}
+{{- $f := include "mysql.flavor" . | fromYaml -}}
+set -eu
+q() { printf '%s' "$1" | sed -e "s/\\\\/\\\\\\\\/g" -e "s/'/''/g"; }
+if [ -d /var/lib/mysql/mysql ]; then
+  umask 077
+  f=/var/run/mysqld/stack-passwords.sql
+  {
+    echo "ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED BY '$(q "${{ $f.env }}_ROOT_PASSWORD")';"
+    echo "ALTER USER IF EXISTS 'root'@'%' IDENTIFIED BY '$(q "${{ $f.env }}_ROOT_PASSWORD")';"
+    echo "ALTER USER IF EXISTS '$(q "${{ $f.env }}_USER")'@'%' IDENTIFIED BY '$(q "${{ $f.env }}_PASSWORD")';"
+    if [ -n "${STACK_EXPORTER_PASSWORD:-}" ]; then
+      echo "ALTER USER IF EXISTS '{{ .Values.metrics.username }}'@'127.0.0.1' IDENTIFIED BY '$(q "$STACK_EXPORTER_PASSWORD")';"
+    fi
+  } >"$f"
+  echo "stack: the passwords from the Secret are applied at start (--init-file)"
+  exec docker-entrypoint.sh {{ $f.server }} --init-file="$f"
+fi
+exec docker-entrypoint.sh {{ $f.server }}
 {{- end -}}
