@@ -38,6 +38,9 @@ func badInputs() []badInput {
 	return []badInput{
 		// Unknown keys and wrong types, caught by the schemas.
 		{"an unknown umbrella key is refused", "stack", devOpts(nil, "gatway.replicas=3"), []string{"additional properties 'gatway' not allowed"}},
+		{"RS256 needs the provider's JWKS", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"mode": "jwt", "jwt": map[string]any{"algorithms": []any{"RS256"}}}})), []string{"auth.jwt.jwks.uri is required when auth.jwt.algorithms has RS256 or ES256"}},
+		{"an algorithm must be one the gateway verifies", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"mode": "jwt", "jwt": map[string]any{"algorithms": []any{"PS256"}}}})), []string{"/auth/jwt/algorithms/0"}},
+		{"a JWKS URL is http(s)", "gateway", gw(withRoutes(users, map[string]any{"auth": map[string]any{"mode": "jwt", "jwt": map[string]any{"algorithms": []any{"ES256"}, "jwks": map[string]any{"uri": "idp.example/certs"}}}})), []string{"/auth/jwt/jwks/uri"}},
 		{"an unknown gateway key is refused", "stack", devOpts(nil, "gateway.replicaz=3"), []string{"gateway:", "additional properties 'replicaz' not allowed"}},
 		{"an unknown app field is refused", "services", svc(map[string]any{"replicaz": 3}), []string{"/apps/users", "additional properties 'replicaz' not allowed"}},
 		{"a mistyped service field is refused", "services", svc(map[string]any{"service": map[string]any{"sessionAfinity": "ClientIP"}}), []string{"/apps/users/service", "'sessionAfinity' not allowed"}},

@@ -79,6 +79,7 @@ func onHost(t *testing.T, files map[string]string, dir string) string {
 	conf = strings.ReplaceAll(conf, "load_module /etc/nginx/modules/ngx_http_js_module.so;", "load_module "+hostNJSModule+";")
 	conf = strings.ReplaceAll(conf, `js_path "/etc/nginx/stack-templates/";`, `js_path "`+dir+`/";`)
 	conf = strings.ReplaceAll(conf, "pid /tmp/nginx.pid;", "pid "+dir+"/nginx.pid;")
+	conf = strings.ReplaceAll(conf, "proxy_cache_path /tmp/stack-jwks-cache ", "proxy_cache_path "+dir+"/jwks-cache ")
 	for name, content := range files {
 		if name != "nginx.conf" {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))

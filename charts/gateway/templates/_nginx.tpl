@@ -43,6 +43,10 @@ http {
   {{- if $jwt }}
   js_path "/etc/nginx/stack-templates/";
   js_import stack_jwt from jwt.js;
+  {{- if $v.auth.jwt.jwks.uri }}
+  # The identity provider's JWKS, fetched by the internal /_stack_jwks locations and cached here.
+  proxy_cache_path /tmp/stack-jwks-cache levels=1 keys_zone=stack_jwks:1m max_size=10m inactive=1d use_temp_path=off;
+  {{- end }}
   {{- $i := 0 }}
   {{- range $h, $_ := $v.auth.jwt.claimHeaders }}
   js_set $stack_claim_{{ $i }} stack_jwt.claim{{ $i }};
@@ -127,6 +131,42 @@ http {
       internal;
       js_content stack_jwt.verify;
     }
+    {{- with $v.auth.jwt.jwks.uri }}
+    {{- $uri := . }}
+    {{- range $loc := list "jwks" "jwks_refresh" }}
+
+    # The JWKS for njs (a subrequest): {{ if eq $loc "jwks" }}cached for auth.jwt.jwks.cacheSeconds{{ else }}fetched again for a kid the cache lacks, at most once per auth.jwt.jwks.refreshSeconds (njs passes the period's number){{ end }}.
+    location = /_stack_{{ $loc }} {
+      internal;
+      set $stack_jwks_uri "{{ $uri }}";
+      proxy_pass $stack_jwks_uri;
+      proxy_method GET;
+      proxy_pass_request_body off;
+      proxy_pass_request_headers off;
+      proxy_set_header Accept "application/json";
+      proxy_http_version 1.1;
+      proxy_cache stack_jwks;
+      {{- if eq $loc "jwks" }}
+      proxy_cache_key "jwks";
+      proxy_cache_valid 200 {{ int $v.auth.jwt.jwks.cacheSeconds }}s;
+      {{- else }}
+      proxy_cache_key "jwks-refresh-$arg_period";
+      proxy_cache_valid 200 {{ int $v.auth.jwt.jwks.refreshSeconds }}s;
+      {{- end }}
+      proxy_cache_lock on;
+      proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+      proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;
+      proxy_connect_timeout 5s;
+      proxy_read_timeout 10s;
+      {{- if hasPrefix "https://" $uri }}
+      proxy_ssl_server_name on;
+      proxy_ssl_verify on;
+      proxy_ssl_verify_depth 4;
+      proxy_ssl_trusted_certificate {{ $v.auth.jwt.jwks.caFile }};
+      {{- end }}
+    }
+    {{- end }}
+    {{- end }}
     {{- else if $v.auth.enabled }}
 
     location = /_stack_auth {
