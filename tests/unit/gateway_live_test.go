@@ -54,6 +54,12 @@ func freePort(t *testing.T) int {
 // echo upstream, and returns the gateway's base URL.
 func liveGateway(t *testing.T, vals map[string]any) string {
 	t.Helper()
+	return liveGatewayWith(t, vals, nil)
+}
+
+// liveGatewayWith is liveGateway with more fields for some routes (by path).
+func liveGatewayWith(t *testing.T, vals map[string]any, routeFields map[string]map[string]any) string {
+	t.Helper()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{
 			"path": r.URL.Path, "user": r.Header.Get("X-User"), "tenant": r.Header.Get("X-Tenant"), "requestID": r.Header.Get("X-Request-ID"),
@@ -64,11 +70,17 @@ func liveGateway(t *testing.T, vals map[string]any) string {
 	port := freePort(t)
 	vals["containerPort"] = port
 	vals["metrics"] = map[string]any{"statusPort": freePort(t)}
-	vals["routes"] = []any{
+	routes := []any{
 		map[string]any{"path": "/api/echo/", "host": "127.0.0.1", "port": upPort},
 		map[string]any{"path": "/api/auth/", "host": "127.0.0.1", "port": upPort},
 		map[string]any{"path": "/", "host": "127.0.0.1", "port": upPort, "auth": false, "stripPrefix": false},
 	}
+	for _, r := range routes {
+		for k, v := range routeFields[r.(map[string]any)["path"].(string)] {
+			r.(map[string]any)[k] = v
+		}
+	}
+	vals["routes"] = routes
 	r := render.Render(t, chart("gateway"), render.Options{ReleaseName: "live", Values: vals})
 	dir, err := os.MkdirTemp("", "gateway-live-*")
 	require.NoError(t, err)

@@ -38,6 +38,13 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- $_ := set $seen $r.path $i -}}
 {{- $route := dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "timeouts" (deepCopy $v.timeouts) "publicPaths" list -}}
 {{- include "common.utils.merge" (dict "base" $route "override" (deepCopy $r)) -}}
+{{- with $route.cors }}
+{{- $cors := merge . (dict "allowMethods" (list "GET" "POST" "PUT" "PATCH" "DELETE" "OPTIONS") "allowHeaders" (list "Authorization" "Content-Type" "X-Request-ID") "exposeHeaders" (list "X-Request-ID") "allowCredentials" false "maxAge" 600) -}}
+{{- if not $cors.allowOrigins }}{{- include "common.fail" (dict "msg" (printf "%s.cors.allowOrigins: list the origins allowed (e.g. https://app.example.com, or \"*\")" $k) "context" $) -}}{{- end -}}
+{{- if and $cors.allowCredentials (has "*" $cors.allowOrigins) }}{{- include "common.fail" (dict "msg" (printf "%s.cors: allowCredentials with allowOrigins \"*\" is refused by browsers: list the origins" $k) "context" $) -}}{{- end -}}
+{{- $_ := set $route "cors" $cors -}}
+{{- end -}}
+{{- if and (kindIs "map" $route.rateLimit) (not $v.rateLimit.enabled) }}{{- include "common.fail" (dict "msg" (printf "%s.rateLimit: a route's own limit needs rateLimit.enabled (its key and zone size)" $k) "context" $) -}}{{- end -}}
 {{- $out = append $out $route -}}
 {{- end -}}
 {{- range $j, $p := $v.auth.publicPaths -}}
@@ -75,7 +82,30 @@ Usage: include "gateway.proxy" (dict "route" $r "public" true "context" $)
 {{- define "gateway.proxy" -}}
 {{- $r := .route -}}
 {{- $v := .context.Values -}}
-{{- if $r.rateLimit }}
+{{- with $r.cors }}
+{{- $cors := . }}
+# CORS: a preflight is answered here, before auth and rate limits; add_header in a location
+# replaces the server's, so those are repeated.
+if ($request_method = OPTIONS) {
+  {{- include "gateway.corsHeaders" (dict "cors" $cors "index" $.index) | nindent 2 }}
+  add_header Access-Control-Allow-Methods {{ join ", " $cors.allowMethods | quote }} always;
+  add_header Access-Control-Allow-Headers {{ join ", " $cors.allowHeaders | quote }} always;
+  add_header Access-Control-Max-Age {{ $cors.maxAge }} always;
+  {{- include "gateway.serverHeaders" $.context | nindent 2 }}
+  return 204;
+}
+{{- include "gateway.corsHeaders" (dict "cors" $cors "index" $.index) }}
+{{- with $cors.exposeHeaders }}
+add_header Access-Control-Expose-Headers {{ join ", " . | quote }} always;
+{{- end }}
+{{- include "gateway.serverHeaders" $.context }}
+{{- end }}
+{{- with $r.clientMaxBodySize }}
+client_max_body_size {{ . }};
+{{- end }}
+{{- if kindIs "map" $r.rateLimit }}
+limit_req zone=stack_route_{{ .index }} burst={{ $r.rateLimit.burst }} nodelay;
+{{- else if $r.rateLimit }}
 limit_req zone=stack_per_client burst={{ $v.rateLimit.burst }} nodelay;
 {{- end }}
 {{- $authed := and $v.auth.enabled $r.auth (not .public) }}
@@ -137,4 +167,27 @@ believes, as a YAML list: realIP.trustedCIDRs when set; else, when the edge puts
 {{- end -}}
 {{- end -}}
 {{- toYaml ($cidrs | default list) -}}
+{{- end -}}
+
+{{/*
+gateway.serverHeaders: the server's add_header lines (request id, served-by, WWW-Authenticate),
+which a location with add_header of its own must repeat.
+*/}}
+{{- define "gateway.serverHeaders" -}}
+add_header X-Request-ID $stack_request_id always;
+{{- with .Values.servedByHeader }}
+add_header {{ . }} $hostname always;
+{{- end }}
+{{- if and .Values.auth.enabled (eq .Values.auth.mode "jwt") }}
+add_header WWW-Authenticate $stack_www_authenticate always;
+{{- end }}
+{{- end -}}
+
+{{/* gateway.corsHeaders: the origin headers of a CORS route (the map's answer, empty: none). */}}
+{{- define "gateway.corsHeaders" -}}
+add_header Access-Control-Allow-Origin $stack_cors_{{ .index }} always;
+{{- if .cors.allowCredentials }}
+add_header Access-Control-Allow-Credentials "true" always;
+{{- end }}
+add_header Vary Origin always;
 {{- end -}}

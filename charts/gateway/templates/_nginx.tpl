@@ -99,6 +99,32 @@ http {
   limit_req_log_level warn;
   {{- end }}
 
+  {{- range $i, $r := $routes }}
+  {{- if kindIs "map" $r.rateLimit }}
+  # {{ $r.path }}: its own rate limit.
+  limit_req_zone {{ eq $v.rateLimit.key "authorization" | ternary "$http_authorization" "$binary_remote_addr" }} zone=stack_route_{{ $i }}:{{ $v.rateLimit.zoneSize }} rate={{ $r.rateLimit.requestsPerSecond }}r/s;
+  {{- end }}
+  {{- with $r.cors }}
+  # {{ $r.path }}: the origins CORS allows (an origin not listed gets no Access-Control-Allow-Origin).
+  map $http_origin $stack_cors_{{ $i }} {
+    default {{ has "*" .allowOrigins | ternary "\"*\"" "\"\"" }};
+    {{- range .allowOrigins }}
+    {{- if ne . "*" }}
+    {{ . | quote }} $http_origin;
+    {{- end }}
+    {{- end }}
+  }
+  {{- end }}
+  {{- end }}
+  {{- with $v.gzip }}{{- if .enabled }}
+  gzip on;
+  gzip_vary on;
+  gzip_proxied any;
+  gzip_comp_level {{ .compLevel }};
+  gzip_min_length {{ .minLength }};
+  gzip_types {{ join " " .types }};
+  {{- end }}{{- end }}
+
   server {
     listen {{ $v.containerPort }} default_server;
     {{- if $v.tls.enabled }}
@@ -112,13 +138,7 @@ http {
     ssl_session_timeout 1h;
     {{- end }}
     server_name _;
-    add_header X-Request-ID $stack_request_id always;
-    {{- with $v.servedByHeader }}
-    add_header {{ . }} $hostname always;
-    {{- end }}
-    {{- if $jwt }}
-    add_header WWW-Authenticate $stack_www_authenticate always;
-    {{- end }}
+    {{- include "gateway.serverHeaders" . | nindent 4 }}
 
     location = /healthz {
       access_log off;
@@ -187,17 +207,16 @@ http {
     }
     {{- end }}
     {{- $hasRoot := false }}
-    {{- range $routes }}
-    {{- if eq .path "/" }}{{- $hasRoot = true }}{{- end }}
+    {{- range $i, $route := $routes }}
+    {{- if eq $route.path "/" }}{{- $hasRoot = true }}{{- end }}
 
-    location {{ .path }} {
-      {{- include "gateway.proxy" (dict "route" . "public" false "context" $) | nindent 6 }}
+    location {{ $route.path }} {
+      {{- include "gateway.proxy" (dict "route" $route "index" $i "public" false "context" $) | nindent 6 }}
     }
-    {{- $route := . }}
-    {{- range .publicPaths }}
+    {{- range $route.publicPaths }}
 
     location {{ . }} {
-      {{- include "gateway.proxy" (dict "route" $route "public" true "context" $) | nindent 6 }}
+      {{- include "gateway.proxy" (dict "route" $route "index" $i "public" true "context" $) | nindent 6 }}
     }
     {{- end }}
     {{- end }}
