@@ -23,7 +23,12 @@ func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
 	defer parallel(t)()
 	ns := namespace(t, "redis")
 	password := "cache-" + random.UniqueId()
-	installChart(t, ns, "redis", map[string]string{"auth.password": password, "config.maxmemory": "4mb", "resources.requests.cpu": "20m"})
+	// An ACL user besides the default one (issue 22): read-only, on report:* keys.
+	reportsPassword := "reports-" + random.UniqueId()
+	secret(t, ns, "redis-reports", map[string]string{"password": reportsPassword})
+	installChart(t, ns, "redis", map[string]string{"auth.password": password, "config.maxmemory": "4mb", "resources.requests.cpu": "20m",
+		"auth.users[0].name": "reports", "auth.users[0].existingSecret": "redis-reports", "auth.users[0].secretKey": "password",
+		"auth.users[0].rules[0]": "~report:*", "auth.users[0].rules[1]": "+@read", "auth.users[0].rules[2]": "-@dangerous"})
 
 	endpoint := waitTunnel(t, ns, "data-redis", 6379)
 	ctx := context.Background()
@@ -56,6 +61,24 @@ func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
 		require.Contains(t, err.Error(), "unknown command", cmd)
 	}
 	require.Equal(t, "here", c.Get(ctx, "keep:me").Val(), "and nothing was flushed")
+
+	// The ACL user: reads its keys, cannot write them or read others'; a wrong password is refused.
+	require.NoError(t, c.Set(ctx, "report:daily", "42", 0).Err())
+	reports := redis.NewClient(&redis.Options{Addr: endpoint, Username: "reports", Password: reportsPassword})
+	defer reports.Close()
+	require.Equal(t, "42", reports.Get(ctx, "report:daily").Val(), "reports reads report:*")
+	for what, err := range map[string]error{
+		"a write":             reports.Set(ctx, "report:daily", "0", 0).Err(),
+		"another prefix":      reports.Get(ctx, "keep:me").Err(),
+		"a dangerous command": reports.Do(ctx, "CONFIG", "GET", "maxmemory").Err(),
+	} {
+		require.Error(t, err, what)
+		require.Contains(t, err.Error(), "NOPERM", what)
+	}
+	badUser := redis.NewClient(&redis.Options{Addr: endpoint, Username: "reports", Password: password})
+	defer badUser.Close()
+	require.ErrorContains(t, badUser.Ping(ctx).Err(), "WRONGPASS", "the default user's password is not reports'")
+	progress(t, "redis: ACL user reports reads report:*, gets NOPERM for a write, another prefix and CONFIG, WRONGPASS with another password")
 
 	policy, err := c.ConfigGet(ctx, "maxmemory-policy").Result()
 	require.NoError(t, err)

@@ -429,6 +429,30 @@ func TestMySQLBackupCronJob(t *testing.T) {
 	}
 }
 
+// Issue 22: Redis ACL users, each password from its Secret and written into the in-memory config
+// only as a SHA-256, with its ACL rules.
+func TestRedisACLUsers(t *testing.T) {
+	t.Parallel()
+	r := renderBacking(t, "redis", map[string]any{"auth": map[string]any{"users": []any{
+		map[string]any{"name": "reports", "existingSecret": "{{ .Release.Name }}-redis-reports", "secretKey": "password", "rules": []any{"~report:*", "+@read", "-@dangerous"}},
+		map[string]any{"name": "jobs", "existingSecret": "jobs", "secretKey": "pw", "rules": []any{"~queue:*", "+@list", "+@connection"}},
+	}}})
+	sts := render.Get[*appsv1.StatefulSet](t, r, "shop-redis")
+	db := container(t, sts.Spec.Template.Spec, "redis")
+	script := db.Args[0]
+	assert.Contains(t, script, `h=$(printf '%s' "$STACK_REDIS_USER_0" | sha256sum | cut -d' ' -f1)`)
+	assert.Contains(t, script, `printf 'user %s on #%s %s\n' 'reports' "$h" '~report:* +@read -@dangerous' >>/run/redis/redis.conf`)
+	assert.Contains(t, script, `'jobs' "$h" '~queue:* +@list +@connection'`)
+	name, key := secretRef(t, db, "STACK_REDIS_USER_0")
+	assert.Equal(t, []string{"shop-redis-reports", "password"}, []string{name, key})
+	name, key = secretRef(t, db, "STACK_REDIS_USER_1")
+	assert.Equal(t, []string{"jobs", "pw"}, []string{name, key})
+	render.Fails(t, chart("redis"), render.Options{Values: backingValues("redis", map[string]any{"auth": map[string]any{"users": []any{
+		map[string]any{"name": "default", "existingSecret": "x", "secretKey": "y", "rules": []any{"+@all"}}}}})}, "/auth/users/0/name")
+	render.Fails(t, chart("redis"), render.Options{Values: backingValues("redis", map[string]any{"auth": map[string]any{"users": []any{
+		map[string]any{"name": "bob", "existingSecret": "x", "secretKey": "y", "rules": []any{}}}}})}, "/auth/users/0/rules")
+}
+
 func TestRedisIsALookAsideCacheByDefault(t *testing.T) {
 	t.Parallel()
 	r := renderBacking(t, "redis", nil)
