@@ -633,3 +633,76 @@ func TestRemoteWriteAndTheRawAlertmanagerConfig(t *testing.T) {
 	}
 	assert.True(t, hook, "the enabled receiver's Secret is still mounted for the raw config to read")
 }
+
+// Issue 22: e-mail, PagerDuty and Opsgenie receivers (credentials as files from Secrets), the
+// teams' own routes to extra receivers; amtool accepts the result, the NetworkPolicy opens the
+// smarthost's port, and a route to a receiver that does not exist fails the render naming it.
+func TestMoreReceiversAndTeamRoutes(t *testing.T) {
+	t.Parallel()
+	vals := map[string]any{"alertmanager": map[string]any{
+		"receivers": map[string]any{
+			"email": map[string]any{"enabled": true, "to": "oncall@example.com", "from": "alertmanager@example.com", "smarthost": "smtp.example.com:587",
+				"authUsername": "alertmanager", "existingSecret": "smtp", "secretKey": "password", "requireTLS": true, "severities": []any{"critical", "warning"}, "sendResolved": false},
+			"pagerduty": map[string]any{"enabled": true, "existingSecret": "pagerduty", "secretKey": "routing-key", "severities": []any{"critical"}, "sendResolved": true},
+			"opsgenie":  map[string]any{"enabled": true, "existingSecret": "opsgenie", "secretKey": "api-key", "apiURL": "https://api.eu.opsgenie.com/", "severities": []any{"critical"}, "sendResolved": true},
+		},
+		"routes": []any{map[string]any{"matchers": []any{`team="payments"`}, "receiver": "payments-slack", "continue": false}},
+		"extraReceivers": []any{map[string]any{"name": "payments-slack", "slack_configs": []any{map[string]any{
+			"api_url_file": "/etc/alertmanager/secrets/payments-slack/url", "channel": "#payments-alerts"}}}},
+		"secretMounts": []any{"payments-slack"},
+	}}
+	r := renderMon(t, vals)
+	cfg := configMapData(t, r, "shop-monitoring-alertmanager", "alertmanager.yml")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(cfg), 0o644))
+	run(t, dir, "amtool", "check-config", "alertmanager.yml")
+	for _, want := range []string{"auth_password_file: /etc/alertmanager/secrets/email/password", "smarthost: \"smtp.example.com:587\"",
+		"routing_key_file: /etc/alertmanager/secrets/pagerduty/routing-key", "api_key_file: /etc/alertmanager/secrets/opsgenie/api-key",
+		`api_url: "https://api.eu.opsgenie.com/"`, "name: payments-slack"} {
+		assert.Contains(t, cfg, want)
+	}
+	var c struct {
+		Route struct {
+			Routes []struct {
+				Receiver string   `json:"receiver"`
+				Matchers []string `json:"matchers"`
+			} `json:"routes"`
+		} `json:"route"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(cfg), &c))
+	require.Equal(t, "payments-slack", c.Route.Routes[0].Receiver, "the team's route comes first")
+	var receivers []string
+	for _, rt := range c.Route.Routes[1:] {
+		receivers = append(receivers, rt.Receiver)
+	}
+	assert.Equal(t, []string{"email", "pagerduty", "opsgenie"}, receivers)
+
+	sts := render.Get[*appsv1.StatefulSet](t, r, "shop-monitoring-alertmanager")
+	secrets := map[string]bool{}
+	for _, v := range sts.Spec.Template.Spec.Volumes {
+		if v.Secret != nil {
+			secrets[v.Secret.SecretName] = true
+		}
+	}
+	for _, s := range []string{"smtp", "pagerduty", "opsgenie", "payments-slack"} {
+		assert.True(t, secrets[s], "Secret %s mounted", s)
+	}
+	np := render.Get[*networkingv1.NetworkPolicy](t, r, "shop-monitoring-alertmanager")
+	var smtp bool
+	for _, e := range np.Spec.Egress {
+		for _, p := range e.Ports {
+			smtp = smtp || p.Port.IntVal == 587
+		}
+	}
+	assert.True(t, smtp, "egress to the smarthost's port")
+
+	// An e-mail receiver without a user needs no Secret.
+	noAuth := renderMon(t, map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"email": map[string]any{
+		"enabled": true, "to": "a@example.com", "from": "b@example.com", "smarthost": "mail.example.com:25"}}}})
+	assert.NotContains(t, configMapData(t, noAuth, "shop-monitoring-alertmanager", "alertmanager.yml"), "auth_password_file")
+
+	bad := monValues(map[string]any{"alertmanager": map[string]any{"routes": []any{map[string]any{"receiver": "nobody"}}}})
+	render.Fails(t, chart("monitoring"), render.Options{ReleaseName: "shop", Namespace: "prod", Values: bad}, `alertmanager.routes[0].receiver: "nobody" is not a receiver`)
+	noHost := monValues(map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"email": map[string]any{"enabled": true, "to": "a@example.com", "from": "b@example.com"}}}})
+	render.Fails(t, chart("monitoring"), render.Options{ReleaseName: "shop", Namespace: "prod", Values: noHost}, "alertmanager.receivers.email.smarthost is required")
+}
