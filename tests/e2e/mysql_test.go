@@ -114,13 +114,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 
 	before := podUID(t, ns, "data-mysql-0")
 	rel.Upgrade(t, "", valuesFile(t, "max-connections.yaml", "config:\n  maxConnections: 150\n"))
-	kube.Wait(t, kube.WaitOptions{What: "the upgrade rolled data-mysql-0", Timeout: 4 * time.Minute}, func(ctx context.Context) (bool, string, error) {
-		p, err := env.Clientset.CoreV1().Pods(ns).Get(ctx, "data-mysql-0", metav1.GetOptions{})
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		return p.UID != before && kube.PodReady(*p), "pod " + string(p.Status.Phase), nil
-	})
+	waitReplaced(t, ns, "data-mysql-0", before, "the upgrade rolled")
 	check("a helm upgrade rolled the StatefulSet")
 	var name string
 	var maxConn int
@@ -143,13 +137,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 	restart := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`, rotated.Format(time.RFC3339))
 	_, err = env.Clientset.AppsV1().StatefulSets(ns).Patch(context.Background(), "data-mysql", types.StrategicMergePatchType, []byte(restart), metav1.PatchOptions{})
 	require.NoError(t, err)
-	kube.Wait(t, kube.WaitOptions{What: "the restart rolled data-mysql-0", Timeout: 4 * time.Minute}, func(ctx context.Context) (bool, string, error) {
-		p, err := env.Clientset.CoreV1().Pods(ns).Get(ctx, "data-mysql-0", metav1.GetOptions{})
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		return p.UID != before && kube.PodReady(*p), "pod " + string(p.Status.Phase), nil
-	})
+	waitReplaced(t, ns, "data-mysql-0", before, "the restart rolled")
 	check("the passwords were changed and the server restarted")
 	require.NoError(t, mysqlConn(t, ns, "root", pw["mysql-root-password"], "").Ping())
 	endpoint, err = tunnelE(t, ns, "data-mysql", 3306)
@@ -205,4 +193,16 @@ gunzip -c "$f" | %[2]s -uroot restored`, strings.ToUpper(server), client)
 	require.Equal(t, wantN, n, "rows restored from the dump")
 	require.Equal(t, wantSum, sum, "row contents restored from the dump")
 	progress(t, "mysql: the backup restored %d identical rows into an empty database", n)
+}
+
+// waitReplaced waits until the pod named name is a new one (another UID than before) and Ready.
+func waitReplaced(t *testing.T, ns, name string, before types.UID, what string) {
+	t.Helper()
+	kube.Wait(t, kube.WaitOptions{What: what + ": " + name + " replaced and Ready", Timeout: 4 * time.Minute}, func(ctx context.Context) (bool, string, error) {
+		p, err := env.Clientset.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return p.UID != before && kube.PodReady(*p), "pod " + string(p.Status.Phase), nil
+	})
 }

@@ -605,17 +605,7 @@ func TestRemoteWriteAndTheRawAlertmanagerConfig(t *testing.T) {
 	}
 	assert.True(t, secretVolume)
 
-	np := render.Get[*networkingv1.NetworkPolicy](t, r, "shop-monitoring-prometheus")
-	var ports []int32
-	for _, e := range np.Spec.Egress {
-		for _, to := range e.To {
-			if to.IPBlock != nil {
-				for _, p := range e.Ports {
-					ports = append(ports, p.Port.IntVal)
-				}
-			}
-		}
-	}
+	ports := egressPorts(render.Get[*networkingv1.NetworkPolicy](t, r, "shop-monitoring-prometheus"))
 	assert.Contains(t, ports, int32(19291), "egress to the http remote write's port")
 	assert.Contains(t, ports, int32(443), "and to https's")
 
@@ -687,14 +677,7 @@ func TestMoreReceiversAndTeamRoutes(t *testing.T) {
 	for _, s := range []string{"smtp", "pagerduty", "opsgenie", "payments-slack"} {
 		assert.True(t, secrets[s], "Secret %s mounted", s)
 	}
-	np := render.Get[*networkingv1.NetworkPolicy](t, r, "shop-monitoring-alertmanager")
-	var smtp bool
-	for _, e := range np.Spec.Egress {
-		for _, p := range e.Ports {
-			smtp = smtp || p.Port.IntVal == 587
-		}
-	}
-	assert.True(t, smtp, "egress to the smarthost's port")
+	assert.Contains(t, egressPorts(render.Get[*networkingv1.NetworkPolicy](t, r, "shop-monitoring-alertmanager")), int32(587), "egress to the smarthost's port")
 
 	// An e-mail receiver without a user needs no Secret.
 	noAuth := renderMon(t, map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"email": map[string]any{
@@ -705,4 +688,15 @@ func TestMoreReceiversAndTeamRoutes(t *testing.T) {
 	render.Fails(t, chart("monitoring"), render.Options{ReleaseName: "shop", Namespace: "prod", Values: bad}, `alertmanager.routes[0].receiver: "nobody" is not a receiver`)
 	noHost := monValues(map[string]any{"alertmanager": map[string]any{"receivers": map[string]any{"email": map[string]any{"enabled": true, "to": "a@example.com", "from": "b@example.com"}}}})
 	render.Fails(t, chart("monitoring"), render.Options{ReleaseName: "shop", Namespace: "prod", Values: noHost}, "alertmanager.receivers.email.smarthost is required")
+}
+
+// egressPorts are the ports a NetworkPolicy's egress rules open (to any destination).
+func egressPorts(np *networkingv1.NetworkPolicy) []int32 {
+	var ports []int32
+	for _, e := range np.Spec.Egress {
+		for _, p := range e.Ports {
+			ports = append(ports, p.Port.IntVal)
+		}
+	}
+	return ports
 }
