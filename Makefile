@@ -33,7 +33,7 @@ E2E_PARALLEL ?= 3
 # tiers tools, images and deps already ran and are not run again per tier.
 unless_in_test = $(if $(IN_TEST),,$(1))
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin plugin-dist package release-record
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin plugin-dist package release-record bench-transport
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ test-e2e: $(call unless_in_test,tools images deps) ## e2e tier: install into kin
 	  $(GO_TEST) -json -tags e2e -timeout 60m -parallel 64 ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
 	  | go run ./ci/junit -out $(STACK_CACHE)/e2e-junit.xml -filter '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)'; \
 	  s=("$${PIPESTATUS[@]}"); [ "$${s[0]}" = 0 ] && [ "$${s[2]}" = 0 ]
+
+bench-transport: tools images deps ## the release's images into the node by side-load and by pull from the air-gapped registry, same run (the registry suite)
+	STACK_BENCH_TRANSPORT=1 $(GO_TEST) -tags e2e -v -timeout 30m -run 'TestTheUmbrellaFromAnOCIRegistryWithItsImages$$' ./tests/e2e | grep -E 'registry: |^(--- |ok|FAIL)'
 
 bench-ready: tools images deps ## install-to-up of mysql, redis and rabbitmq alone and of the umbrella (dev profile), one after another on the e2e cluster
 	$(GO_TEST) -tags bench -v -timeout 30m ./tests/bench | grep -vE '^(=== RUN|--- PASS)'

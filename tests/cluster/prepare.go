@@ -68,8 +68,8 @@ type Transport string
 const (
 	// TransportRegistry pushes them to the air-gapped registry (StartRegistryE), which every
 	// node's containerd uses as the mirror of stack.local: pods pull what they need. Measured
-	// against side-loading in one run (tests/e2e/registry_test.go): the same 9 images into the
-	// node in 1.7 s by pull, 31 s by side-load.
+	// against side-loading in one run (make bench-transport): the same 9 images into the node in
+	// 1.7 s by pull, 31 s by side-load.
 	TransportRegistry Transport = "registry"
 	// TransportSideLoad copies each image into each node (docker save | ctr import).
 	TransportSideLoad Transport = "sideload"
