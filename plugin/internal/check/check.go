@@ -55,6 +55,8 @@ type Env struct {
 	// ChartCRDs are the CustomResourceDefinitions of the chart's crds/ directories, which Helm
 	// installs before the release's objects.
 	ChartCRDs []render.Object
+	// Timing, when set, is told how long each check took (STACKCHECK_TIMING).
+	Timing func(check string, took time.Duration)
 
 	workloadsOnce sync.Once
 	workloads     []Workload
@@ -161,7 +163,11 @@ func Run(ctx context.Context, checks []Check, env *Env) []Result {
 					results[i] = []Result{{Check: c.Name(), Status: Fail, Message: fmt.Sprintf("check crashed: %v", r)}}
 				}
 			}()
+			start := time.Now()
 			rs := c.Run(ctx, env)
+			if env.Timing != nil {
+				env.Timing(c.Name(), time.Since(start))
+			}
 			for j := range rs {
 				rs[j].Check = c.Name()
 			}

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -263,6 +264,19 @@ values or flags), 3 a check failed, 4 only warnings (0 with --fail-on fail).`,
 	return root
 }
 
+// checkTiming prints how long each check took when STACKCHECK_TIMING is set (nil otherwise).
+func checkTiming(stderr io.Writer) func(string, time.Duration) {
+	if os.Getenv("STACKCHECK_TIMING") == "" {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(name string, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, "stackcheck:   check %-16s %6.1f ms\n", name, float64(took.Microseconds())/1000)
+	}
+}
+
 // phase prints how long a step took when STACKCHECK_TIMING is set (where a slow run spends its time).
 func phase(stderr io.Writer, name string, since time.Time) time.Time {
 	if os.Getenv("STACKCHECK_TIMING") != "" {
@@ -351,7 +365,8 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 				return badInput(err)
 			}
 			t = phase(cmd.ErrOrStderr(), "render", t)
-			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients, ChartCRDs: res.CRDs}
+			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients, ChartCRDs: res.CRDs,
+				Timing: checkTiming(cmd.ErrOrStderr())}
 			results := check.Run(ctx, checks, env)
 			phase(cmd.ErrOrStderr(), "checks", t)
 			if ctx.Err() != nil {
