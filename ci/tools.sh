@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned tools the tests need, idempotently, under $STACK_CACHE/bin (default
 # ~/.cache/stack/bin): Debian's nginx with the njs module (the gateway config is checked with
-# nginx -t and run live) and yamllint (ct lint),
+# nginx -t and run live), yamllint (ct lint) and gnupg (make package's development key),
 # and, built from the Go module proxy, helm v3 (with the version ldflags release binaries carry),
 # helm v4 (as helm4, for the plugin tests),
 # helm-docs and chart-testing (ct); promtool and amtool (from the Go modules, the releases the
@@ -40,7 +40,8 @@ apt_install() {
 stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" > "$BIN/.$1.version"; record build "tool $1 $2" "$(( $(date +%s) - ${t0:-$(date +%s)} ))"; }
 
-apt_install nginx-light libnginx-mod-http-js yamllint git
+# gnupg: make package's development signing key (ci/package.sh) and the unit test of it.
+apt_install nginx-light libnginx-mod-http-js yamllint git gnupg
 
 # helm and helm4 are built from this repository's module (go.mod's `tool` lines pin both), with the
 # flags every Go build of `make test` uses (CGO off, -trimpath): the Helm SDK, client-go and the
