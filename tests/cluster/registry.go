@@ -295,3 +295,23 @@ func (c *Cluster) PullImagesE(images ...string) error {
 	}
 	return nil
 }
+
+// ImagesE lists the image names each node's containerd holds (the k8s.io namespace, the CRI's),
+// by node name.
+func (c *Cluster) ImagesE() (map[string][]string, error) {
+	nodeList, err := c.Nodes()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, n := range nodeList {
+		var buf bytes.Buffer
+		cmd := n.Command("ctr", "--namespace=k8s.io", "images", "ls", "-q")
+		cmd.SetStdout(&buf)
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("%s: ctr images ls: %w", n, err)
+		}
+		out[n.String()] = strings.Fields(buf.String())
+	}
+	return out, nil
+}
