@@ -255,6 +255,16 @@ func RepositoryOf(img string) string {
 	return img
 }
 
+// ctr runs containerd's ctr in a node's k8s.io namespace (the CRI's) and returns its output.
+func ctr(n nodes.Node, args ...string) (string, error) {
+	var out bytes.Buffer
+	cmd := n.Command("ctr", append([]string{"--namespace=k8s.io"}, args...)...)
+	cmd.SetStdout(&out)
+	cmd.SetStderr(&out)
+	err := cmd.Run()
+	return out.String(), err
+}
+
 // RemoveImagesE deletes the named images from every node's containerd (and their content no
 // other image uses), so that the next pod using them pulls: "not found" is not an error.
 func (c *Cluster) RemoveImagesE(images ...string) error {
@@ -263,13 +273,8 @@ func (c *Cluster) RemoveImagesE(images ...string) error {
 		return err
 	}
 	for _, n := range nodeList {
-		var out bytes.Buffer
-		args := append([]string{"--namespace=k8s.io", "images", "rm"}, images...)
-		cmd := n.Command("ctr", args...)
-		cmd.SetStdout(&out)
-		cmd.SetStderr(&out)
-		if err := cmd.Run(); err != nil && !strings.Contains(out.String(), "not found") {
-			return fmt.Errorf("%s: ctr images rm: %w: %s", n, err, out.String())
+		if out, err := ctr(n, append([]string{"images", "rm"}, images...)...); err != nil && !strings.Contains(out, "not found") {
+			return fmt.Errorf("%s: ctr images rm: %w: %s", n, err, out)
 		}
 	}
 	return nil
@@ -284,12 +289,8 @@ func (c *Cluster) PullImagesE(images ...string) error {
 	}
 	for _, n := range nodeList {
 		for _, img := range images {
-			var out bytes.Buffer
-			cmd := n.Command("ctr", "--namespace=k8s.io", "images", "pull", "--hosts-dir", "/etc/containerd/certs.d", img)
-			cmd.SetStdout(&out)
-			cmd.SetStderr(&out)
-			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("%s: pull %s: %w: %s", n, img, err, out.String())
+			if out, err := ctr(n, "images", "pull", "--hosts-dir", "/etc/containerd/certs.d", img); err != nil {
+				return fmt.Errorf("%s: pull %s: %w: %s", n, img, err, out)
 			}
 		}
 	}
@@ -305,13 +306,11 @@ func (c *Cluster) ImagesE() (map[string][]string, error) {
 	}
 	out := map[string][]string{}
 	for _, n := range nodeList {
-		var buf bytes.Buffer
-		cmd := n.Command("ctr", "--namespace=k8s.io", "images", "ls", "-q")
-		cmd.SetStdout(&buf)
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("%s: ctr images ls: %w", n, err)
+		names, err := ctr(n, "images", "ls", "-q")
+		if err != nil {
+			return nil, fmt.Errorf("%s: ctr images ls: %w: %s", n, err, names)
 		}
-		out[n.String()] = strings.Fields(buf.String())
+		out[n.String()] = strings.Fields(names)
 	}
 	return out, nil
 }
