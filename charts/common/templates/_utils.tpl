@@ -134,3 +134,15 @@ Usage: {{- include "common.fail" (dict "msg" (printf "%s: set service or host" $
 {{- define "common.fail" -}}
 {{- fail (include "common.key" (dict "key" .msg "context" .context)) -}}
 {{- end -}}
+
+{{/*
+common.url.port: the TCP port of an http(s) URL — the one it names, else its scheme's (80, 443) —
+for the egress rule that lets a pod reach it.
+Usage: include "common.url.port" "https://idp.example.com:8443/certs" | int
+*/}}
+{{- define "common.url.port" -}}
+{{- $u := urlParse (toString .) -}}
+{{- $port := ternary 80 443 (eq $u.scheme "http") -}}
+{{- with regexFind ":[0-9]+$" $u.host }}{{- $port = trimPrefix ":" . | int }}{{- end -}}
+{{- $port -}}
+{{- end -}}
