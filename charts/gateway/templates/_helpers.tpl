@@ -60,7 +60,7 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- end -}}
 {{- if $v.auth.enabled -}}
 {{- if eq $v.auth.mode "jwt" -}}
-{{- $algs := $v.auth.jwt.algorithms | default (list "HS256") -}}
+{{- $algs := $v.auth.jwt.algorithms -}}
 {{- if and (has "HS256" $algs) (not (and $v.auth.jwt.secret.name $v.auth.jwt.secret.key)) }}{{- include "common.fail" (dict "msg" "auth.jwt.secret.name and auth.jwt.secret.key are required when auth.jwt.algorithms has HS256: the Secret and key holding the HS256 key the tokens are signed with" "context" $) -}}{{- end -}}
 {{- if and (or (has "RS256" $algs) (has "ES256" $algs)) (not $v.auth.jwt.jwks.uri) }}{{- include "common.fail" (dict "msg" "auth.jwt.jwks.uri is required when auth.jwt.algorithms has RS256 or ES256: the identity provider's JWKS URL" "context" $) -}}{{- end -}}
 {{- else if not (or $v.auth.service $v.auth.host) -}}

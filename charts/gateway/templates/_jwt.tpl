@@ -13,7 +13,7 @@ read after auth_request has accepted the token.
 // no JWK, so a JWK becomes the DER SubjectPublicKeyInfo that WebCrypto imports as 'spki'.
 var nodeCrypto = require('crypto'); // HMAC; the global `crypto` is WebCrypto (crypto.subtle)
 
-var ALGORITHMS = {{ $jwt.algorithms | default (list "HS256") | toJson }};
+var ALGORITHMS = {{ $jwt.algorithms | toJson }};
 var ISSUER = {{ $jwt.issuer | toJson }};
 var AUDIENCE = {{ $jwt.audience | toJson }};
 var LEEWAY = {{ int $jwt.leewaySeconds }};
