@@ -20,9 +20,10 @@ import (
 )
 
 // asApp runs a client pod that is a pod of a release's app as far as NetworkPolicies and wiring
-// go: the app's pod labels and the environment the chart gives it (hosts, ports, users, passwords
-// from secretKeyRefs), in the given image. Once the enforcer has programmed it, the script runs
-// once; its output is returned with whether it succeeded.
+// go: the app's pod labels, the environment the chart gives it (hosts, ports, users, passwords
+// from secretKeyRefs) and the CAs of the dependencies it reaches over TLS (the wiring's tls-ca-*
+// volumes), in the given image. Once the enforcer has programmed it, the script runs once; its
+// output is returned with whether it succeeded.
 func asApp(t *testing.T, ns, deployment, name, image, script string) (bool, string) {
 	t.Helper()
 	d, err := env.Clientset.AppsV1().Deployments(ns).Get(context.Background(), deployment, metav1.GetOptions{})
@@ -30,6 +31,16 @@ func asApp(t *testing.T, ns, deployment, name, image, script string) (bool, stri
 	pod := restrictedPod(name, d.Spec.Template.Labels)
 	pod.Spec.Containers[0].Image = image
 	pod.Spec.Containers[0].Env = append(d.Spec.Template.Spec.Containers[0].Env, corev1.EnvVar{Name: "HOME", Value: "/tmp"})
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if strings.HasPrefix(v.Name, "tls-ca-") {
+			pod.Spec.Volumes = append(pod.Spec.Volumes, v)
+		}
+	}
+	for _, m := range d.Spec.Template.Spec.Containers[0].VolumeMounts {
+		if strings.HasPrefix(m.Name, "tls-ca-") {
+			pod.Spec.Containers[0].VolumeMounts = append(pod.Spec.Containers[0].VolumeMounts, m)
+		}
+	}
 	c := &kube.Client{Namespace: ns, Pod: pod, Peer: true}
 	kube.StartClients(t, env.RESTConfig, env.Clientset, c)
 	res := c.Run(t, script)

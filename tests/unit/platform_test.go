@@ -53,10 +53,10 @@ func TestTheSelfSignedModeBuildsACAChainForTheEdgeCertificate(t *testing.T) {
 	assert.Equal(t, "Issuer", field(t, edge, "spec", "issuerRef", "kind"))
 
 	// Argo CD: each object in a wave after the one whose output it needs (the CA Issuer is Ready
-	// only once the CA Certificate has written its Secret), and no dry-run failure while
-	// cert-manager's CRDs are not served yet.
-	for wave, obj := range []*unstructured.Unstructured{root, ca, issuer, edge} { // waves 1, 2, 3, 4
-		assert.Equal(t, strconv.Itoa(wave+1), obj.GetAnnotations()["argocd.argoproj.io/sync-wave"], obj.GetName())
+	// only once the CA Certificate has written its Secret), all before wave 0 where the workloads
+	// that mount their Secrets are, and no dry-run failure while cert-manager's CRDs are not served yet.
+	for wave, obj := range []*unstructured.Unstructured{root, ca, issuer, edge} { // waves -5, -4, -3, -2
+		assert.Equal(t, strconv.Itoa(wave-5), obj.GetAnnotations()["argocd.argoproj.io/sync-wave"], obj.GetName())
 		assert.Equal(t, "SkipDryRunOnMissingResource=true", obj.GetAnnotations()["argocd.argoproj.io/sync-options"], obj.GetName())
 	}
 	waves := renderIssuer(t, map[string]any{"global": map[string]any{"domain": "a.test", "tls": map[string]any{"secretName": "{{ .Release.Name }}-tls"}},

@@ -14,7 +14,9 @@ mysql redis rabbitmq
 
 {{/*
 common.deps.info: the connection facts of one backing service as YAML:
-host, port, secretName, passwordKey, username, database (mysql), vhost (rabbitmq), selector.
+host, port, secretName, passwordKey, username, database (mysql), vhost (rabbitmq), selector, and
+tls (clients connect over TLS) with caSecret/caKey, the Secret and key of the CA that signs the
+server's certificate (default: the backing chart's server-certificate Secret <name>-tls, ca.crt).
 Usage: include "common.deps.info" (dict "name" "mysql" "key" "apps.users.uses" "context" $) | fromYaml
 */}}
 {{- define "common.deps.info" -}}
@@ -32,10 +34,17 @@ Usage: include "common.deps.info" (dict "name" "mysql" "key" "apps.users.uses" "
 {{- $info := deepCopy (get $defaults .name) -}}
 {{- $_ := set $info "host" (include "common.names.fqdn" (dict "service" $full "context" $ctx)) -}}
 {{- $_ = set $info "secretName" $full -}}
-{{- with $ctx.Values.global }}{{- with .dependencies }}{{- with get . $.name }}
-{{- $info = mergeOverwrite $info (deepCopy .) -}}
-{{- end }}{{- end }}{{- end -}}
-{{- range $k := list "host" "secretName" -}}
+{{- $_ = set $info "tls" false -}}
+{{- $_ = set $info "caSecret" (include "common.names.fit" (dict "base" $full "suffix" "tls")) -}}
+{{- $_ = set $info "caKey" "ca.crt" -}}
+{{- $over := dict -}}
+{{- with $ctx.Values.global }}{{- with .dependencies }}{{- with get . $.name }}{{- $over = . }}{{- end }}{{- end }}{{- end -}}
+{{- $info = mergeOverwrite $info (deepCopy $over) -}}
+{{- /* RabbitMQ's AMQPS port when TLS is on and no port is given (MySQL and Redis keep theirs) */ -}}
+{{- if and (eq .name "rabbitmq") $info.tls (not (hasKey $over "port")) -}}
+{{- $_ = set $info "port" 5671 -}}
+{{- end -}}
+{{- range $k := list "host" "secretName" "caSecret" -}}
 {{- $_ := set $info $k (tpl (toString (get $info $k)) $ctx) -}}
 {{- end -}}
 {{- $_ = set $info "selector" (dict "app.kubernetes.io/name" .name "app.kubernetes.io/instance" $ctx.Release.Name) -}}
@@ -61,6 +70,8 @@ common.deps.env: environment variables for each dependency in uses.
   mysql:    MYSQL_HOST MYSQL_PORT MYSQL_DATABASE MYSQL_USER MYSQL_PASSWORD
   redis:    REDIS_HOST REDIS_PORT REDIS_ADDR REDIS_PASSWORD
   rabbitmq: RABBITMQ_HOST RABBITMQ_PORT RABBITMQ_USER RABBITMQ_PASSWORD RABBITMQ_VHOST AMQP_URL
+  and, for one reached over TLS: <NAME>_TLS=true and <NAME>_CA_FILE (the CA, common.deps.tlsMounts);
+  AMQP_URL is then amqps://.
 Passwords are secretKeyRefs, never values. AMQP_URL embeds the password through Kubernetes'
 $(VAR) expansion; a password with URL-reserved characters needs the discrete variables instead.
 Usage: include "common.deps.env" (dict "uses" .uses "key" "apps.users.uses" "context" $)
@@ -94,7 +105,48 @@ Usage: include "common.deps.env" (dict "uses" .uses "key" "apps.users.uses" "con
       key: {{ $d.passwordKey | quote }}
 {{- if eq $name "rabbitmq" }}
 - name: AMQP_URL
-  value: {{ printf "amqp://$(RABBITMQ_USER):$(RABBITMQ_PASSWORD)@%s:%v/%s" $d.host $d.port (urlquery $d.vhost) | quote }}
+  value: {{ printf "%s://$(RABBITMQ_USER):$(RABBITMQ_PASSWORD)@%s:%v/%s" ($d.tls | ternary "amqps" "amqp") $d.host $d.port (urlquery $d.vhost) | quote }}
+{{- end }}
+{{- if $d.tls }}
+- name: {{ $p }}_TLS
+  value: "true"
+- name: {{ $p }}_CA_FILE
+  value: {{ printf "%s/%s" (include "common.deps.tlsDir" $name) $d.caKey | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* common.deps.tlsDir: where a consumer finds the CA of a dependency reached over TLS. */}}
+{{- define "common.deps.tlsDir" -}}
+/etc/stack/tls/{{ . }}
+{{- end -}}
+
+{{/*
+common.deps.tlsVolumes / common.deps.tlsMounts: for each dependency in uses reached over TLS
+(global.dependencies.<name>.tls), a volume with only the CA key of its caSecret, mounted read-only
+at common.deps.tlsDir (<NAME>_CA_FILE points there). Nothing when none is.
+Usage: include "common.deps.tlsVolumes" (dict "uses" .uses "key" "apps.users.uses" "context" $)
+*/}}
+{{- define "common.deps.tlsVolumes" -}}
+{{- range $name := .uses }}
+{{- $d := include "common.deps.info" (dict "name" $name "key" $.key "context" $.context) | fromYaml }}
+{{- if $d.tls }}
+- name: {{ printf "tls-ca-%s" $name }}
+  secret:
+    secretName: {{ $d.caSecret | quote }}
+    items:
+      - {key: {{ $d.caKey | quote }}, path: {{ $d.caKey | quote }}}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "common.deps.tlsMounts" -}}
+{{- range $name := .uses }}
+{{- $d := include "common.deps.info" (dict "name" $name "key" $.key "context" $.context) | fromYaml }}
+{{- if $d.tls }}
+- name: {{ printf "tls-ca-%s" $name }}
+  mountPath: {{ include "common.deps.tlsDir" $name }}
+  readOnly: true
 {{- end }}
 {{- end }}
 {{- end -}}

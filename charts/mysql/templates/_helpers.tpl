@@ -73,6 +73,22 @@ renders from auth.*Password. Fails, naming the keys, when neither provides a pas
 {{- end -}}
 {{- end -}}
 
+{{/*
+mysql.clientTLS: the client options of the chart's own client pods (backup, helm test) when
+tls.enabled: TLS, the server's certificate verified against the CA and its name (the two
+clients spell it differently). Empty otherwise.
+*/}}
+{{- define "mysql.clientTLS" -}}
+{{- if .Values.tls.enabled -}}
+{{- $ca := printf "%s/ca.crt" (include "common.tls.serverDir" .) -}}
+{{- if eq (toString .Values.flavor) "mariadb" -}}
+--ssl --ssl-ca={{ $ca }} --ssl-verify-server-cert
+{{- else -}}
+--ssl-mode=VERIFY_IDENTITY --ssl-ca={{ $ca }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* mysql.selectOne: `SELECT 1` as the app user over TCP — what a client of the database can do. */}}
 {{- define "mysql.selectOne" -}}
 {{- $f := include "mysql.flavor" . | fromYaml -}}

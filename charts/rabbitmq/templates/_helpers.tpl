@@ -22,6 +22,15 @@
 {{- end -}}
 
 {{/* rabbitmq.domain: the cluster DNS domain. */}}
+{{/* rabbitmq.clientPort: the clients' port and its name: AMQPS on service.tlsPort with tls.enabled, else AMQP on service.port. */}}
+{{- define "rabbitmq.clientPort" -}}
+{{- if .Values.tls.enabled -}}
+{name: amqps, port: {{ .Values.service.tlsPort }}}
+{{- else -}}
+{name: amqp, port: {{ .Values.service.port }}}
+{{- end -}}
+{{- end -}}
+
 {{- define "rabbitmq.domain" -}}
 {{- $d := "cluster.local" -}}
 {{- with .Values.global }}{{- with .clusterDomain }}{{- $d = . -}}{{- end }}{{- end -}}

@@ -27,7 +27,14 @@
 {{- end -}}
 {{- end -}}
 
-{{/* redis.ping: redis-cli ping with the password from REDISCLI_AUTH; succeeds on the given replies. */}}
+{{/* redis.ping: redis-cli ping with the password from REDISCLI_AUTH (over TLS with .tls); succeeds on the given replies. */}}
 {{- define "redis.ping" -}}
-redis-cli -h 127.0.0.1 -p {{ .port }} ping | grep -Eq '^({{ .accept }})'
+redis-cli -h 127.0.0.1 -p {{ .port }} {{ with .tls }}{{ . }} {{ end }}ping | grep -Eq '^({{ .accept }})'
+{{- end -}}
+
+{{/* redis.cliTLS: redis-cli's TLS options when tls.enabled (the server verified against the CA); empty otherwise. */}}
+{{- define "redis.cliTLS" -}}
+{{- if .Values.tls.enabled -}}
+--tls --cacert {{ include "common.tls.serverDir" . }}/ca.crt
+{{- end -}}
 {{- end -}}

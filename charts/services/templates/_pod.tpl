@@ -8,6 +8,8 @@ Usage: include "services.pod" (dict "name" $name "app" $app "apps" $apps "contex
 {{- $name := .name -}}
 {{- $key := include "common.key" (dict "key" (printf "apps.%s" $name) "context" $ctx) -}}
 {{- $full := include "common.names.component" (dict "name" $name "context" $ctx) -}}
+{{- $deps := dict "uses" $a.uses "key" (printf "%s.uses" $key) "context" $ctx -}}
+{{- $tlsMounts := include "common.deps.tlsMounts" $deps | trim -}}
 metadata:
   labels:
     {{- include "common.labels.standard" (dict "name" $name "component" $a.type "context" $ctx) | nindent 4 }}
@@ -122,11 +124,14 @@ spec:
           sleep:
             seconds: {{ $a.preStopSleepSeconds }}
       {{- end }}
-      {{- if or $a.workVolumes $a.volumeMounts $a.persistence.enabled }}
+      {{- if or $a.workVolumes $a.volumeMounts $a.persistence.enabled $tlsMounts }}
       volumeMounts:
         {{- range $a.workVolumes }}
         - name: {{ .name }}
           mountPath: {{ .mountPath }}
+        {{- end }}
+        {{- with $tlsMounts }}
+        {{- . | nindent 8 }}
         {{- end }}
         {{- if $a.persistence.enabled }}
         - name: data
@@ -136,8 +141,12 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
       {{- end }}
-  {{- if or $a.workVolumes $a.volumes $a.persistence.enabled }}
+  {{- $tlsVolumes := include "common.deps.tlsVolumes" $deps | trim }}
+  {{- if or $a.workVolumes $a.volumes $a.persistence.enabled $tlsVolumes }}
   volumes:
+    {{- with $tlsVolumes }}
+    {{- . | nindent 4 }}
+    {{- end }}
     {{- if $a.persistence.enabled }}
     - name: data
       persistentVolumeClaim:
@@ -203,7 +212,8 @@ envFrom:
 {{- end -}}
 
 {{/*
-services.extraContainer: an app's init container (with the app's wiring env before its own) or
+services.extraContainer: an app's init container (with the app's wiring env before its own, and
+the CA mounts of its dependencies reached over TLS) or
 native sidecar (its own env only), through common.containers.extra: the app's image by default,
 the app's work volumes mounted.
 */}}
@@ -212,6 +222,10 @@ the app's work volumes mounted.
 {{- $mounts := list -}}
 {{- range $a.workVolumes }}{{- $mounts = append $mounts (dict "name" .name "mountPath" .mountPath) }}{{- end -}}
 {{- $env := "" -}}
-{{- if not .sidecar }}{{- $env = include "services.env" (dict "name" .name "app" $a "apps" .apps "extra" .c.env "context" .context) | trim }}{{- end -}}
+{{- if not .sidecar -}}
+{{- $env = include "services.env" (dict "name" .name "app" $a "apps" .apps "extra" .c.env "context" .context) | trim -}}
+{{- $key := include "common.key" (dict "key" (printf "apps.%s.uses" .name) "context" .context) -}}
+{{- $mounts = concat $mounts (include "common.deps.tlsMounts" (dict "uses" $a.uses "key" $key "context" .context) | fromYamlArray) -}}
+{{- end -}}
 {{- include "common.containers.extra" (dict "c" .c "key" .key "sidecar" .sidecar "defaultImage" $a.image "mounts" $mounts "env" $env "context" .context) -}}
 {{- end -}}
