@@ -5,7 +5,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +171,22 @@ func runJobFromCronJob(t *testing.T, ns, cronJob, job string) string {
 type jobFailed struct{ job, msg string }
 
 func (e *jobFailed) Error() string { return "job " + e.job + " failed: " + e.msg }
+
+// waitMetric waits (a minute at most) until the exporter at endpoint (host:port) serves the
+// sample line, e.g. "mysql_up 1".
+func waitMetric(t *testing.T, what, endpoint, sample string) {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + `$`)
+	kube.Wait(t, kube.WaitOptions{What: what, Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		resp, err := http.Get("http://" + endpoint + "/metrics")
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return re.Match(body), "no " + sample + " yet", nil
+	})
+}
 
 // lines keeps the non-empty lines of s.
 func lines(s string) []string {

@@ -7,8 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/stack-charts/stack/tests/kube"
 )
 
 // Issue 22, TLS for the backing services' clients, live: the umbrella with cert-issuer's CA and
@@ -104,19 +100,8 @@ echo "---"; curl -sS --http0.9 --max-time 5 "https://$RABBITMQ_HOST:$RABBITMQ_PO
 	progress(t, "backing-tls: rabbitmq: AMQPS on 5671 answers AMQP's header after a verified handshake; without the CA: %s", firstLine(untrusted))
 
 	// The exporters reach their servers over TLS (loopback, verified: the certificate names 127.0.0.1).
-	for svc, metric := range map[string]struct {
-		port int
-		up   string
-	}{"stack-mysql": {9104, "mysql_up 1"}, "stack-redis": {9121, "redis_up 1"}} {
-		endpoint := waitTunnel(t, ns, svc, metric.port)
-		kube.Wait(t, kube.WaitOptions{What: svc + " exporter " + metric.up, Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
-			body, err := get("http://" + endpoint + "/metrics")
-			if err != nil {
-				return false, err.Error(), nil
-			}
-			return strings.Contains(body, "\n"+metric.up+"\n"), "no " + metric.up + " yet", nil
-		})
-	}
+	waitMetric(t, "mysqld-exporter reaches MySQL over TLS", waitTunnel(t, ns, "stack-mysql", 9104), "mysql_up 1")
+	waitMetric(t, "redis_exporter reaches Redis over TLS", waitTunnel(t, ns, "stack-redis", 9121), "redis_up 1")
 	progress(t, "backing-tls: mysqld-exporter mysql_up 1, redis_exporter redis_up 1 over TLS")
 
 	// helm test: the charts' own test pods verify the servers and check plaintext is refused.
@@ -128,18 +113,6 @@ echo "---"; curl -sS --http0.9 --max-time 5 "https://$RABBITMQ_HOST:$RABBITMQ_PO
 	assert.Contains(t, hout, "ok: a plaintext client is refused", "redis's test")
 	assert.Equal(t, 4, strings.Count(hout, "Phase:          Succeeded"), "the gateway, mysql, redis and rabbitmq tests all passed")
 	progress(t, "backing-tls: helm test passed in %s", time.Since(start).Round(100*time.Millisecond))
-}
-
-// get is the body of one GET with a short timeout.
-func get(url string) (string, error) {
-	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
 }
 
 // firstLine is the first non-empty line of s.

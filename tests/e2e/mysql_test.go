@@ -6,10 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -151,15 +148,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 	}
 	metrics, err := tunnelE(t, ns, "data-mysql", 9104)
 	require.NoError(t, err)
-	kube.Wait(t, kube.WaitOptions{What: "the exporter connects with its new password", Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
-		resp, err := http.Get("http://" + metrics + "/metrics")
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return regexp.MustCompile(`(?m)^mysql_up 1$`).Match(body), "mysql_up is not 1", nil
-	})
+	waitMetric(t, "the exporter connects with its new password", metrics, "mysql_up 1")
 	progress(t, "mysql: passwords rotated in %s (Secret changed, rollout restart): the new ones work for root, app and the exporter, the old ones are refused", time.Since(rotated).Round(100*time.Millisecond))
 
 	rel.Uninstall(t)

@@ -339,27 +339,43 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			t := time.Now()
-			// The chart first: one that does not load is bad input (2), whether or not a
-			// cluster answers.
-			loaded, defaultRelease, err := src.load(chartPath, c.kubeContext, c.namespace)
-			if err != nil {
-				return err
+			// The chart loads while the cluster is asked for its version and APIs (the render
+			// needs both); the chart's error comes first: one that does not load is bad input
+			// (2), whether or not a cluster answers.
+			type chartLoad struct {
+				ch             *helmchart.Chart
+				defaultRelease string
+				err            error
+				took           time.Duration
+			}
+			loading := make(chan chartLoad, 1)
+			go func() {
+				ch, def, err := src.load(chartPath, c.kubeContext, c.namespace)
+				loading <- chartLoad{ch, def, err, time.Since(t)}
+			}()
+			clients, ns, connErr := connect(c.kubeContext, c.namespace, c.timeout)
+			var apis []string
+			if connErr == nil {
+				apis, connErr = clients.APIVersions()
+			}
+			tookDiscovery := time.Since(t)
+			l := <-loading
+			if l.err != nil {
+				return l.err
+			}
+			if connErr != nil {
+				return cannot(connErr)
 			}
 			if release == "" {
-				release = defaultRelease
+				release = l.defaultRelease
 			}
-			t = phase(cmd.ErrOrStderr(), "load", t)
+			loaded := l.ch
+			if os.Getenv("STACKCHECK_TIMING") != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "stackcheck: %-10s %6.1f ms (alongside discovery)\nstackcheck: %-10s %6.1f ms\n", "load", float64(l.took.Microseconds())/1000, "discovery", float64(tookDiscovery.Microseconds())/1000)
+			}
+			t = time.Now()
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
 			defer cancel()
-			clients, ns, err := connect(c.kubeContext, c.namespace, c.timeout)
-			if err != nil {
-				return cannot(err)
-			}
-			apis, err := clients.APIVersions()
-			if err != nil {
-				return cannot(err)
-			}
-			t = phase(cmd.ErrOrStderr(), "discovery", t)
 			res, err := render.Render(render.Options{Chart: chartPath, Loaded: loaded, Values: vals, Release: release, Namespace: ns, KubeVersion: clients.Server.GitVersion, APIVersions: apis})
 			if err != nil {
 				return badInput(err)
