@@ -14,6 +14,7 @@ debian_only=false
 [ "${1:-}" = --debian-only ] && debian_only=true
 
 PODINFO_MODULE_VERSION="${PODINFO_MODULE_VERSION:-v1.8.1-0.20250910200901-e86405a8674e}"   # podinfo 6.9.2
+VICTORIALOGS_VERSION="${VICTORIALOGS_VERSION:-v1.52.1}"   # the official images' release (monitoring images.logs*)
 
 manifest="$SUBSTRATE_CACHE/workload-images.txt"
 : >"$manifest.tmp"
@@ -58,6 +59,14 @@ mkdir -p "$ctx/discord-sink"
 cp "$here/workloads/discord-sink/Dockerfile" "$ctx/discord-sink/"
 (cd "$here/../.." && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$ctx/discord-sink/discord-sink" ./internal/discord/cmd/discord-sink) || die "go build discord-sink"
 build discord-sink 0.1.0 "$ctx/discord-sink"
+# The log store and the node collector (monitoring's logs.*), from the VictoriaLogs module.
+for app in victoria-logs vlagent; do
+  "$here/gobin.sh" "$app" github.com/VictoriaMetrics/VictoriaLogs "$VICTORIALOGS_VERSION" "github.com/VictoriaMetrics/VictoriaLogs/app/$app"
+  mkdir -p "$ctx/$app"
+  cp "$here/workloads/$app/Dockerfile" "$ctx/$app/"
+  cp "$SUBSTRATE_CACHE/bin/$app-$VICTORIALOGS_VERSION" "$ctx/$app/$app"
+  build "$app" "${VICTORIALOGS_VERSION#v}" "$ctx/$app"
+done
 mv "$manifest.tmp" "$manifest"
 
 tag_of() { awk -v n="$1" '$1 == n {print $2}' "$manifest"; }
@@ -98,6 +107,8 @@ monitoring:
     alertmanager: {registry: stack.local, repository: $(repo alertmanager), tag: "$(ver alertmanager)", pullPolicy: IfNotPresent}
     nodeExporter: {registry: stack.local, repository: $(repo node-exporter), tag: "$(ver node-exporter)", pullPolicy: IfNotPresent}
     kubeStateMetrics: {registry: stack.local, repository: kube-state-metrics, tag: "$KSM_VERSION", pullPolicy: IfNotPresent}
+    logsStore: {registry: stack.local, repository: $(repo victoria-logs), tag: "$(ver victoria-logs)", pullPolicy: IfNotPresent}
+    logsCollector: {registry: stack.local, repository: $(repo vlagent), tag: "$(ver vlagent)", pullPolicy: IfNotPresent}
   # No Grafana image can be built or pulled offline: the e2e suites say so and skip it.
   grafana:
     enabled: false

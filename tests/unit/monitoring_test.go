@@ -100,7 +100,7 @@ func TestTheAlertRulesPassTheirPromtoolUnitTests(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.test.yaml"), tests, 0o644))
 
 	out := run(t, dir, "promtool", "check", "rules", "stack.rules.yaml")
-	assert.Contains(t, out, "SUCCESS: 20 rules found")
+	assert.Contains(t, out, "SUCCESS: 22 rules found")
 	out = run(t, dir, "promtool", "test", "rules", "rules.test.yaml")
 	assert.Contains(t, out, "SUCCESS")
 
@@ -109,7 +109,9 @@ func TestTheAlertRulesPassTheirPromtoolUnitTests(t *testing.T) {
 		"RedisDown", "RedisMemoryHigh", "RabbitMQDown", "RabbitMQQueueBacklog", "PVCAlmostFull", "CertificateExpiringSoon",
 		// Issue 22: the Kubernetes and node alerts a cluster user expects beside the stack's own.
 		"DeploymentReplicasMismatch", "StatefulSetReplicasMismatch", "JobFailed", "ContainerOOMKilled",
-		"NodeFilesystemAlmostFull", "NodeMemoryHigh", "NodeCPUHigh"}
+		"NodeFilesystemAlmostFull", "NodeMemoryHigh", "NodeCPUHigh",
+		// Issue 20: the log collector's own health.
+		"LogsCollectorDroppingLines", "LogsCollectorCannotSend"}
 	assert.ElementsMatch(t, want, alertNames(t, rules))
 	for _, a := range want {
 		assert.Contains(t, string(tests), "alertname: "+a, "rules.test.yaml has no case for %s", a)
@@ -286,7 +288,7 @@ func TestAlertmanagerRoutesBySeverityToReceiversWhoseURLsStayInSecrets(t *testin
 // metricSources says which scrape job produces each metric the rules and dashboards query: the
 // exporters the stack runs (nginx-prometheus-exporter, podinfo, mysqld_exporter,
 // redis_exporter, RabbitMQ's prometheus plugin, kube-state-metrics, node_exporter, cAdvisor,
-// the kubelet, cert-manager) and Prometheus itself. The e2e monitoring suite checks the same
+// the kubelet, cert-manager, vlagent) and Prometheus itself. The e2e monitoring suite checks the same
 // names against a live Prometheus.
 var metricSources = map[string]string{
 	"up":                                                   "prometheus",
@@ -325,6 +327,8 @@ var metricSources = map[string]string{
 	"container_memory_working_set_bytes":                   "cadvisor",
 	"kubelet_volume_stats_used_bytes":                      "kubelet",
 	"kubelet_volume_stats_capacity_bytes":                  "kubelet",
+	"vlagent_remotewrite_packets_dropped_total":            "logs-collector",
+	"vlagent_remotewrite_retries_count_total":              "logs-collector",
 	"node_cpu_seconds_total":                               "node-exporter",
 	"node_memory_MemAvailable_bytes":                       "node-exporter",
 	"node_memory_MemTotal_bytes":                           "node-exporter",
@@ -499,7 +503,7 @@ func TestOperatorObjectsWhenTheClusterServesMonitoringCoreosV1(t *testing.T) {
 	assert.Equal(t, "kube-prometheus-stack", rule.GetLabels()["release"])
 	groups, _, err := unstructured.NestedSlice(rule.Object, "spec", "groups")
 	require.NoError(t, err)
-	assert.Len(t, groups, 5)
+	assert.Len(t, groups, 6)
 	sm := render.Unstructured(t, r, "ServiceMonitor", "shop-monitoring-kube-state-metrics")
 	assert.Equal(t, "kube-prometheus-stack", sm.GetLabels()["release"])
 	render.Unstructured(t, r, "PodMonitor", "shop-monitoring-node-exporter")

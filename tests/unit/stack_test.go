@@ -185,8 +185,9 @@ func TestEveryPodOfEveryProfileMeetsThePolicy(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := profileRender(t, name)
 			require.NotEmpty(t, policy.Workloads(r.Objects))
-			// node-exporter (monitoring, prod) needs host access: its namespace is privileged.
-			exempt := []string{"DaemonSet/stack-monitoring-node-exporter"}
+			// node-exporter and the log collector (monitoring, prod) need host access: their
+			// namespace is privileged.
+			exempt := []string{"DaemonSet/stack-monitoring-node-exporter", "DaemonSet/stack-monitoring-logs-collector"}
 			for _, f := range policy.Check(r.Objects, policy.Options{Exempt: exempt}) {
 				t.Errorf("%s", f)
 			}

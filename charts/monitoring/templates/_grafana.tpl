@@ -25,6 +25,14 @@ datasources.yaml: |
         implementation: prometheus
         handleGrafanaManagedAlerts: false
     {{- end }}
+    {{- if .Values.logs.enabled }}
+    - name: Logs
+      uid: logs
+      type: victoriametrics-logs-datasource
+      access: proxy
+      url: {{ include "monitoring.url" (dict "component" "logs-store" "port" .Values.logs.store.port "context" $) }}
+      editable: false
+    {{- end }}
 dashboards.yaml: |
   apiVersion: 1
   providers:
