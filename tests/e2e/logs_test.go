@@ -54,8 +54,8 @@ func logsQuery(endpoint, query string) ([]map[string]any, error) {
 // VictoriaLogs store; the other monitoring components off to spare the node). A request with a
 // known X-Request-ID through the gateway is found by that id in the gateway's access log with its
 // status and upstream; a service pod's line is found by pod name; lines pushed in Loki's format are
-// found; the store's pod deleted loses no acknowledged line, and the lines written while it was
-// gone arrive from the collector's buffer; the ingestion delay of 100 lines is reported.
+// found; the store scaled to zero and back loses no acknowledged line, and the lines written while
+// it was gone arrive from the collector's buffer; the ingestion delay of 100 lines is reported.
 func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 	defer parallel(t)()
 	ns := namespace(t, "logs")
@@ -195,7 +195,7 @@ func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 	progress(t, "logs: ingestion delay (gateway answer -> line searchable, polled every 200 ms) over %d lines: p50 %s, p90 %s, max %s",
 		n, delays[n/2].Round(10*time.Millisecond), delays[n*9/10].Round(10*time.Millisecond), delays[n-1].Round(10*time.Millisecond))
 
-	// 5. The store's pod deleted: every acknowledged line is still there, and the lines written
+	// 5. The store gone and back: every acknowledged line is still there, and the lines written
 	// while it was gone arrive from the collectors' buffers.
 	before := map[string]int{}
 	for what, q := range map[string]string{"gateway": latQuery, "loki": lokiQuery} {
@@ -203,22 +203,34 @@ func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 		require.NoError(t, err)
 		before[what] = len(rows)
 	}
-	const storePod = "stack-monitoring-logs-store-0"
-	old := podUID(t, monNS, storePod)
-	require.NoError(t, env.Clientset.CoreV1().Pods(monNS).Delete(context.Background(), storePod, metav1.DeleteOptions{}))
+	// The store is scaled to zero (its pod deleted, nothing to take lines), lines are written,
+	// then it comes back on the same PVC.
+	scale := func(n int32) {
+		sts := env.Clientset.AppsV1().StatefulSets(monNS)
+		s, err := sts.GetScale(context.Background(), "stack-monitoring-logs-store", metav1.GetOptions{})
+		require.NoError(t, err)
+		s.Spec.Replicas = n
+		_, err = sts.UpdateScale(context.Background(), "stack-monitoring-logs-store", s, metav1.UpdateOptions{})
+		require.NoError(t, err)
+	}
+	scale(0)
+	kube.Wait(t, kube.WaitOptions{What: "the log store's pod gone", Timeout: 2 * time.Minute}, func(ctx context.Context) (bool, string, error) {
+		pods, err := env.Clientset.CoreV1().Pods(monNS).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=logs-store"})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return len(pods.Items) == 0, fmt.Sprintf("%d pod(s)", len(pods.Items)), nil
+	})
+	down := time.Now()
 	outage := "e2e-outage-" + run + "-"
 	const during = 20
 	for i := 0; i < during; i++ {
 		get("/api/users/", fmt.Sprintf("%s%02d", outage, i))
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 	}
-	kube.Wait(t, kube.WaitOptions{What: "the log store replaced and Ready", Timeout: 3 * time.Minute}, func(ctx context.Context) (bool, string, error) {
-		p, err := env.Clientset.CoreV1().Pods(monNS).Get(ctx, storePod, metav1.GetOptions{})
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		return p.UID != old && p.DeletionTimestamp == nil && kube.PodReady(*p), "the new pod is not Ready yet", nil
-	})
+	time.Sleep(5 * time.Second) // the collector has read them and is retrying its sends
+	scale(1)
+	kube.Wait(t, kube.WaitOptions{What: "the log store back and Ready", Timeout: 3 * time.Minute}, kube.PodsReady(env.Clientset, monNS, "app.kubernetes.io/name=logs-store"))
 	back := time.Now()
 	store = waitTunnel(t, monNS, "stack-monitoring-logs-store", 9428)
 	for what, q := range map[string]string{"gateway": latQuery, "loki": lokiQuery} {
@@ -228,6 +240,6 @@ func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 	}
 	rows = waitRows("the lines written while the store was down", inNS+` "kubernetes.pod_labels.app.kubernetes.io/name":=gateway request_id:`+fmt.Sprintf("%q", outage)+`*`, during, 3*time.Minute)
 	require.Len(t, rows, during, "each line written during the outage, once")
-	progress(t, "logs: store pod deleted: %d gateway and %d Loki lines before = after; the %d lines written while it was down arrived %s after it was Ready",
-		before["gateway"], before["loki"], during, time.Since(back).Round(100*time.Millisecond))
+	progress(t, "logs: store scaled to zero for %s: %d gateway and %d Loki lines before = after on its PVC; the %d lines written while it was gone arrived from the collector's buffer %s after it was Ready",
+		back.Sub(down).Round(100*time.Millisecond), before["gateway"], before["loki"], during, time.Since(back).Round(100*time.Millisecond))
 }
