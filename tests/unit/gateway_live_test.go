@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,6 +64,8 @@ func liveGatewayWith(t *testing.T, vals map[string]any, routeFields map[string]m
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{
 			"path": r.URL.Path, "user": r.Header.Get("X-User"), "tenant": r.Header.Get("X-Tenant"), "requestID": r.Header.Get("X-Request-ID"),
+			"conn":       r.RemoteAddr, // the gateway's connection (its source port): reused or new
+			"connection": r.Header.Get("Connection"),
 		})
 	}))
 	t.Cleanup(upstream.Close)
@@ -212,4 +215,27 @@ func TestTheLiveGatewayRoutesUnmatchedPathsToTheRootRoute(t *testing.T) {
 	base := liveGateway(t, map[string]any{"auth": map[string]any{"enabled": false, "mode": "jwt"}, "rateLimit": map[string]any{"enabled": false}})
 	code, _, _ := get(t, base+"/nothing-here", "")
 	assert.Equal(t, http.StatusOK, code, "/ is routed to the echo upstream in this fixture")
+}
+
+// routes[].keepalive, on the real nginx: 20 requests through a route with a pool reach the
+// upstream over a connection or two (one per nginx worker that took a request), through a route
+// without one over 20 connections.
+func TestTheGatewayKeepsUpstreamConnectionsAliveWhereARouteAsks(t *testing.T) {
+	t.Parallel()
+	base := liveGatewayWith(t, map[string]any{"auth": map[string]any{"enabled": false, "mode": "jwt"}, "rateLimit": map[string]any{"enabled": false}},
+		map[string]map[string]any{"/api/echo/": {"keepalive": 8}})
+	conns := func(path string) map[string]bool {
+		seen := map[string]bool{}
+		for i := 0; i < 20; i++ {
+			code, body, _ := get(t, base+path, "")
+			require.Equal(t, http.StatusOK, code)
+			assert.Empty(t, body["connection"], "no Connection: close towards the upstream")
+			seen[body["conn"]] = true
+		}
+		return seen
+	}
+	pooled, fresh := conns("/api/echo/x"), conns("/api/auth/x")
+	assert.LessOrEqual(t, len(pooled), runtime.NumCPU(), "keepalive 8: connections reused, at most one per worker: %v", pooled)
+	assert.Len(t, fresh, 20, "no keepalive: one connection per request")
+	t.Logf("20 requests: %d upstream connection(s) with routes[].keepalive, %d without", len(pooled), len(fresh))
 }

@@ -36,7 +36,7 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- if hasKey $seen $r.path }}{{- include "common.fail" (dict "msg" (printf "%s.path %q is already routed by routes[%v]" $k $r.path (get $seen $r.path)) "context" $) -}}{{- end -}}
 {{- if or (eq $r.path "/healthz/") (hasPrefix "/_stack" $r.path) }}{{- include "common.fail" (dict "msg" (printf "%s.path %q is reserved by the gateway" $k $r.path) "context" $) -}}{{- end -}}
 {{- $_ := set $seen $r.path $i -}}
-{{- $route := dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "timeouts" (deepCopy $v.timeouts) "publicPaths" list -}}
+{{- $route := dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "keepalive" 0 "timeouts" (deepCopy $v.timeouts) "publicPaths" list -}}
 {{- include "common.utils.merge" (dict "base" $route "override" (deepCopy $r)) -}}
 {{- with $route.cors }}
 {{- $cors := merge . (dict "allowMethods" (list "GET" "POST" "PUT" "PATCH" "DELETE" "OPTIONS") "allowHeaders" (list "Authorization" "Content-Type" "X-Request-ID") "exposeHeaders" (list "X-Request-ID") "allowCredentials" false "maxAge" 600) -}}
@@ -118,11 +118,18 @@ auth_request_set $stack_auth_{{ $i }} $upstream_http_{{ include "gateway.headerV
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if not $r.keepalive }}
 set $stack_upstream "{{ include "gateway.upstream" (dict "target" $r "context" .context) }}";
+{{- end }}
 {{- if $r.stripPrefix }}
 rewrite ^{{ $r.path | replace "." "\\." }}(.*)$ /$1 break;
 {{- end }}
+{{- if $r.keepalive }}
+# routes[].keepalive: the upstream block's pool of idle connections (HTTP/1.1, no Connection: close)
+proxy_pass http://stack_route_{{ .index }};
+{{- else }}
 proxy_pass http://$stack_upstream;
+{{- end }}
 proxy_http_version 1.1;
 proxy_set_header Host $host;
 proxy_set_header X-Real-IP $remote_addr;

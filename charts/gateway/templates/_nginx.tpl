@@ -54,6 +54,16 @@ http {
   {{- end }}
   {{- end }}
 
+  {{- range $i, $route := $routes }}
+  {{- if $route.keepalive }}
+  # routes[{{ $i }}].keepalive: a pool of idle connections; the name is resolved when nginx starts.
+  upstream stack_route_{{ $i }} {
+    server {{ include "gateway.upstream" (dict "target" $route "context" $) }};
+    keepalive {{ $route.keepalive }};
+  }
+  {{- end }}
+  {{- end }}
+
   map $http_x_request_id $stack_request_id {
     default $http_x_request_id;
     ""      $request_id;
