@@ -35,7 +35,7 @@ Usage: include "common.deps.info" (dict "name" "mysql" "key" "apps.users.uses" "
 {{- $_ := set $info "host" (include "common.names.fqdn" (dict "service" $full "context" $ctx)) -}}
 {{- $_ = set $info "secretName" $full -}}
 {{- $_ = set $info "tls" false -}}
-{{- $_ = set $info "caSecret" (include "common.names.fit" (dict "base" $full "suffix" "tls")) -}}
+{{- $_ = set $info "caSecret" (include "common.tls.serverSecret" (dict "tls" (dict) "fullname" $full "context" $ctx)) -}}
 {{- $_ = set $info "caKey" "ca.crt" -}}
 {{- $over := dict -}}
 {{- with $ctx.Values.global }}{{- with .dependencies }}{{- with get . $.name }}{{- $over = . }}{{- end }}{{- end }}{{- end -}}
@@ -70,7 +70,7 @@ common.deps.env: environment variables for each dependency in uses.
   mysql:    MYSQL_HOST MYSQL_PORT MYSQL_DATABASE MYSQL_USER MYSQL_PASSWORD
   redis:    REDIS_HOST REDIS_PORT REDIS_ADDR REDIS_PASSWORD
   rabbitmq: RABBITMQ_HOST RABBITMQ_PORT RABBITMQ_USER RABBITMQ_PASSWORD RABBITMQ_VHOST AMQP_URL
-  and, for one reached over TLS: <NAME>_TLS=true and <NAME>_CA_FILE (the CA, common.deps.tlsMounts);
+  and, for one reached over TLS: <NAME>_TLS=true and <NAME>_CA_FILE (the CA, common.deps.tls);
   AMQP_URL is then amqps://.
 Passwords are secretKeyRefs, never values. AMQP_URL embeds the password through Kubernetes'
 $(VAR) expansion; a password with URL-reserved characters needs the discrete variables instead.
@@ -122,33 +122,23 @@ Usage: include "common.deps.env" (dict "uses" .uses "key" "apps.users.uses" "con
 {{- end -}}
 
 {{/*
-common.deps.tlsVolumes / common.deps.tlsMounts: for each dependency in uses reached over TLS
-(global.dependencies.<name>.tls), a volume with only the CA key of its caSecret, mounted read-only
-at common.deps.tlsDir (<NAME>_CA_FILE points there). Nothing when none is.
-Usage: include "common.deps.tlsVolumes" (dict "uses" .uses "key" "apps.users.uses" "context" $)
+common.deps.tls: for each dependency in uses reached over TLS (global.dependencies.<name>.tls),
+a volume with only the CA key of its caSecret and its read-only mount at common.deps.tlsDir
+(<NAME>_CA_FILE points there), as YAML {volumes: [...], mounts: [...]} (empty lists when none
+is). One pass over the dependencies for the pod's volumes and every container's mounts.
+Usage: include "common.deps.tls" (dict "uses" .uses "key" "apps.users.uses" "context" $) | fromYaml
 */}}
-{{- define "common.deps.tlsVolumes" -}}
+{{- define "common.deps.tls" -}}
+{{- $volumes := list -}}
+{{- $mounts := list -}}
 {{- range $name := .uses }}
 {{- $d := include "common.deps.info" (dict "name" $name "key" $.key "context" $.context) | fromYaml }}
 {{- if $d.tls }}
-- name: {{ printf "tls-ca-%s" $name }}
-  secret:
-    secretName: {{ $d.caSecret | quote }}
-    items:
-      - {key: {{ $d.caKey | quote }}, path: {{ $d.caKey | quote }}}
+{{- $volumes = append $volumes (dict "name" (printf "tls-ca-%s" $name) "secret" (dict "secretName" $d.caSecret "items" (list (dict "key" $d.caKey "path" $d.caKey)))) }}
+{{- $mounts = append $mounts (dict "name" (printf "tls-ca-%s" $name) "mountPath" (include "common.deps.tlsDir" $name) "readOnly" true) }}
 {{- end }}
 {{- end }}
-{{- end -}}
-
-{{- define "common.deps.tlsMounts" -}}
-{{- range $name := .uses }}
-{{- $d := include "common.deps.info" (dict "name" $name "key" $.key "context" $.context) | fromYaml }}
-{{- if $d.tls }}
-- name: {{ printf "tls-ca-%s" $name }}
-  mountPath: {{ include "common.deps.tlsDir" $name }}
-  readOnly: true
-{{- end }}
-{{- end }}
+{{- toYaml (dict "volumes" $volumes "mounts" $mounts) -}}
 {{- end -}}
 
 {{/*

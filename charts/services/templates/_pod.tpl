@@ -9,7 +9,7 @@ Usage: include "services.pod" (dict "name" $name "app" $app "apps" $apps "contex
 {{- $key := include "common.key" (dict "key" (printf "apps.%s" $name) "context" $ctx) -}}
 {{- $full := include "common.names.component" (dict "name" $name "context" $ctx) -}}
 {{- $deps := dict "uses" $a.uses "key" (printf "%s.uses" $key) "context" $ctx -}}
-{{- $tlsMounts := include "common.deps.tlsMounts" $deps | trim -}}
+{{- $tls := include "common.deps.tls" $deps | fromYaml -}}
 metadata:
   labels:
     {{- include "common.labels.standard" (dict "name" $name "component" $a.type "context" $ctx) | nindent 4 }}
@@ -76,7 +76,7 @@ spec:
     {{- include "services.extraContainer" (dict "c" $c "key" (printf "%s.sidecars[%d]" $key $i) "sidecar" true "name" $name "app" $a "apps" $.apps "context" $ctx) | nindent 4 }}
     {{- end }}
     {{- range $i, $c := $a.initContainers }}
-    {{- include "services.extraContainer" (dict "c" $c "key" (printf "%s.initContainers[%d]" $key $i) "sidecar" false "name" $name "app" $a "apps" $.apps "context" $ctx) | nindent 4 }}
+    {{- include "services.extraContainer" (dict "c" $c "key" (printf "%s.initContainers[%d]" $key $i) "sidecar" false "name" $name "app" $a "apps" $.apps "tlsMounts" $tls.mounts "context" $ctx) | nindent 4 }}
     {{- end }}
   {{- end }}
   containers:
@@ -124,14 +124,14 @@ spec:
           sleep:
             seconds: {{ $a.preStopSleepSeconds }}
       {{- end }}
-      {{- if or $a.workVolumes $a.volumeMounts $a.persistence.enabled $tlsMounts }}
+      {{- if or $a.workVolumes $a.volumeMounts $a.persistence.enabled $tls.mounts }}
       volumeMounts:
         {{- range $a.workVolumes }}
         - name: {{ .name }}
           mountPath: {{ .mountPath }}
         {{- end }}
-        {{- with $tlsMounts }}
-        {{- . | nindent 8 }}
+        {{- with $tls.mounts }}
+        {{- toYaml . | nindent 8 }}
         {{- end }}
         {{- if $a.persistence.enabled }}
         - name: data
@@ -141,11 +141,10 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
       {{- end }}
-  {{- $tlsVolumes := include "common.deps.tlsVolumes" $deps | trim }}
-  {{- if or $a.workVolumes $a.volumes $a.persistence.enabled $tlsVolumes }}
+  {{- if or $a.workVolumes $a.volumes $a.persistence.enabled $tls.volumes }}
   volumes:
-    {{- with $tlsVolumes }}
-    {{- . | nindent 4 }}
+    {{- with $tls.volumes }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
     {{- if $a.persistence.enabled }}
     - name: data
@@ -213,7 +212,7 @@ envFrom:
 
 {{/*
 services.extraContainer: an app's init container (with the app's wiring env before its own, and
-the CA mounts of its dependencies reached over TLS) or
+the CA mounts of its dependencies reached over TLS, .tlsMounts from common.deps.tls) or
 native sidecar (its own env only), through common.containers.extra: the app's image by default,
 the app's work volumes mounted.
 */}}
@@ -224,8 +223,7 @@ the app's work volumes mounted.
 {{- $env := "" -}}
 {{- if not .sidecar -}}
 {{- $env = include "services.env" (dict "name" .name "app" $a "apps" .apps "extra" .c.env "context" .context) | trim -}}
-{{- $key := include "common.key" (dict "key" (printf "apps.%s.uses" .name) "context" .context) -}}
-{{- $mounts = concat $mounts (include "common.deps.tlsMounts" (dict "uses" $a.uses "key" $key "context" .context) | fromYamlArray) -}}
+{{- $mounts = concat $mounts (.tlsMounts | default list) -}}
 {{- end -}}
 {{- include "common.containers.extra" (dict "c" .c "key" .key "sidecar" .sidecar "defaultImage" $a.image "mounts" $mounts "env" $env "context" .context) -}}
 {{- end -}}
