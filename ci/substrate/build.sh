@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the whole air-gapped substrate, each step cached: Docker engine, Debian base image, Go
 # binaries (Kubernetes, etcd, CoreDNS, local-path-provisioner, kube-router, pause), control-plane
-# and add-on images, the kind node image, the workload images, Argo CD, the live edge (Traefik,
+# and add-on images, the kind node image, the workload images, Argo CD, Argo Rollouts, the live edge (Traefik,
 # Pebble, the Gateway API CRDs) and the OCI registry. Prints elapsed time per step,
 # the total and the disk used by images. Writes:
 #   $SUBSTRATE_CACHE/node-image.txt        the node image tag
@@ -35,6 +35,7 @@ wait "$debian_pid" || { tail -n 20 "$debian_log" >&2; die "Debian-package worklo
 step "== Debian-package workload images, built beside the Go compiles: $(grep -o 'ready in [0-9]*s' "$debian_log" || echo cached)"
 run "workload images" "$here/workload-images.sh"
 run "argocd" "$here/argocd.sh"
+run "argo rollouts" "$here/rollouts.sh"
 run "edge" "$here/edge.sh"
 run "registry" "$here/registry.sh"
 # Remove superseded builds: every stack.local image whose tag is not the current one.
@@ -43,7 +44,7 @@ keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{pri
   "stack.local/metrics-server:$METRICS_SERVER_VERSION" "stack.local/kube-state-metrics:$KSM_VERSION" \
   "stack.local/cert-manager-controller:$CERT_MANAGER_VERSION" "stack.local/cert-manager-webhook:$CERT_MANAGER_VERSION" "stack.local/cert-manager-cainjector:$CERT_MANAGER_VERSION" \
   "stack.local/cert-manager-acmesolver:$CERT_MANAGER_VERSION"; \
-  awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt" "$SUBSTRATE_CACHE/argocd/images.txt" "$SUBSTRATE_CACHE/edge/images.txt" "$SUBSTRATE_CACHE/registry/images.txt")
+  awk '{print $2}' "$SUBSTRATE_CACHE/workload-images.txt" "$SUBSTRATE_CACHE/argocd/images.txt" "$SUBSTRATE_CACHE/edge/images.txt" "$SUBSTRATE_CACHE/registry/images.txt" "$SUBSTRATE_CACHE/rollouts/images.txt")
 docker image ls --format '{{.Repository}}:{{.Tag}}' | grep '^stack.local/' | while read -r img; do
   grep -qxF "$img" <<<"$keep" || { docker rmi "$img" >/dev/null 2>&1 && step "removed superseded image $img"; } || true
 done

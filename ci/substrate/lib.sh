@@ -24,6 +24,7 @@ CERT_MANAGER_VERSION="${CERT_MANAGER_VERSION:-v1.11.5}"   # the newest whose com
 # through the module proxy (GOTOOLCHAIN).
 ARGOCD_VERSION="${ARGOCD_VERSION:-v3.6.1}"
 ARGOCD_GOTOOLCHAIN="${ARGOCD_GOTOOLCHAIN:-go1.27.3}"
+ROLLOUTS_VERSION="${ROLLOUTS_VERSION:-v1.10.2}"     # Argo Rollouts: needs Go >= 1.26.10 (ARGOCD_GOTOOLCHAIN), replace lines (built as the main module)
 # The live edge (tests/e2e/edge_test.go): Traefik, the Gateway API CRDs Traefik is built against,
 # and Pebble (Let's Encrypt's ACME test server) with its DNS, pebble-challtestsrv.
 TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"     # v3.7.x does not build from the proxy (missing dynamic/ext module and DNS providers)

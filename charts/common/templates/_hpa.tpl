@@ -1,6 +1,7 @@
 {{/*
 common.hpa: an autoscaling/v2 HorizontalPodAutoscaler with CPU and memory utilisation targets
 (percent of the requests). Rendered when hpa.enabled.
+Optional: .apiVersion of the target (default apps/v1; argoproj.io/v1alpha1 for an Argo Rollout).
 Usage: include "common.hpa" (dict "name" "users" "fullname" "shop-users" "kind" "Deployment" "hpa" .hpa "key" "apps.users.hpa" "component" "service" "context" $)
 */}}
 {{- define "common.hpa" -}}
@@ -21,7 +22,7 @@ metadata:
     {{- include "common.labels.standard" (dict "name" .name "component" .component "context" .context) | nindent 4 }}
 spec:
   scaleTargetRef:
-    apiVersion: apps/v1
+    apiVersion: {{ .apiVersion | default "apps/v1" }}
     kind: {{ .kind | default "Deployment" }}
     name: {{ .fullname }}
   minReplicas: {{ $min }}

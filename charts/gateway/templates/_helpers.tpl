@@ -5,13 +5,16 @@
 
 {{/*
 gateway.upstream: host:port of a route or of the auth service. A `service` is an app of the
-services chart, found by the naming convention (<release>-<service>); `host` is taken as is.
+services chart, found by the naming convention (<release>-<service>, with `preview` its blue-green
+preview Service <release>-<service>-preview, the same app's pods); `host` is taken as is.
 Usage: include "gateway.upstream" (dict "target" $route "context" $)
 */}}
 {{- define "gateway.upstream" -}}
 {{- $host := .target.host -}}
 {{- if not $host -}}
-{{- $host = include "common.names.fqdn" (dict "service" (include "common.names.component" (dict "name" .target.service "context" .context)) "context" .context) -}}
+{{- $svc := .target.service -}}
+{{- if .target.preview }}{{- $svc = printf "%s-preview" $svc -}}{{- end -}}
+{{- $host = include "common.names.fqdn" (dict "service" (include "common.names.component" (dict "name" $svc "context" .context)) "context" .context) -}}
 {{- end -}}
 {{- printf "%s:%v" $host .target.port -}}
 {{- end -}}
@@ -33,6 +36,7 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- $k := printf "routes[%d]" $i -}}
 {{- if not (or $r.service $r.host) }}{{- include "common.fail" (dict "msg" (printf "%s: set service (an app of the services chart) or host" $k) "context" $) -}}{{- end -}}
 {{- if and $r.service $r.host }}{{- include "common.fail" (dict "msg" (printf "%s: set service or host, not both" $k) "context" $) -}}{{- end -}}
+{{- if and $r.preview (not $r.service) }}{{- include "common.fail" (dict "msg" (printf "%s.preview: only a route to a service (an app of the services chart with a blue-green rollout) has a preview" $k) "context" $) -}}{{- end -}}
 {{- if hasKey $seen $r.path }}{{- include "common.fail" (dict "msg" (printf "%s.path %q is already routed by routes[%v]" $k $r.path (get $seen $r.path)) "context" $) -}}{{- end -}}
 {{- if or (eq $r.path "/healthz/") (hasPrefix "/_stack" $r.path) }}{{- include "common.fail" (dict "msg" (printf "%s.path %q is reserved by the gateway" $k $r.path) "context" $) -}}{{- end -}}
 {{- $_ := set $seen $r.path $i -}}

@@ -89,6 +89,11 @@ scrape_configs:
         target_label: container
       - source_labels: [__meta_kubernetes_pod_node_name]
         target_label: node
+      # The pod-template hash of an Argo Rollout's pods: a rollout's analysis tells the new
+      # version's pods from the stable ones by it (services chart, apps.<name>.rollout).
+      - source_labels: [__meta_kubernetes_pod_label_rollouts_pod_template_hash]
+        regex: (.+)
+        target_label: rollouts_pod_template_hash
   # Services annotated prometheus.io/scrape: "true" (for targets behind a Service only).
   - job_name: kubernetes-services
     kubernetes_sd_configs:

@@ -102,6 +102,23 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- fail (printf "%s.metrics.port: %v is not one of the app's ports" $k $a.metrics.port) -}}
 {{- end -}}
 {{- end -}}
+{{- with $a.rollout }}{{- if .strategy }}
+{{- if not (has $a.type (list "service" "worker")) -}}
+{{- fail (printf "%s.rollout.strategy: %s is for services and workers, and the app is a %s" $k .strategy $a.type) -}}
+{{- end -}}
+{{- if and (eq .strategy "blueGreen") (ne $a.type "service") -}}
+{{- fail (printf "%s.rollout.strategy: blueGreen switches the app's Service, and a worker has none; use canary" $k) -}}
+{{- end -}}
+{{- if not ($.context.Capabilities.APIVersions.Has "argoproj.io/v1alpha1/Rollout") -}}
+{{- fail (printf "%s.rollout.strategy: %s needs Argo Rollouts, and this cluster does not serve argoproj.io/v1alpha1 Rollout; install Argo Rollouts (its CRDs and controller) first (helm template: --api-versions argoproj.io/v1alpha1/Rollout)" $k .strategy) -}}
+{{- end -}}
+{{- if and (eq .strategy "blueGreen") (hasKey $.apps (printf "%s-preview" $n)) -}}
+{{- fail (printf "%s.rollout.strategy: blueGreen gives the app a Service named %s-preview, and an app of that name exists" $k $n) -}}
+{{- end -}}
+{{- if and .analysis.enabled (not $a.metrics.enabled) (not (and .analysis.errorRatio.query (or .analysis.latency.query (kindIs "invalid" .analysis.latency.maxSeconds)))) -}}
+{{- fail (printf "%s.rollout.analysis.enabled: the analysis reads the app's metrics from Prometheus: set %s.metrics.enabled (Prometheus scrapes the pods), give the queries (rollout.analysis.errorRatio.query, latency.query), or set analysis.enabled false" $k $k) -}}
+{{- end -}}
+{{- end }}{{- end -}}
 {{- if and (eq $a.type "service") (lt (int ($a.hpa.enabled | ternary $a.hpa.minReplicas $a.replicas)) 1) -}}
 {{- fail (printf "%s.replicas must be at least 1 for a service" $k) -}}
 {{- end -}}
