@@ -210,3 +210,22 @@ func TestTheGatewayRoutesAPathToABlueGreenPreview(t *testing.T) {
 		"routes": []any{map[string]any{"path": "/x/", "host": "example.org", "port": 80, "preview": true}}}},
 		"routes[0].preview: only a route to a service")
 }
+
+func TestTheUmbrellaRefusesAPreviewRouteWithoutABlueGreenApp(t *testing.T) {
+	t.Parallel()
+	routes := map[string]any{"gateway": map[string]any{"routes": []any{
+		map[string]any{"path": "/api/orders/", "service": "orders", "port": 80},
+		map[string]any{"path": "/preview/orders/", "service": "orders", "port": 80, "preview": true},
+		map[string]any{"path": "/api/auth/", "service": "auth", "port": 80},
+	}}}
+	render.Fails(t, chart("stack"), stackOpts(routes),
+		`gateway.routes[1].preview: services.apps.orders has no blue-green rollout (rollout.strategy is ""), so there is no preview Service to route to`)
+
+	o := stackOpts(routes, "services.apps.orders.rollout.strategy=blueGreen")
+	o.APIVersions = rolloutsAPI
+	r := render.Render(t, chart("stack"), o)
+	assert.True(t, render.Has[*corev1.Service](r, "shop-orders-preview"))
+	assert.Contains(t, nginxConf(t, r, "shop-gateway"), "shop-orders-preview.prod.svc.cluster.local:80")
+	render.Fails(t, chart("stack"), stackOpts(routes, "services.apps.orders.rollout.strategy=canary"),
+		"services.apps.orders.rollout.strategy: canary needs Argo Rollouts")
+}
