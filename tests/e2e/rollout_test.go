@@ -225,7 +225,7 @@ services:
         canary:
           steps:
             - setWeight: 25
-            - pause: {duration: 45s}
+            - pause: {duration: 60s}
             - setWeight: 50
             - pause: {duration: 15s}
             - setWeight: 75
@@ -341,7 +341,9 @@ monitoring:
 	progress(t, "rollouts: canary, good version: %s from helm upgrade to promoted (steps seen %v); %d requests, %d failed %s", goodTook.Round(time.Second), keys(steps), sent, failed, detail)
 	require.False(t, good.Abort, "the good version was aborted: %s (analysis: %s)", good, strings.Join(analysisRuns(t, dyn, ns, good.CurrentPodHash), "; "))
 	assert.Zero(t, failed, "no request may fail while a good canary rolls out: %s", detail)
-	assert.Len(t, steps, 7, "every canary step (0..6) was taken")
+	for _, pause := range []int{1, 3, 5} {
+		assert.True(t, steps[pause], "the canary paused at step %d (at 25, 50 and 75%%)", pause)
+	}
 	runs := analysisRuns(t, dyn, ns, good.CurrentPodHash)
 	progress(t, "rollouts: the good version's analysis: %s", strings.Join(runs, "; "))
 	require.NotEmpty(t, runs, "the canary was analysed")

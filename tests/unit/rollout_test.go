@@ -32,14 +32,6 @@ func metricsApp(extra map[string]any) map[string]any {
 	return app
 }
 
-func nested(t *testing.T, o *unstructured.Unstructured, path ...string) any {
-	t.Helper()
-	v, found, err := unstructured.NestedFieldNoCopy(o.Object, path...)
-	require.NoError(t, err)
-	require.True(t, found, "%s %s has no %s", o.GetKind(), o.GetName(), strings.Join(path, "."))
-	return v
-}
-
 func TestACanaryRolloutRunsTheDeploymentsPodsAndIsJudgedByPrometheus(t *testing.T) {
 	t.Parallel()
 	r := renderRollouts(t, map[string]any{"users": metricsApp(map[string]any{
@@ -55,12 +47,12 @@ func TestACanaryRolloutRunsTheDeploymentsPodsAndIsJudgedByPrometheus(t *testing.
 	d := render.Get[*appsv1.Deployment](t, r, "shop-users")
 	assert.Nil(t, d.Spec.Replicas, "the Rollout owns the replica count; an upgrade must not scale the Deployment back up")
 	ro := render.Unstructured(t, r, "Rollout", "shop-users")
-	assert.EqualValues(t, 4, nested(t, ro, "spec", "replicas"))
+	assert.EqualValues(t, 4, field(t, ro, "spec", "replicas"))
 	assert.Equal(t, map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "shop-users", "scaleDown": "onsuccess"},
-		nested(t, ro, "spec", "workloadRef"))
+		field(t, ro, "spec", "workloadRef"))
 	assert.Equal(t, map[string]any{"app.kubernetes.io/name": "users", "app.kubernetes.io/instance": "shop"},
-		nested(t, ro, "spec", "selector", "matchLabels"), "the Deployment's pods' selector: the Service, PDB and NetworkPolicies select the canary too")
-	canary := nested(t, ro, "spec", "strategy", "canary").(map[string]any)
+		field(t, ro, "spec", "selector", "matchLabels"), "the Deployment's pods' selector: the Service, PDB and NetworkPolicies select the canary too")
+	canary := field(t, ro, "spec", "strategy", "canary").(map[string]any)
 	assert.EqualValues(t, 1, canary["maxSurge"])
 	assert.Equal(t, "10%", canary["maxUnavailable"])
 	assert.Len(t, canary["steps"], 2)
@@ -71,7 +63,7 @@ func TestACanaryRolloutRunsTheDeploymentsPodsAndIsJudgedByPrometheus(t *testing.
 		"the analysis looks at the new version's pods only")
 
 	at := render.Unstructured(t, r, "AnalysisTemplate", "shop-users")
-	metrics := nested(t, at, "spec", "metrics").([]any)
+	metrics := field(t, at, "spec", "metrics").([]any)
 	require.Len(t, metrics, 2)
 	errRatio, latency := metrics[0].(map[string]any), metrics[1].(map[string]any)
 	assert.Equal(t, "error-ratio", errRatio["name"])
@@ -94,7 +86,7 @@ func TestACanaryRolloutRunsTheDeploymentsPodsAndIsJudgedByPrometheus(t *testing.
 	assert.Contains(t, latency["successCondition"], "<= 0.25")
 
 	sm := render.Unstructured(t, r, "ServiceMonitor", "shop-users")
-	assert.Equal(t, []any{"rollouts-pod-template-hash"}, nested(t, sm, "spec", "podTargetLabels"),
+	assert.Equal(t, []any{"rollouts-pod-template-hash"}, field(t, sm, "spec", "podTargetLabels"),
 		"the operator's targets carry the hash the queries select on")
 	assert.False(t, render.Has[*corev1.Service](r, "shop-users-preview"), "a canary has no preview Service")
 }
@@ -119,7 +111,7 @@ func TestABlueGreenRolloutHasAPreviewServiceAndAnalysesAfterTheSwitch(t *testing
 		"autoPromotionSeconds": int64(120), "scaleDownDelaySeconds": int64(60), "previewReplicaCount": int64(1),
 		"postPromotionAnalysis": map[string]any{"templates": []any{map[string]any{"templateName": "shop-web"}},
 			"args": []any{map[string]any{"name": "hash", "valueFrom": map[string]any{"podTemplateHashValue": "Latest"}}}},
-	}, nested(t, ro, "spec", "strategy", "blueGreen"))
+	}, field(t, ro, "spec", "strategy", "blueGreen"))
 
 	hpa := render.Get[*autoscalingv2.HorizontalPodAutoscaler](t, r, "shop-web")
 	assert.Equal(t, autoscalingv2.CrossVersionObjectReference{APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Name: "shop-web"}, hpa.Spec.ScaleTargetRef)
@@ -132,7 +124,7 @@ func TestABlueGreenRolloutHasAPreviewServiceAndAnalysesAfterTheSwitch(t *testing
 	assert.Equal(t, "web-preview", preview.Labels["app.kubernetes.io/name"], "ServiceMonitors selecting the app's Service do not scrape its pods twice")
 
 	at := render.Unstructured(t, r, "AnalysisTemplate", "shop-web")
-	metrics := nested(t, at, "spec", "metrics").([]any)
+	metrics := field(t, at, "spec", "metrics").([]any)
 	require.Len(t, metrics, 2)
 	for _, m := range metrics {
 		m := m.(map[string]any)
@@ -152,7 +144,7 @@ func TestRolloutAnalysisCanBeOffOrWithoutLatency(t *testing.T) {
 	assert.Equal(t, 1, r.Count("AnalysisTemplate"), "only the mailer's")
 	_, found, _ := unstructured.NestedFieldNoCopy(render.Unstructured(t, r, "Rollout", "shop-users").Object, "spec", "strategy", "canary", "analysis")
 	assert.False(t, found)
-	metrics := nested(t, render.Unstructured(t, r, "AnalysisTemplate", "shop-mailer"), "spec", "metrics").([]any)
+	metrics := field(t, render.Unstructured(t, r, "AnalysisTemplate", "shop-mailer"), "spec", "metrics").([]any)
 	require.Len(t, metrics, 1, "latency.maxSeconds null: the error ratio only")
 	assert.Equal(t, "error-ratio", metrics[0].(map[string]any)["name"])
 
