@@ -1,7 +1,6 @@
 package unit
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
