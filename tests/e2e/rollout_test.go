@@ -237,7 +237,7 @@ services:
       rollout:
         strategy: blueGreen
         blueGreen: {scaleDownDelaySeconds: 20}
-        analysis: {interval: 10s, initialDelay: 20s, window: 30s, count: 2, inconclusiveLimit: 4}
+        analysis: {interval: 10s, initialDelay: 20s, window: 30s, count: 3, inconclusiveLimit: 3}
     mailer: {enabled: false}
     pipeline: {enabled: false}
 monitoring:
@@ -377,9 +377,14 @@ monitoring:
 			return s.Abort && s.Phase == "Degraded"
 		})
 		badTook = time.Since(t0)
-		kube.Wait(t, kube.WaitOptions{What: "the aborted canary scaled down", Timeout: 2 * time.Minute, Interval: time.Second}, func(context.Context) (bool, string, error) {
-			pods := podsOf(t, ns, "users")
-			return len(pods) == 1 && pods[stable] == 4, fmt.Sprint(pods), nil
+		// Gone from the API, not only terminating: a terminating pod answers through its
+		// preStop sleep while the proxies drop it.
+		kube.Wait(t, kube.WaitOptions{What: "the aborted canary's pods gone", Timeout: 2 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+			pods, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=users,rollouts-pod-template-hash!=" + stable})
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			return len(pods.Items) == 0 && podsOf(t, ns, "users")[stable] == 4, fmt.Sprintf("%d canary pods", len(pods.Items)), nil
 		})
 	})
 	usersSent := sent / len(paths)

@@ -169,6 +169,10 @@ func TestBadRolloutsFailNamingTheKey(t *testing.T) {
 		"apps.users.rollout.strategy: canary is for services and workers, and the app is a cronjob")
 	render.Fails(t, chart("services"), opts(metricsApp(map[string]any{"rollout": map[string]any{"strategy": "linear"}}), rolloutsAPI),
 		"/apps/users/rollout/strategy")
+	render.Fails(t, chart("services"), opts(metricsApp(map[string]any{"rollout": map[string]any{"strategy": "blueGreen", "analysis": map[string]any{"count": 2, "inconclusiveLimit": 4}}}), rolloutsAPI),
+		"apps.users.rollout.analysis.count (2) must be at least apps.users.rollout.analysis.inconclusiveLimit (4): Argo Rollouts refuses the analysis otherwise")
+	render.Fails(t, chart("services"), opts(metricsApp(map[string]any{"rollout": map[string]any{"strategy": "blueGreen", "analysis": map[string]any{"count": 1, "failureLimit": 2, "inconclusiveLimit": 0}}}), rolloutsAPI),
+		"apps.users.rollout.analysis.count (1) must be at least apps.users.rollout.analysis.failureLimit (2)")
 	render.Fails(t, chart("services"), render.Options{ReleaseName: "shop", APIVersions: rolloutsAPI, Values: map[string]any{"apps": map[string]any{
 		"web": metricsApp(map[string]any{"rollout": map[string]any{"strategy": "blueGreen"}}), "web-preview": podinfoApp(nil)}}},
 		"apps.web.rollout.strategy: blueGreen gives the app a Service named web-preview, and an app of that name exists")

@@ -115,6 +115,13 @@ gateway mysql redis rabbitmq monitoring prometheus alertmanager grafana cert-iss
 {{- if and (eq .strategy "blueGreen") (hasKey $.apps (printf "%s-preview" $n)) -}}
 {{- fail (printf "%s.rollout.strategy: blueGreen gives the app a Service named %s-preview, and an app of that name exists" $k $n) -}}
 {{- end -}}
+{{- if and .analysis.enabled (eq .strategy "blueGreen") -}}
+{{- range $limit := list "failureLimit" "inconclusiveLimit" -}}
+{{- if lt (int $a.rollout.analysis.count) (int (get $a.rollout.analysis $limit)) -}}
+{{- fail (printf "%s.rollout.analysis.count (%v) must be at least %s.rollout.analysis.%s (%v): Argo Rollouts refuses the analysis otherwise, and the rollout aborts" $k $a.rollout.analysis.count $k $limit (get $a.rollout.analysis $limit)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if and .analysis.enabled (not $a.metrics.enabled) (not (and .analysis.errorRatio.query (or .analysis.latency.query (kindIs "invalid" .analysis.latency.maxSeconds)))) -}}
 {{- fail (printf "%s.rollout.analysis.enabled: the analysis reads the app's metrics from Prometheus: set %s.metrics.enabled (Prometheus scrapes the pods), give the queries (rollout.analysis.errorRatio.query, latency.query), or set analysis.enabled false" $k $k) -}}
 {{- end -}}
