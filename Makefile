@@ -33,7 +33,7 @@ E2E_PARALLEL ?= 3
 # tiers tools, images and deps already ran and are not run again per tier.
 unless_in_test = $(if $(IN_TEST),,$(1))
 
-.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-examples bench bench-ready bench-preflight images up down clean plugin plugin-dist package release-record bench-transport
+.PHONY: help tools deps lint lint-helm lint-ct docs test test-unit test-e2e test-e2e-ha test-examples bench bench-ready bench-preflight images up down clean plugin plugin-dist package release-record bench-transport
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -67,7 +67,7 @@ test-unit: $(call unless_in_test,tools) ## render tier: every chart rendered in-
 
 # The tiers of `make test`, in order, each timed (tools and images are the cold build steps when
 # nothing is cached, seconds otherwise).
-TIERS := tools images deps lint test-unit test-e2e test-examples
+TIERS := tools images deps lint test-unit test-e2e test-examples test-e2e-ha
 
 test: ## every tier: lint, render, e2e in kind, the framework's example module; ends with a table of wall times
 	@mkdir -p $(STACK_CACHE) && go run ./ci/machine
@@ -100,8 +100,16 @@ down: ## delete the kind clusters of `make up` and of the e2e suites
 test-e2e: $(call unless_in_test,tools images deps) ## e2e tier: install into kind and assert behaviour (build tag e2e); JUnit in $(STACK_CACHE)/e2e-junit.xml
 	@[ ! -s $(STACK_CACHE)/e2e.json ] || cp $(STACK_CACHE)/e2e.json $(STACK_CACHE)/e2e.prev.json
 	STACK_E2E_PARALLEL=$(E2E_PARALLEL) STACK_E2E_PREVIOUS=$(STACK_CACHE)/e2e.prev.json \
-	  $(GO_TEST) -json -tags e2e -timeout 60m -parallel 64 ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
+	  $(GO_TEST) -json -tags e2e -timeout 60m -parallel 64 -skip '^TestHA' ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e.json \
 	  | go run ./ci/junit -out $(STACK_CACHE)/e2e-junit.xml -filter '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)'; \
+	  s=("$${PIPESTATUS[@]}"); [ "$${s[0]}" = 0 ] && [ "$${s[2]}" = 0 ]
+
+# The multi-node phase: the prod profile on a control plane and three workers in zones a, b and c
+# (the suites TestHA*, on their own kind cluster stack-e2e-ha; the single-node cluster is deleted
+# first and the single-node phase deletes this one: both do not fit two cores at once).
+test-e2e-ha: $(call unless_in_test,tools images deps) ## multi-node tier: the prod profile on 3 zoned workers (drain, node loss); JUnit in $(STACK_CACHE)/e2e-ha-junit.xml
+	STACK_E2E_HA=1 $(GO_TEST) -json -tags e2e -timeout 60m -run '^TestHA' ./tests/e2e 2>&1 | tee $(STACK_CACHE)/e2e-ha.json \
+	  | go run ./ci/junit -out $(STACK_CACHE)/e2e-ha-junit.xml -filter '^(=== RUN|--- |PASS|FAIL|ok|\[e2e|\[cluster|    [a-z_]+_test.go)'; \
 	  s=("$${PIPESTATUS[@]}"); [ "$${s[0]}" = 0 ] && [ "$${s[2]}" = 0 ]
 
 bench-transport: tools images deps ## the release's images into the node by side-load and by pull from the air-gapped registry, same run (the registry suite)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +58,9 @@ type Options struct {
 	// Workers adds worker nodes to the config's nodes (like its control plane: same image,
 	// patches and mounts). 0: the config as written.
 	Workers int
+	// Zones label the workers round robin with topology.kubernetes.io/zone (worker i gets
+	// Zones[i % len(Zones)]), so topology spread over zones is real; empty: no zone labels.
+	Zones []string
 	// NodeMounts are extra mounts of every node, used as given: a HostPath containing "{node}"
 	// gets the node's index (0 = control plane). Missing directories are created; nothing in
 	// them is ever deleted.
@@ -507,6 +511,13 @@ func (o Options) config() (*v1alpha4.Cluster, error) {
 		w := cfg.Nodes[0]
 		w.Role = v1alpha4.WorkerRole
 		w.ExtraPortMappings = nil
+		w.Labels = maps.Clone(w.Labels)
+		if len(o.Zones) > 0 {
+			if w.Labels == nil {
+				w.Labels = map[string]string{}
+			}
+			w.Labels["topology.kubernetes.io/zone"] = o.Zones[i%len(o.Zones)]
+		}
 		cfg.Nodes = append(cfg.Nodes, w)
 	}
 	for i := range cfg.Nodes {

@@ -42,6 +42,9 @@ type PrepareOptions struct {
 	// kube-router then also routes pod traffic between the nodes (BGP) and writes each node's
 	// CNI config for its pod CIDR, instead of the node image's single-node config.
 	Workers int
+	// Zones label the workers with topology.kubernetes.io/zone, round robin (default:
+	// $STACK_KIND_ZONES, comma-separated; empty: no zone labels).
+	Zones []string
 	// CacheDir holds kubeconfigs and scratch directories (default CacheDir()).
 	CacheDir string
 	// SubstrateDir is where the air-gapped build left node-image.txt, workload-images.txt,
@@ -110,6 +113,9 @@ func (o *PrepareOptions) defaults() {
 			o.Workers = n
 		}
 	}
+	if len(o.Zones) == 0 && os.Getenv("STACK_KIND_ZONES") != "" {
+		o.Zones = strings.Split(os.Getenv("STACK_KIND_ZONES"), ",")
+	}
 	if o.CacheDir == "" {
 		o.CacheDir = CacheDir()
 	}
@@ -139,7 +145,7 @@ func (o *PrepareOptions) defaults() {
 func PrepareE(opts PrepareOptions) (*Env, error) {
 	opts.defaults()
 	env := &Env{Mode: opts.Mode}
-	copts := Options{Name: opts.Name, Recreate: opts.Recreate, Retain: opts.Retain, Workers: opts.Workers, CacheDir: opts.CacheDir, ConfigFile: opts.ConfigFile}
+	copts := Options{Name: opts.Name, Recreate: opts.Recreate, Retain: opts.Retain, Workers: opts.Workers, Zones: opts.Zones, CacheDir: opts.CacheDir, ConfigFile: opts.ConfigFile}
 	switch env.Mode {
 	case AirGap:
 		node, err := os.ReadFile(filepath.Join(opts.SubstrateDir, "node-image.txt"))

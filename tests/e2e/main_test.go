@@ -59,12 +59,37 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// multiNode is the run of the multi-node suites (TestHA*, STACK_E2E_HA=1, `make test-e2e-ha`): on
+// their own cluster of a control plane and three workers in zones a, b and c. The two clusters do
+// not fit the machine at once (two cores), so each phase deletes the other's cluster first.
+var multiNode = os.Getenv("STACK_E2E_HA") != ""
+
+// clusterName is the kind cluster of this run's phase.
+func clusterName() string {
+	if multiNode {
+		return "stack-e2e-ha"
+	}
+	return "stack-e2e"
+}
+
 func setup() error {
-	if err := holdTheCluster("stack-e2e"); err != nil {
+	name, other := clusterName(), "stack-e2e-ha"
+	opts := cluster.PrepareOptions{RepoRoot: root, Name: name, Recreate: os.Getenv("STACK_RECREATE_CLUSTER") != ""}
+	if multiNode {
+		other = "stack-e2e"
+		opts.Workers, opts.Zones = 3, []string{"a", "b", "c"}
+	}
+	if err := holdTheCluster(name); err != nil {
+		return err
+	}
+	if err := holdTheCluster(other); err != nil {
+		return fmt.Errorf("the other phase's cluster: %w", err)
+	}
+	if err := cluster.DeleteE(cluster.Options{Name: other}); err != nil {
 		return err
 	}
 	var err error
-	env, err = cluster.PrepareE(cluster.PrepareOptions{RepoRoot: root, Name: "stack-e2e", Recreate: os.Getenv("STACK_RECREATE_CLUSTER") != ""})
+	env, err = cluster.PrepareE(opts)
 	if err != nil {
 		return err
 	}
@@ -74,7 +99,7 @@ func setup() error {
 
 // clusterLock is held for the whole run (the process keeps it open; the kernel drops it when the
 // process ends, however it ends).
-var clusterLock *os.File
+var clusterLocks []*os.File
 
 // holdTheCluster takes an exclusive lock per cluster: a second run against the same cluster would
 // take the first one's namespaces for an interrupted run's leftovers and delete them (it happened:
@@ -100,7 +125,7 @@ func holdTheCluster(name string) error {
 		f.Close()
 		return fmt.Errorf("another e2e run is using cluster %s (it holds %s): wait for it to end; running beside it would delete its namespaces as leftovers", name, path)
 	}
-	clusterLock = f
+	clusterLocks = append(clusterLocks, f)
 	return nil
 }
 

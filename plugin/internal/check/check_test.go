@@ -333,6 +333,50 @@ spec:
 	assert.Contains(t, rs[0].Message, "namespace prod does not exist")
 }
 
+// A release with workloads beside its namespace (the stack's monitoring namespace): each pod is
+// judged by its own namespace's level — found live when the prod profile's node-exporter, in a
+// privileged monitoring namespace, failed against the release namespace's restricted.
+func TestPodSecurityJudgesEachPodByItsOwnNamespace(t *testing.T) {
+	agent := `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: prod-monitoring}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      containers: [{name: a, image: agent:1, securityContext: {privileged: true}}]
+`
+	level := func(name, lvl string) *corev1.Namespace {
+		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"pod-security.kubernetes.io/enforce": lvl}}}
+	}
+	rs := newEnv(t, web+"---"+agent, "v1.36.3", []runtime.Object{level("prod", "restricted"), level("prod-monitoring", "privileged")}).run(PodSecurity{})
+	assert.Empty(t, only(rs, Fail), "the agent runs where privileged pods are admitted: %v", rs)
+	require.Len(t, only(rs, Pass), 2, "%v", rs)
+	assert.Equal(t, "all 1 pod templates meet pod-security.kubernetes.io/enforce=restricted of namespace prod", rs[0].Message)
+	assert.Equal(t, "all 1 pod templates meet pod-security.kubernetes.io/enforce=privileged of namespace prod-monitoring", rs[1].Message)
+
+	// The other way round: a restricted monitoring namespace refuses it, whatever the release's is.
+	rs = newEnv(t, web+"---"+agent, "v1.36.3", []runtime.Object{level("prod", "privileged"), level("prod-monitoring", "restricted")}).run(PodSecurity{})
+	require.NotEmpty(t, only(rs, Fail), "a privileged pod in a restricted namespace: %v", rs)
+	assert.Equal(t, "DaemonSet/prod-monitoring/agent", only(rs, Fail)[0].Object)
+
+	// A Namespace the release renders is judged by its rendered labels; one that does not exist is said.
+	created := `
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod-monitoring, labels: {pod-security.kubernetes.io/enforce: baseline}}
+`
+	rs = newEnv(t, web+"---"+agent+"---"+created, "v1.36.3", []runtime.Object{level("prod", "restricted")}).run(PodSecurity{})
+	require.NotEmpty(t, only(rs, Fail))
+	assert.Contains(t, only(rs, Fail)[0].Message, "enforce baseline")
+	rs = newEnv(t, web+"---"+agent, "v1.36.3", []runtime.Object{level("prod", "restricted")}).run(PodSecurity{})
+	require.Len(t, only(rs, Warn), 1, "%v", rs)
+	assert.Contains(t, only(rs, Warn)[0].Message, "namespace prod-monitoring does not exist and the release does not create it")
+}
+
 func TestDryRunReportsTheServersRefusal(t *testing.T) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "prod"}}
 	e := newEnv(t, web, "v1.36.3", []runtime.Object{ns})
