@@ -5,6 +5,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,11 +16,16 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/stack-charts/stack/internal/discord"
+	"github.com/stack-charts/stack/tests/kube"
 	stackrelease "github.com/stack-charts/stack/tests/release"
 )
 
@@ -85,7 +92,8 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		require.NoError(t, err)
 	}
 	// Alerts go to the Discord-format receiver in the cluster instead of discord.com.
-	webhook := deploySink(t, namespace(t, "discord"))
+	sinkNS := namespace(t, "discord")
+	webhook := deploySink(t, sinkNS)
 	s, err := env.Clientset.CoreV1().Secrets(monNS).Get(ctx, release+"-alert-receivers", metav1.GetOptions{})
 	require.NoError(t, err)
 	s.Data = map[string][]byte{"webhook-url": []byte(webhook)}
@@ -159,4 +167,284 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 			}
 		}
 	})
+
+	// Load through the edge: the gateway's node port on the control plane's address (no suite
+	// stops that node), with a token signed by the release's own key.
+	jwt, err := env.Clientset.CoreV1().Secrets(ns).Get(ctx, release+"-auth-jwt", metav1.GetOptions{})
+	require.NoError(t, err)
+	token := jwtHS256(string(jwt.Data["PODINFO_JWT_SECRET"]), map[string]any{"name": "load", "iss": "podinfo", "exp": time.Now().Add(2 * time.Hour).Unix()})
+	header := http.Header{"Authorization": {"Bearer " + token}}
+	base := "http://" + net.JoinHostPort(controlPlaneIP(t), "30080")
+	paths := []string{"/", "/api/users/", "/api/orders/"}
+	kube.Wait(t, kube.WaitOptions{What: "the edge answers", Timeout: time.Minute, Interval: time.Second}, func(context.Context) (bool, string, error) {
+		_, err := message(base+"/api/users/", header)
+		return err == nil, fmt.Sprint(err), nil
+	})
+
+	// Acknowledged messages on a quorum queue before the disruptions, and a MySQL row: both must
+	// be there after them.
+	secretValue := func(name, key string) string {
+		s, err := env.Clientset.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+		require.NoError(t, err)
+		return string(s.Data[key])
+	}
+	rabbitPassword := secretValue(release+"-rabbitmq-auth", "rabbitmq-password")
+	const messages = 300
+	published := publishQuorum(t, ns, release+"-rabbitmq", rabbitPassword, "ha-durability", messages)
+	progress(t, "ha: %d persistent messages on the quorum queue ha-durability, every one confirmed", published)
+	mysqlPassword := secretValue(release+"-mysql-auth", "mysql-password")
+	db := mysqlConnTo(t, ns, release+"-mysql", "app", mysqlPassword, "app")
+	_, err = db.Exec("CREATE TABLE IF NOT EXISTS ha (ref VARCHAR(64) PRIMARY KEY)")
+	require.NoError(t, err)
+	_, err = db.Exec("INSERT INTO ha VALUES ('before the node loss')")
+	require.NoError(t, err)
+	db.Close()
+
+	mysqlNode := workerOf(t, ns, "mysql")
+	t.Run("DrainAWorkerUnderLoad", func(t *testing.T) {
+		// A worker without MySQL (a drain of MySQL's node is the outage the node-loss step shows).
+		var node string
+		for name, zone := range zoneOf {
+			if zone != "" && name != mysqlNode && (node == "" || name < node) {
+				node = name
+			}
+		}
+		var took time.Duration
+		var refused int
+		sent, failed, detail := loadFor(base, paths, header, 600, func() { took, refused = drainNode(t, node) })
+		progress(t, "ha: drained %s (zone %s) in %s, %d evictions refused by PDBs meanwhile; %d requests, %d failed %s", node, zoneOf[node], took.Round(time.Second), refused, sent, failed, detail)
+		assert.Zero(t, failed, "no request may fail while a worker is drained: %s", detail)
+		// The RabbitMQ member of that node waits for it (its volume is there): a second
+		// member's eviction would break the broker's budget, and is refused.
+		rabbits, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=rabbitmq"})
+		require.NoError(t, err)
+		for _, p := range rabbits.Items {
+			if p.Spec.NodeName != "" && p.Spec.NodeName != node && p.Status.Phase == corev1.PodRunning {
+				err := env.Clientset.PolicyV1().Evictions(ns).Evict(ctx, &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: ns}})
+				progress(t, "ha: evicting a second RabbitMQ member (%s) while one waits for the drained node: %v", p.Name, err)
+				assert.True(t, apierrors.IsTooManyRequests(err), "the RabbitMQ PDB refuses a second member's eviction: %v", err)
+				break
+			}
+		}
+		uncordon(t, node)
+		d := kube.Wait(t, kube.WaitOptions{What: "the release whole again after the uncordon", Timeout: 5 * time.Minute, Interval: 2 * time.Second},
+			kube.WorkloadsReady(env.Clientset, ns, ""))
+		progress(t, "ha: %s uncordoned; every workload Ready again %s later", node, d.Round(time.Second))
+	})
+
+	t.Run("LoseAWorkerUnderLoad", func(t *testing.T) {
+		node := mysqlNode
+		container := node // kind names a node's container after the node
+		var detected, recovered time.Duration
+		var stopped time.Time
+		start := time.Now()
+		sent, failed, detail := loadFor(base, paths, header, 400, func() {
+			out, err := exec.Command("docker", "stop", container).CombinedOutput()
+			require.NoError(t, err, "docker stop: %s", out)
+			stopped = time.Now()
+			progress(t, "ha: stopped %s (zone %s, MySQL's node)", node, zoneOf[node])
+			detected = kube.Wait(t, kube.WaitOptions{What: "the node NotReady", Timeout: 3 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+				n, err := env.Clientset.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+				if err != nil {
+					return false, err.Error(), nil
+				}
+				for _, c := range n.Status.Conditions {
+					if c.Type == corev1.NodeReady {
+						return c.Status != corev1.ConditionTrue, string(c.Status), nil
+					}
+				}
+				return false, "no Ready condition", nil
+			})
+			recovered = detected + kube.Wait(t, kube.WaitOptions{What: "every Deployment's pods Ready on the other nodes", Timeout: 5 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+				ds, err := env.Clientset.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+				if err != nil {
+					return false, err.Error(), nil
+				}
+				pods, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+				if err != nil {
+					return false, err.Error(), nil
+				}
+				var waiting []string
+				for _, d := range ds.Items {
+					ready := 0
+					for _, p := range pods.Items {
+						if p.Spec.NodeName == node || p.DeletionTimestamp != nil || p.Labels["app.kubernetes.io/name"] != d.Spec.Selector.MatchLabels["app.kubernetes.io/name"] {
+							continue
+						}
+						for _, c := range p.Status.Conditions {
+							if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+								ready++
+							}
+						}
+					}
+					if want := int(*d.Spec.Replicas); ready < want {
+						waiting = append(waiting, fmt.Sprintf("%s %d/%d", d.Name, ready, want))
+					}
+				}
+				return len(waiting) == 0, strings.Join(waiting, ", "), nil
+			})
+		})
+		progress(t, "ha: node loss: NotReady after %s, every Deployment whole on the other nodes %s after the stop; %d requests over %s, %d failed %s",
+			detected.Round(time.Second), recovered.Round(time.Second), sent, time.Since(start).Round(time.Second), failed, detail)
+		// Recovered without a hand step: the edge answers every request again.
+		sent, failed, detail = loadFor(base, paths, header, 400, func() {})
+		progress(t, "ha: after the recovery, with the node still down: %d requests, %d failed %s", sent, failed, detail)
+		assert.Zero(t, failed, "the stack serves again without a hand step: %s", detail)
+
+		// The alert path: NodeNotReady (for: 5m) reaches the Discord-format receiver.
+		sink := "http://" + waitTunnel(t, sinkNS, "discord-sink", 8080)
+		alerted := kube.Wait(t, kube.WaitOptions{What: "NodeNotReady delivered to the Discord receiver", Timeout: 9 * time.Minute, Interval: 5 * time.Second}, func(context.Context) (bool, string, error) {
+			var ds []discord.Delivery
+			if err := getJSON(sink+"/messages", &ds); err != nil {
+				return false, err.Error(), nil
+			}
+			for _, x := range ds {
+				for _, e := range x.Message.Embeds {
+					if strings.Contains(e.Title, "NodeNotReady") && strings.Contains(e.Description, node) {
+						return true, "", nil
+					}
+				}
+			}
+			return false, fmt.Sprintf("%d deliveries, none for NodeNotReady of %s", len(ds), node), nil
+		})
+		progress(t, "ha: NodeNotReady for %s delivered %s after the node stopped (the rule waits 5 min; %s of polling the receiver)", node, time.Since(stopped).Round(time.Second), alerted.Round(time.Second))
+
+		// MySQL lived on the lost node's disk: an outage until it returns, with its data.
+		out, err := exec.Command("docker", "start", container).CombinedOutput()
+		require.NoError(t, err, "docker start: %s", out)
+		back := time.Now()
+		kube.Wait(t, kube.WaitOptions{What: "the release whole again with the node back", Timeout: 6 * time.Minute, Interval: 2 * time.Second},
+			kube.WorkloadsReady(env.Clientset, ns, ""))
+		db := mysqlConnTo(t, ns, release+"-mysql", "app", mysqlPassword, "app")
+		var ref string
+		require.NoError(t, db.QueryRow("SELECT ref FROM ha").Scan(&ref))
+		assert.Equal(t, "before the node loss", ref)
+		progress(t, "ha: %s started again: the release whole %s later, MySQL's row written before the loss read back", node, time.Since(back).Round(time.Second))
+		got := consumeQuorum(t, ns, release+"-rabbitmq", rabbitPassword, "ha-durability")
+		progress(t, "ha: %d of %d acknowledged messages consumed after the drain and the node loss", got, published)
+		assert.Equal(t, published, got, "RabbitMQ kept every acknowledged message")
+	})
+}
+
+// controlPlaneIP is the control-plane node's address.
+func controlPlaneIP(t *testing.T) string {
+	t.Helper()
+	n, err := env.Clientset.CoreV1().Nodes().Get(context.Background(), env.Cluster.Name+"-control-plane", metav1.GetOptions{})
+	require.NoError(t, err)
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			return a.Address
+		}
+	}
+	require.FailNow(t, "the control plane has no InternalIP")
+	return ""
+}
+
+// publishQuorum declares a durable quorum queue and publishes n persistent messages to it with
+// publisher confirms; it returns how many the broker acknowledged.
+func publishQuorum(t *testing.T, ns, service, password, queue string, n int) int {
+	t.Helper()
+	conn := amqpConnTo(t, ns, service, "app", password)
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	_, err = ch.QueueDeclare(queue, true, false, false, false, amqp.Table{"x-queue-type": "quorum"})
+	require.NoError(t, err)
+	require.NoError(t, ch.Confirm(false))
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, n))
+	for i := 0; i < n; i++ {
+		require.NoError(t, ch.PublishWithContext(context.Background(), "", queue, true, false, amqp.Publishing{DeliveryMode: amqp.Persistent, Body: []byte(fmt.Sprint(i))}))
+	}
+	acked := 0
+	for i := 0; i < n; i++ {
+		if c := <-confirms; c.Ack {
+			acked++
+		}
+	}
+	conn.Close()
+	return acked
+}
+
+// consumeQuorum reads every message of the queue and returns how many there were.
+func consumeQuorum(t *testing.T, ns, service, password, queue string) int {
+	t.Helper()
+	conn := amqpConnTo(t, ns, service, "app", password)
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	got := 0
+	for {
+		_, ok, err := ch.Get(queue, true)
+		require.NoError(t, err)
+		if !ok {
+			return got
+		}
+		got++
+	}
+}
+
+// workerOf finds the worker that hosts a pod of app (by app.kubernetes.io/name) in ns.
+func workerOf(t *testing.T, ns, app string) string {
+	t.Helper()
+	pods, err := env.Clientset.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + app})
+	require.NoError(t, err)
+	require.NotEmpty(t, pods.Items, "a %s pod", app)
+	return pods.Items[0].Spec.NodeName
+}
+
+// drainNode does what `kubectl drain --ignore-daemonsets` does through client-go: cordon the node,
+// then evict each of its pods through the Eviction API (a PodDisruptionBudget answers 429 while an
+// eviction would break it: retried every second), until none is left. It returns the drain time
+// and how many evictions the budgets refused.
+func drainNode(t *testing.T, node string) (took time.Duration, refused int) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	n, err := env.Clientset.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	require.NoError(t, err)
+	n.Spec.Unschedulable = true
+	_, err = env.Clientset.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	evictable := func() []corev1.Pod {
+		pods, err := env.Clientset.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+		require.NoError(t, err)
+		var out []corev1.Pod
+		for _, p := range pods.Items {
+			owner := metav1.GetControllerOf(&p)
+			if (owner != nil && owner.Kind == "DaemonSet") || p.Annotations[corev1.MirrorPodAnnotationKey] != "" || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+				continue
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+	kube.Wait(t, kube.WaitOptions{What: "node " + node + " drained", Timeout: 10 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+		left := evictable()
+		var waiting []string
+		for _, p := range left {
+			if p.DeletionTimestamp != nil {
+				waiting = append(waiting, p.Namespace+"/"+p.Name+" (terminating)")
+				continue
+			}
+			err := env.Clientset.PolicyV1().Evictions(p.Namespace).Evict(ctx, &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}})
+			switch {
+			case apierrors.IsTooManyRequests(err):
+				refused++
+				waiting = append(waiting, p.Namespace+"/"+p.Name+" (refused by its PDB)")
+			case err != nil && !apierrors.IsNotFound(err):
+				return false, "", err
+			default:
+				waiting = append(waiting, p.Namespace+"/"+p.Name+" (evicted)")
+			}
+		}
+		return len(left) == 0, strings.Join(waiting, ", "), nil
+	})
+	return time.Since(start), refused
+}
+
+func uncordon(t *testing.T, node string) {
+	t.Helper()
+	n, err := env.Clientset.CoreV1().Nodes().Get(context.Background(), node, metav1.GetOptions{})
+	require.NoError(t, err)
+	n.Spec.Unschedulable = false
+	_, err = env.Clientset.CoreV1().Nodes().Update(context.Background(), n, metav1.UpdateOptions{})
+	require.NoError(t, err)
 }

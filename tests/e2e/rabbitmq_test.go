@@ -20,9 +20,15 @@ import (
 // amqpConn dials the broker through a fresh port-forward, retrying while it (re)starts.
 func amqpConn(t *testing.T, ns, user, password string) *amqp.Connection {
 	t.Helper()
+	return amqpConnTo(t, ns, "data-rabbitmq", user, password)
+}
+
+// amqpConnTo is amqpConn to the broker Service named service.
+func amqpConnTo(t *testing.T, ns, service, user, password string) *amqp.Connection {
+	t.Helper()
 	var conn *amqp.Connection
 	kube.Wait(t, kube.WaitOptions{What: "AMQP connection as " + user, Timeout: 2 * time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
-		endpoint, err := tunnelE(t, ns, "data-rabbitmq", 5672)
+		endpoint, err := tunnelE(t, ns, service, 5672)
 		if err != nil {
 			return false, "port-forward: " + err.Error(), nil
 		}
