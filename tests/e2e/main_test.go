@@ -15,6 +15,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/stack-charts/stack/internal/repo"
 	"github.com/stack-charts/stack/tests/cluster"
@@ -94,6 +95,11 @@ func setup() error {
 		return err
 	}
 	announce("image mode %s; cluster %s ready (created in %s, reused: %v)", env.Mode, env.Cluster.Name, env.Cluster.CreateTime.Round(time.Second), env.Cluster.Reused)
+	if multiNode {
+		if err := spreadClusterDNS(); err != nil {
+			return err
+		}
+	}
 	return removeLeftovers()
 }
 
@@ -190,4 +196,45 @@ func removeLeftovers() error {
 		announce("leftover namespaces still terminating, going on: %v", err)
 	}
 	return nil
+}
+
+// spreadClusterDNS puts the multi-node cluster's two CoreDNS replicas on two different nodes and
+// lets them leave a lost node after 30 s, as production clusters do (kubeadm's CoreDNS prefers
+// other nodes; kind's left both on one worker, and stopping that worker took the cluster's DNS,
+// and with it every name the gateway resolves, away for Kubernetes' default 300 s). The node-loss
+// suite measures the release, not the test cluster's DNS.
+func spreadClusterDNS() error {
+	ctx := context.Background()
+	patch := `{"spec":{"template":{"spec":{
+	  "topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"kubernetes.io/hostname","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],
+	  "tolerations":[{"key":"CriticalAddonsOnly","operator":"Exists"},{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"},
+	    {"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":30},
+	    {"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":30}]}}}}`
+	if _, err := env.Clientset.AppsV1().Deployments("kube-system").Patch(ctx, "coredns", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("spread CoreDNS: %w", err)
+	}
+	_, err := kube.WaitE(ctx, kube.WaitOptions{What: "CoreDNS spread over two nodes", Timeout: 3 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+		pods, err := env.Clientset.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		nodes := map[string]bool{}
+		ready := 0
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp != nil {
+				return false, p.Name + " terminating", nil
+			}
+			nodes[p.Spec.NodeName] = true
+			for _, c := range p.Status.Conditions {
+				if c.Type == "Ready" && c.Status == "True" {
+					ready++
+				}
+			}
+		}
+		return len(pods.Items) >= 2 && ready == len(pods.Items) && len(nodes) == len(pods.Items), fmt.Sprintf("%d pods, %d Ready, on %d nodes", len(pods.Items), ready, len(nodes)), nil
+	})
+	if err == nil {
+		announce("CoreDNS spread over two nodes")
+	}
+	return err
 }
