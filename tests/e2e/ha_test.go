@@ -23,6 +23,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/stack-charts/stack/internal/discord"
 	"github.com/stack-charts/stack/tests/kube"
@@ -94,6 +95,10 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 	// Alerts go to the Discord-format receiver in the cluster instead of discord.com.
 	sinkNS := namespace(t, "discord")
 	webhook := deploySink(t, sinkNS)
+	// The receiver stands for discord.com: it stays out of zone c, whose node the suite stops.
+	_, err = env.Clientset.AppsV1().Deployments(sinkNS).Patch(ctx, "discord-sink", types.StrategicMergePatchType, []byte(`{"spec":{"template":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"topology.kubernetes.io/zone","operator":"NotIn","values":["c"]}]}]}}}}}}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	kube.Wait(t, kube.WaitOptions{What: "the receiver out of zone c", Timeout: 2 * time.Minute, Interval: time.Second}, kube.WorkloadsReady(env.Clientset, sinkNS, ""))
 	s, err := env.Clientset.CoreV1().Secrets(monNS).Get(ctx, release+"-alert-receivers", metav1.GetOptions{})
 	require.NoError(t, err)
 	s.Data = map[string][]byte{"webhook-url": []byte(webhook)}
