@@ -243,7 +243,13 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		var detected, recovered time.Duration
 		var stopped time.Time
 		start := time.Now()
-		sent, failed, detail := loadFor(base, paths, header, 400, func() {
+		// One connection per request: each is balanced anew by the node's Service rules, as
+		// clients behind a real edge are. Kept-alive connections to the lost pods fail fast here
+		// (with the node gone, kube-router withdraws the route to its pods; the packets follow
+		// the default route to the host, whose egress filter answers 404), and a pool reuses the
+		// fast failures: 97 % of the requests failed that way in a first run.
+		oneShot := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		sent, failed, detail := loadForWith(oneShot, base, paths, header, 400, func() {
 			out, err := exec.Command("docker", "stop", container).CombinedOutput()
 			require.NoError(t, err, "docker stop: %s", out)
 			stopped = time.Now()

@@ -33,11 +33,16 @@ type load struct {
 }
 
 func runLoad(base string, paths []string, header http.Header, rps int, stop <-chan struct{}) *load {
-	l := &load{failures: map[string]int{}}
 	// A request fails when it errors or answers anything but 200; a slow answer is not a failure
 	// (the two-core test machine runs the load, the cluster and the tests), but the slowest is
 	// reported, and 15 s is the most a client waits.
-	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableKeepAlives: false}}
+	return runLoadWith(&http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, base, paths, header, rps, stop)
+}
+
+// runLoadWith is runLoad with its own client (e.g. one connection per request, so each request
+// is balanced anew by the node's Service rules).
+func runLoadWith(client *http.Client, base string, paths []string, header http.Header, rps int, stop <-chan struct{}) *load {
+	l := &load{failures: map[string]int{}}
 	tick := time.NewTicker(time.Second / time.Duration(rps))
 	l.wg.Add(1)
 	go func() {

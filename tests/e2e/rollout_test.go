@@ -153,9 +153,19 @@ func message(url string, header http.Header) (string, error) {
 
 // loadFor runs the edge load while action runs and until at least min requests were sent.
 func loadFor(base string, paths []string, header http.Header, min int, action func()) (sent, failed int, detail string) {
+	return loadForWith(nil, base, paths, header, min, action)
+}
+
+// loadForWith is loadFor with the load's own client (nil: runLoad's).
+func loadForWith(client *http.Client, base string, paths []string, header http.Header, min int, action func()) (sent, failed int, detail string) {
 	stop := make(chan struct{})
 	const rps = 40
-	l := runLoad(base, paths, header, rps, stop)
+	var l *load
+	if client == nil {
+		l = runLoad(base, paths, header, rps, stop)
+	} else {
+		l = runLoadWith(client, base, paths, header, rps, stop)
+	}
 	stopped := false
 	defer func() { // the action failed the test (runtime.Goexit): stop the load all the same
 		if !stopped {
