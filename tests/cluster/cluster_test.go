@@ -67,3 +67,22 @@ func TestPreparePathsAreOptionsWithDefaultsFromTheRepository(t *testing.T) {
 	require.Empty(t, mine.DockerWrapperDir, "no repository, no wrapper")
 	require.Empty(t, mine.Addons, "an empty list is kept: no add-ons")
 }
+
+// Zones label the workers round robin; the control plane keeps its own labels.
+func TestWorkersAreLabelledIntoZonesRoundRobin(t *testing.T) {
+	o := Options{Name: "x", CacheDir: t.TempDir(), Workers: 4, Zones: []string{"a", "b", "c"}}
+	cfg, err := o.config()
+	require.NoError(t, err)
+	require.Len(t, cfg.Nodes, 5)
+	require.Empty(t, cfg.Nodes[0].Labels["topology.kubernetes.io/zone"], "the control plane")
+	var zones []string
+	for _, n := range cfg.Nodes[1:] {
+		zones = append(zones, n.Labels["topology.kubernetes.io/zone"])
+	}
+	require.Equal(t, []string{"a", "b", "c", "a"}, zones)
+
+	t.Setenv("STACK_KIND_ZONES", "east,west")
+	p := PrepareOptions{Name: "x", CacheDir: "/cache"}
+	p.defaults()
+	require.Equal(t, []string{"east", "west"}, p.Zones)
+}
