@@ -153,13 +153,12 @@ func message(url string, header http.Header) (string, error) {
 
 // loadFor runs the edge load while action runs and until at least min requests were sent.
 func loadFor(base string, paths []string, header http.Header, min int, action func()) (sent, failed int, detail string) {
-	return loadForWith(nil, base, paths, header, min, action)
+	return loadForWith(nil, 40, base, paths, header, min, action)
 }
 
-// loadForWith is loadFor with the load's own client (nil: runLoad's).
-func loadForWith(client *http.Client, base string, paths []string, header http.Header, min int, action func()) (sent, failed int, detail string) {
+// loadForWith is loadFor with the load's own client (nil: runLoad's) and rate.
+func loadForWith(client *http.Client, rps int, base string, paths []string, header http.Header, min int, action func()) (sent, failed int, detail string) {
 	stop := make(chan struct{})
-	const rps = 40
 	var l *load
 	if client == nil {
 		l = runLoad(base, paths, header, rps, stop)
