@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -348,7 +350,7 @@ monitoring:
 		})
 		goodTook = time.Since(t0)
 	})
-	progress(t, "rollouts: canary, good version: %s from helm upgrade to promoted (steps seen %v); %d requests, %d failed %s", goodTook.Round(time.Second), keys(steps), sent, failed, detail)
+	progress(t, "rollouts: canary, good version: %s from helm upgrade to promoted (steps seen %v); %d requests, %d failed %s", goodTook.Round(time.Second), slices.Sorted(maps.Keys(steps)), sent, failed, detail)
 	require.False(t, good.Abort, "the good version was aborted: %s (analysis: %s)", good, strings.Join(analysisRuns(t, dyn, ns, good.CurrentPodHash), "; "))
 	assert.Zero(t, failed, "no request may fail while a good canary rolls out: %s", detail)
 	for _, pause := range []int{1, 3, 5} {
@@ -519,16 +521,6 @@ func analysisRuns(t *testing.T, dyn dynamic.Interface, ns, hash string) []string
 			metrics = append(metrics, fmt.Sprintf("%s %s %v", m.Name, m.Phase, values))
 		}
 		out = append(out, fmt.Sprintf("%s %s [%s]", u.GetName(), run.Status.Phase, strings.Join(metrics, ", ")))
-	}
-	return out
-}
-
-func keys(m map[int]bool) []int {
-	var out []int
-	for i := 0; i < 64; i++ {
-		if m[i] {
-			out = append(out, i)
-		}
 	}
 	return out
 }

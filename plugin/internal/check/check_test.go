@@ -308,11 +308,12 @@ stringData: {password: x}
 	assert.Equal(t, "nothing to check in this release", newEnv(t, rendered, "v1.36.3", nil).run(Secrets{})[0].Message, "a Secret the release creates needs no check")
 }
 
-func TestPodSecurityOfTheNamespace(t *testing.T) {
-	root := `
+// privilegedAgent is a DaemonSet in ns whose pods no level but privileged admits.
+func privilegedAgent(ns string) string {
+	return `
 apiVersion: apps/v1
 kind: DaemonSet
-metadata: {name: agent, namespace: prod}
+metadata: {name: agent, namespace: ` + ns + `}
 spec:
   selector: {matchLabels: {app: agent}}
   template:
@@ -321,6 +322,10 @@ spec:
       hostNetwork: true
       containers: [{name: a, image: agent:1, securityContext: {privileged: true}}]
 `
+}
+
+func TestPodSecurityOfTheNamespace(t *testing.T) {
+	root := privilegedAgent("prod")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "prod", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
 	rs := newEnv(t, root, "v1.36.3", []runtime.Object{ns}).run(PodSecurity{})
 	require.NotEmpty(t, only(rs, Fail))
@@ -337,18 +342,7 @@ spec:
 // judged by its own namespace's level — found live when the prod profile's node-exporter, in a
 // privileged monitoring namespace, failed against the release namespace's restricted.
 func TestPodSecurityJudgesEachPodByItsOwnNamespace(t *testing.T) {
-	agent := `
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent, namespace: prod-monitoring}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      hostNetwork: true
-      containers: [{name: a, image: agent:1, securityContext: {privileged: true}}]
-`
+	agent := privilegedAgent("prod-monitoring")
 	level := func(name, lvl string) *corev1.Namespace {
 		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"pod-security.kubernetes.io/enforce": lvl}}}
 	}
