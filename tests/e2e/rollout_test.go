@@ -131,6 +131,20 @@ func podsOf(t *testing.T, ns, app string) map[string]int {
 	return out
 }
 
+// onlyVersion waits until the app's pods are all of pod-template hash and n of them run: gone
+// from the API, not only terminating (a terminating pod answers through its preStop sleep while
+// the proxies drop it).
+func onlyVersion(t *testing.T, ns, app, hash string, n int, what string) {
+	t.Helper()
+	kube.Wait(t, kube.WaitOptions{What: what, Timeout: 2 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+		pods, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + app + ",rollouts-pod-template-hash!=" + hash})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return len(pods.Items) == 0 && podsOf(t, ns, app)[hash] == n, fmt.Sprintf("%d pods of other versions", len(pods.Items)), nil
+	})
+}
+
 // message is podinfo's "message" (PODINFO_UI_MESSAGE) as one request through the edge sees it.
 func message(url string, header http.Header) (string, error) {
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
@@ -362,9 +376,14 @@ monitoring:
 	for _, r := range runs {
 		assert.NotContains(t, r, "Failed", "the good version's analysis")
 	}
-	msg, err := message(base+"/api/users/", header)
-	require.NoError(t, err)
-	assert.Equal(t, "users v2", msg)
+	// Promoted is not yet alone: the old pods answer through their preStop sleep until the
+	// controller's scale-down has removed them (one CI run read "users v1" right after).
+	onlyVersion(t, ns, "users", good.CurrentPodHash, 4, "the old version's pods gone after the promotion")
+	for range 10 {
+		msg, err := message(base+"/api/users/", header)
+		require.NoError(t, err)
+		require.Equal(t, "users v2", msg, "every answer after the promotion is the new version")
+	}
 
 	// 2. A bad new version (podinfo's --random-error: a third of its answers are 500, 400 or 409)
 	// is aborted by the analysis at the first canary weight; the stable version keeps serving.
@@ -389,15 +408,7 @@ monitoring:
 			return s.Abort && s.Phase == "Degraded"
 		})
 		badTook = time.Since(t0)
-		// Gone from the API, not only terminating: a terminating pod answers through its
-		// preStop sleep while the proxies drop it.
-		kube.Wait(t, kube.WaitOptions{What: "the aborted canary's pods gone", Timeout: 2 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
-			pods, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=users,rollouts-pod-template-hash!=" + stable})
-			if err != nil {
-				return false, err.Error(), nil
-			}
-			return len(pods.Items) == 0 && podsOf(t, ns, "users")[stable] == 4, fmt.Sprintf("%d canary pods", len(pods.Items)), nil
-		})
+		onlyVersion(t, ns, "users", stable, 4, "the aborted canary's pods gone")
 	})
 	usersSent := sent / len(paths)
 	bound := usersSent * maxCanary / max(total, 1)
@@ -413,7 +424,7 @@ monitoring:
 	sent, failed, detail = loadFor(base, paths, header, 400, func() {})
 	progress(t, "rollouts: after the abort, the stable version: %d requests, %d failed %s", sent, failed, detail)
 	assert.Zero(t, failed, "the stable version serves after the abort: %s", detail)
-	msg, err = message(base+"/api/users/", header)
+	msg, err := message(base+"/api/users/", header)
 	require.NoError(t, err)
 	assert.Equal(t, "users v2", msg, "the stable version answers")
 
