@@ -5,12 +5,14 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -19,11 +21,13 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/stack-charts/stack/internal/discord"
 	"github.com/stack-charts/stack/tests/kube"
@@ -253,6 +257,105 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		got := consumeQuorum(t, ns, release+"-rabbitmq", rabbitPassword, "ha-durability")
 		progress(t, "ha: %d of %d acknowledged messages consumed after the drain", got, published)
 		assert.Equal(t, published, got, "RabbitMQ kept quorum and every acknowledged message through the drain")
+	})
+
+	t.Run("AutoscaleUnderLoadAndBack", func(t *testing.T) {
+		// In-cluster clients call users directly (the wiring's calls.stack.dev/users label admits
+		// them under the default deny) until its HPA scales it up; the edge's load runs
+		// throughout, and must not fail while pods are added and, after the profile's 5 min
+		// scale-down window, removed again.
+		hpas := env.Clientset.AutoscalingV2().HorizontalPodAutoscalers(ns)
+		h, err := hpas.Get(ctx, release+"-users", metav1.GetOptions{})
+		require.NoError(t, err)
+		minReplicas := *h.Spec.MinReplicas
+		pdbs := env.Clientset.PolicyV1().PodDisruptionBudgets(ns)
+		var curve []string
+		var peak int32
+		var peakZones, broken []string
+		start := time.Now()
+		observe := func(ctx context.Context) (*autoscalingv2.HorizontalPodAutoscaler, string, error) {
+			h, err := hpas.Get(ctx, release+"-users", metav1.GetOptions{})
+			if err != nil {
+				return nil, "", err
+			}
+			util := "?"
+			for _, m := range h.Status.CurrentMetrics {
+				if m.Resource != nil && m.Resource.Current.AverageUtilization != nil {
+					util = fmt.Sprintf("%d%%", *m.Resource.Current.AverageUtilization)
+				}
+			}
+			if len(curve) == 0 || !strings.HasSuffix(curve[len(curve)-1], fmt.Sprintf(": %d replicas", h.Status.DesiredReplicas)) {
+				curve = append(curve, fmt.Sprintf("+%ds (cpu %s): %d replicas", int(time.Since(start).Seconds()), util, h.Status.DesiredReplicas))
+			}
+			// The budget as the scale changes: never fewer healthy pods than it wants.
+			if b, err := pdbs.Get(ctx, release+"-users", metav1.GetOptions{}); err == nil && b.Status.CurrentHealthy < b.Status.DesiredHealthy {
+				broken = append(broken, fmt.Sprintf("+%ds: %d healthy of %d wanted", int(time.Since(start).Seconds()), b.Status.CurrentHealthy, b.Status.DesiredHealthy))
+			}
+			if h.Status.CurrentReplicas > peak {
+				peak = h.Status.CurrentReplicas
+				zones := map[string]bool{}
+				pods, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=users"})
+				if err == nil {
+					for _, p := range pods.Items {
+						if p.Spec.NodeName != "" {
+							zones[zoneOf[p.Spec.NodeName]] = true
+						}
+					}
+				}
+				peakZones = slices.Sorted(maps.Keys(zones))
+			}
+			return h, util, nil
+		}
+		var up, down time.Duration
+		sent, failed, detail := loadForWith(nil, 20, base, paths, header, 200, func() {
+			url := fmt.Sprintf("http://%s-users.%s.svc.cluster.local/", release, ns)
+			script := fmt.Sprintf("for i in $(seq 8); do (while true; do wget -q -O /dev/null %s; done) & done; wait", url)
+			labels := map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": release, "stack.dev/load": "true"}
+			stopLoad := func() {
+				for i := range 3 {
+					_ = env.Clientset.CoreV1().Pods(ns).Delete(context.Background(), fmt.Sprintf("load-%d", i), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+				}
+			}
+			t.Cleanup(stopLoad)
+			for i := range 3 {
+				_, err := env.Clientset.CoreV1().Pods(ns).Create(ctx, restrictedPod(fmt.Sprintf("load-%d", i), labels, "sh", "-c", script), metav1.CreateOptions{})
+				require.NoError(t, err)
+			}
+			up = kube.Wait(t, kube.WaitOptions{What: "users scaled above its minimum under load", Timeout: 6 * time.Minute, Interval: 5 * time.Second}, func(ctx context.Context) (bool, string, error) {
+				h, util, err := observe(ctx)
+				if err != nil {
+					return false, err.Error(), nil
+				}
+				return h.Status.CurrentReplicas > minReplicas, fmt.Sprintf("current %d desired %d cpu %s", h.Status.CurrentReplicas, h.Status.DesiredReplicas, util), nil
+			})
+			// A little longer under load: the new pods Ready and serving before the load stops.
+			kube.Wait(t, kube.WaitOptions{What: "the scaled-up users Ready", Timeout: 3 * time.Minute, Interval: 5 * time.Second}, func(ctx context.Context) (bool, string, error) {
+				if _, _, err := observe(ctx); err != nil {
+					return false, err.Error(), nil
+				}
+				d, err := env.Clientset.AppsV1().Deployments(ns).Get(ctx, release+"-users", metav1.GetOptions{})
+				if err != nil {
+					return false, err.Error(), nil
+				}
+				return d.Status.ReadyReplicas == *d.Spec.Replicas && d.Status.ReadyReplicas > minReplicas, fmt.Sprintf("%d of %d Ready", d.Status.ReadyReplicas, *d.Spec.Replicas), nil
+			})
+			stopLoad()
+			stopped := time.Now()
+			kube.Wait(t, kube.WaitOptions{What: "users back at its minimum after the load", Timeout: 10 * time.Minute, Interval: 5 * time.Second}, func(ctx context.Context) (bool, string, error) {
+				h, util, err := observe(ctx)
+				if err != nil {
+					return false, err.Error(), nil
+				}
+				return h.Status.CurrentReplicas == minReplicas, fmt.Sprintf("current %d desired %d cpu %s", h.Status.CurrentReplicas, h.Status.DesiredReplicas, util), nil
+			})
+			down = time.Since(stopped)
+		})
+		progress(t, "ha: autoscaling: users above its minimum %d %s after the load started, peak %d replicas in zones %v; back at %d %s after the load stopped (the HPA's 5 min scale-down window); curve %s",
+			minReplicas, up.Round(time.Second), peak, peakZones, minReplicas, down.Round(time.Second), strings.Join(curve, " -> "))
+		progress(t, "ha: autoscaling: through the edge meanwhile %d requests, %d failed %s", sent, failed, detail)
+		assert.Empty(t, broken, "the users PDB kept its healthy pods while the HPA scaled")
+		assert.Zero(t, failed, "no request fails while the HPA adds and removes pods: %s", detail)
+		assert.Equal(t, min(int(peak), 3), len(peakZones), "the scaled-up pods spread over the zones")
 	})
 
 	t.Run("LoseAWorkerUnderLoad", func(t *testing.T) {
