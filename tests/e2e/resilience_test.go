@@ -29,7 +29,9 @@ type load struct {
 	sent     int
 	failures map[string]int
 	slowest  time.Duration
-	wg       sync.WaitGroup
+	// firstFail and lastFail are when the first and the last failed request were sent.
+	firstFail, lastFail time.Time
+	wg                  sync.WaitGroup
 }
 
 func runLoad(base string, paths []string, header http.Header, rps int, stop <-chan struct{}) *load {
@@ -79,6 +81,12 @@ func runLoadWith(client *http.Client, base string, paths []string, header http.H
 				}
 				if outcome != "" {
 					l.failures[outcome]++
+					if l.firstFail.IsZero() || t0.Before(l.firstFail) {
+						l.firstFail = t0
+					}
+					if t0.After(l.lastFail) {
+						l.lastFail = t0
+					}
 				}
 				l.mu.Unlock()
 			}()

@@ -174,6 +174,13 @@ func loadFor(base string, paths []string, header http.Header, min int, action fu
 
 // loadForWith is loadFor with the load's own client (nil: runLoad's) and rate.
 func loadForWith(client *http.Client, rps int, base string, paths []string, header http.Header, min int, action func()) (sent, failed int, detail string) {
+	l := loadForTimed(client, rps, base, paths, header, min, action)
+	return l.result()
+}
+
+// loadForTimed is loadForWith returning the finished load, whose firstFail and lastFail say when
+// the failures happened.
+func loadForTimed(client *http.Client, rps int, base string, paths []string, header http.Header, min int, action func()) *load {
 	stop := make(chan struct{})
 	var l *load
 	if client == nil {
@@ -201,7 +208,8 @@ func loadForWith(client *http.Client, rps int, base string, paths []string, head
 	}
 	stopped = true
 	close(stop)
-	return l.result()
+	l.wg.Wait()
+	return l
 }
 
 // The progressive-delivery suite: the Argo Rollouts controller built here, the umbrella
