@@ -363,6 +363,15 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 	t.Run("LoseAWorkerUnderLoad", func(t *testing.T) {
 		published := publishQuorum(t, ns, release+"-rabbitmq", rabbitPassword, "ha-durability", messages)
 		node := mysqlNode
+		rabbitOnNode := ""
+		rabbits, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=rabbitmq"})
+		require.NoError(t, err)
+		for _, p := range rabbits.Items {
+			if p.Spec.NodeName == node {
+				rabbitOnNode = p.Name
+			}
+		}
+		require.NotEmpty(t, rabbitOnNode, "a RabbitMQ member on %s (zone spread)", node)
 		container := node // kind names a node's container after the node
 		var detected, recovered time.Duration
 		var stopped time.Time
@@ -438,23 +447,38 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		progress(t, "ha: after the recovery, with the node still down: %d requests, %d failed %s", sent, failed, detail)
 		assert.Zero(t, failed, "the stack serves again without a hand step: %s", detail)
 
-		// The alert path: NodeNotReady (for: 5m) reaches the Discord-format receiver.
+		// The alert path: the node's alert (NodeNotReady, for: 5m) and those of the pods it took
+		// down (MySQLDown and RabbitMQDown, for: 1m: their metrics targets stopped answering)
+		// reach the Discord-format receiver.
 		sink := "http://" + waitTunnel(t, sinkNS, "discord-sink", 8080)
-		alerted := kube.Wait(t, kube.WaitOptions{What: "NodeNotReady delivered to the Discord receiver", Timeout: 9 * time.Minute, Interval: 5 * time.Second}, func(context.Context) (bool, string, error) {
+		want := map[string]string{"NodeNotReady": node, "MySQLDown": release + "-mysql-0", "RabbitMQDown": rabbitOnNode}
+		delivered := map[string]time.Time{}
+		kube.Wait(t, kube.WaitOptions{What: "the node's and its pods' alerts delivered to the Discord receiver", Timeout: 9 * time.Minute, Interval: 5 * time.Second}, func(context.Context) (bool, string, error) {
 			var ds []discord.Delivery
 			if err := getJSON(sink+"/messages", &ds); err != nil {
 				return false, err.Error(), nil
 			}
 			for _, x := range ds {
 				for _, e := range x.Message.Embeds {
-					if strings.Contains(e.Title, "NodeNotReady") && strings.Contains(e.Description, node) {
-						return true, "", nil
+					for alert, subject := range want {
+						if _, seen := delivered[alert]; !seen && x.Received.After(stopped) && strings.Contains(e.Title, alert) && strings.Contains(e.Description, subject) {
+							delivered[alert] = x.Received
+						}
 					}
 				}
 			}
-			return false, fmt.Sprintf("%d deliveries, none for NodeNotReady of %s", len(ds), node), nil
+			var missing []string
+			for alert, subject := range want {
+				if _, ok := delivered[alert]; !ok {
+					missing = append(missing, alert+" of "+subject)
+				}
+			}
+			slices.Sort(missing)
+			return len(missing) == 0, fmt.Sprintf("%d deliveries, none yet for %s", len(ds), strings.Join(missing, ", ")), nil
 		})
-		progress(t, "ha: NodeNotReady for %s delivered %s after the node stopped (the rule waits 5 min; %s of polling the receiver)", node, time.Since(stopped).Round(time.Second), alerted.Round(time.Second))
+		for _, alert := range []string{"MySQLDown", "RabbitMQDown", "NodeNotReady"} {
+			progress(t, "ha: %s for %s delivered %s after the node stopped", alert, want[alert], delivered[alert].Sub(stopped).Round(time.Second))
+		}
 
 		// MySQL lived on the lost node's disk: an outage until it returns, with its data.
 		out, err := exec.Command("docker", "start", container).CombinedOutput()
