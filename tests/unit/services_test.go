@@ -70,7 +70,7 @@ func TestAServiceGetsADeploymentServiceAccountPDBAndService(t *testing.T) {
 	c := pod.Containers[0]
 	assert.Equal(t, "ghcr.io/stefanprodan/podinfo:6.9.2", c.Image)
 	assert.Equal(t, corev1.PullIfNotPresent, c.ImagePullPolicy)
-	assert.EqualValues(t, 5, c.Lifecycle.PreStop.Sleep.Seconds)
+	assert.EqualValues(t, 10, c.Lifecycle.PreStop.Sleep.Seconds)
 	assert.EqualValues(t, 10, c.LivenessProbe.PeriodSeconds, "default probe period")
 	assert.EqualValues(t, 3, c.ReadinessProbe.FailureThreshold, "default probe failures")
 	assert.Nil(t, c.StartupProbe, "startup probe is off by default")
