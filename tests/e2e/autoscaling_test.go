@@ -49,27 +49,7 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 
 	// Load: clients inside the namespace (callers of users of this release: the wiring labels admit
 	// them) fetching users in a loop.
-	url := fmt.Sprintf("http://stack-users.%s.svc.cluster.local/", ns)
-	script := fmt.Sprintf("for i in $(seq 8); do (while true; do wget -q -O /dev/null %s; done) & done; wait", url)
-	for i := 0; i < 3; i++ {
-		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": "stack", "stack.dev/load": "true"}, "sh", "-c", script), metav1.CreateOptions{})
-		require.NoError(t, err)
-	}
-	// Stop the load as soon as the suite ends (before the namespace is deleted), so it does not
-	// slow the suites after it.
-	t.Cleanup(func() {
-		ctx := context.Background()
-		for i := 0; i < 3; i++ {
-			_ = env.Clientset.CoreV1().Pods(ns).Delete(ctx, fmt.Sprintf("load-%d", i), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
-		}
-		_, _ = kube.WaitE(ctx, kube.WaitOptions{What: "load pods gone", Timeout: time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
-			list, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "stack.dev/load=true"})
-			if err != nil {
-				return false, err.Error(), nil
-			}
-			return len(list.Items) == 0, fmt.Sprintf("%d load pods left", len(list.Items)), nil
-		})
-	})
+	callInALoop(t, ns, "stack", "users", fmt.Sprintf("http://stack-users.%s.svc.cluster.local/", ns))
 	start := time.Now()
 	var curve []string
 	last := int32(-1)
@@ -91,4 +71,34 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 		return h.Status.CurrentReplicas > 1, fmt.Sprintf("current %d desired %d cpu %s", h.Status.CurrentReplicas, h.Status.DesiredReplicas, util), nil
 	})
 	progress(t, "hpa: users scaled above its minimum %s after the load started; replica curve: %s", d.Round(time.Second), strings.Join(curve, " -> "))
+}
+
+// callInALoop starts three in-cluster clients of app (pods labelled as its callers in release,
+// so the wiring's policies admit them under a default deny), each fetching url in 8 loops, and
+// returns what stops them. They are also stopped, and waited for, when the test ends (before its
+// namespace is deleted), so they do not slow the suites after it.
+func callInALoop(t *testing.T, ns, release, app, url string) (stop func()) {
+	t.Helper()
+	script := fmt.Sprintf("for i in $(seq 8); do (while true; do wget -q -O /dev/null %s; done) & done; wait", url)
+	labels := map[string]string{"calls.stack.dev/" + app: "true", "app.kubernetes.io/instance": release, "stack.dev/load": "true"}
+	stop = func() {
+		for i := range 3 {
+			_ = env.Clientset.CoreV1().Pods(ns).Delete(context.Background(), fmt.Sprintf("load-%d", i), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+		}
+	}
+	t.Cleanup(func() {
+		stop()
+		_, _ = kube.WaitE(context.Background(), kube.WaitOptions{What: "load pods gone", Timeout: time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+			list, err := env.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "stack.dev/load=true"})
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			return len(list.Items) == 0, fmt.Sprintf("%d load pods left", len(list.Items)), nil
+		})
+	})
+	for i := range 3 {
+		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), labels, "sh", "-c", script), metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	return stop
 }

@@ -28,7 +28,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 
 	"github.com/stack-charts/stack/internal/discord"
 	"github.com/stack-charts/stack/tests/kube"
@@ -101,7 +100,7 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 	sinkNS := namespace(t, "discord")
 	webhook := deploySink(t, sinkNS)
 	// The receiver stands for discord.com: it stays out of zone c, whose node the suite stops.
-	_, err = env.Clientset.AppsV1().Deployments(sinkNS).Patch(ctx, "discord-sink", types.StrategicMergePatchType, []byte(`{"spec":{"template":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"topology.kubernetes.io/zone","operator":"NotIn","values":["c"]}]}]}}}}}}}`), metav1.PatchOptions{})
+	_, err = env.Clientset.AppsV1().Deployments(sinkNS).Patch(ctx, "discord-sink", types.StrategicMergePatchType, []byte(`{"spec":{"template":{"spec":{"affinity":`+outOfStoppedZone+`}}}}`), metav1.PatchOptions{})
 	require.NoError(t, err)
 	kube.Wait(t, kube.WaitOptions{What: "the receiver out of zone c", Timeout: 2 * time.Minute, Interval: time.Second}, kube.WorkloadsReady(env.Clientset, sinkNS, ""))
 	s, err := env.Clientset.CoreV1().Secrets(monNS).Get(ctx, release+"-alert-receivers", metav1.GetOptions{})
@@ -130,7 +129,7 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 	// a drain of MySQL's node is the outage the node-loss step shows).
 	var drained string
 	for name, zone := range zoneOf {
-		if zone != "" && zone != "c" && (drained == "" || name < drained) {
+		if zone != "" && zone != stoppedZone && (drained == "" || name < drained) {
 			drained = name
 		}
 	}
@@ -228,7 +227,7 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 	db.Close()
 
 	mysqlNode := workerOf(t, ns, "mysql")
-	require.Equal(t, "c", zoneOf[mysqlNode], "MySQL in zone c, as the sizing overlay places it")
+	require.Equal(t, stoppedZone, zoneOf[mysqlNode], "MySQL in zone c, as the sizing overlay places it")
 	t.Run("DrainAWorkerUnderLoad", func(t *testing.T) {
 		node := drained
 		var took time.Duration
@@ -316,19 +315,7 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		}
 		var up, down time.Duration
 		sent, failed, detail := loadForWith(nil, 20, base, paths, header, 200, func() {
-			url := fmt.Sprintf("http://%s-users.%s.svc.cluster.local/", release, ns)
-			script := fmt.Sprintf("for i in $(seq 8); do (while true; do wget -q -O /dev/null %s; done) & done; wait", url)
-			labels := map[string]string{"calls.stack.dev/users": "true", "app.kubernetes.io/instance": release, "stack.dev/load": "true"}
-			stopLoad := func() {
-				for i := range 3 {
-					_ = env.Clientset.CoreV1().Pods(ns).Delete(context.Background(), fmt.Sprintf("load-%d", i), metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
-				}
-			}
-			t.Cleanup(stopLoad)
-			for i := range 3 {
-				_, err := env.Clientset.CoreV1().Pods(ns).Create(ctx, restrictedPod(fmt.Sprintf("load-%d", i), labels, "sh", "-c", script), metav1.CreateOptions{})
-				require.NoError(t, err)
-			}
+			stopLoad := callInALoop(t, ns, release, "users", fmt.Sprintf("http://%s-users.%s.svc.cluster.local/", release, ns))
 			up = kube.Wait(t, kube.WaitOptions{What: "users scaled above its minimum under load", Timeout: 6 * time.Minute, Interval: 5 * time.Second}, func(ctx context.Context) (bool, string, error) {
 				h, util, err := observe(ctx)
 				if err != nil {
@@ -428,13 +415,8 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 				for _, d := range ds.Items {
 					ready := 0
 					for _, p := range pods.Items {
-						if p.Spec.NodeName == node || p.DeletionTimestamp != nil || p.Labels["app.kubernetes.io/name"] != d.Spec.Selector.MatchLabels["app.kubernetes.io/name"] {
-							continue
-						}
-						for _, c := range p.Status.Conditions {
-							if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-								ready++
-							}
+						if p.Spec.NodeName != node && p.DeletionTimestamp == nil && p.Labels["app.kubernetes.io/name"] == d.Spec.Selector.MatchLabels["app.kubernetes.io/name"] && kube.PodReady(p) {
+							ready++
 						}
 					}
 					if want := int(*d.Spec.Replicas); ready < want {

@@ -78,7 +78,7 @@ func setup() error {
 	opts := cluster.PrepareOptions{RepoRoot: root, Name: name, Recreate: os.Getenv("STACK_RECREATE_CLUSTER") != ""}
 	if multiNode {
 		other = "stack-e2e"
-		opts.Workers, opts.Zones = 3, []string{"a", "b", "c"}
+		opts.Workers, opts.Zones = 3, []string{"a", "b", stoppedZone}
 	}
 	if err := holdTheCluster(name); err != nil {
 		return err
@@ -198,6 +198,13 @@ func removeLeftovers() error {
 	return nil
 }
 
+// stoppedZone is the multi-node cluster's zone whose worker the node-loss step stops (MySQL's, in
+// the sizing overlay); what stands for the world outside the release stays out of it.
+const stoppedZone = "c"
+
+// outOfStoppedZone is a pod affinity (JSON, for a patch) that keeps a pod off stoppedZone's nodes.
+const outOfStoppedZone = `{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"topology.kubernetes.io/zone","operator":"NotIn","values":["` + stoppedZone + `"]}]}]}}}`
+
 // spreadClusterDNS puts the multi-node cluster's two CoreDNS replicas on two different nodes and
 // lets them leave a lost node after 30 s, as production clusters do (kubeadm's CoreDNS prefers
 // other nodes; kind's left both on one worker, and stopping that worker took the cluster's DNS,
@@ -209,7 +216,7 @@ func removeLeftovers() error {
 func spreadClusterDNS() error {
 	ctx := context.Background()
 	patch := `{"spec":{"template":{"spec":{
-	  "affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"topology.kubernetes.io/zone","operator":"NotIn","values":["c"]}]}]}}},
+	  "affinity":` + outOfStoppedZone + `,
 	  "topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"kubernetes.io/hostname","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],
 	  "tolerations":[{"key":"CriticalAddonsOnly","operator":"Exists"},{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"},
 	    {"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":30},

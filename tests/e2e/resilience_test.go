@@ -35,10 +35,14 @@ type load struct {
 }
 
 func runLoad(base string, paths []string, header http.Header, rps int, stop <-chan struct{}) *load {
-	// A request fails when it errors or answers anything but 200; a slow answer is not a failure
-	// (the two-core test machine runs the load, the cluster and the tests), but the slowest is
-	// reported, and 15 s is the most a client waits.
-	return runLoadWith(&http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, base, paths, header, rps, stop)
+	return runLoadWith(loadClient(), base, paths, header, rps, stop)
+}
+
+// loadClient is the load's default client. A request fails when it errors or answers anything
+// but 200; a slow answer is not a failure (the two-core test machine runs the load, the cluster
+// and the tests), but the slowest is reported, and 15 s is the most a client waits.
+func loadClient() *http.Client {
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 }
 
 // runLoadWith is runLoad with its own client (e.g. one connection per request, so each request

@@ -182,12 +182,10 @@ func loadForWith(client *http.Client, rps int, base string, paths []string, head
 // the failures happened.
 func loadForTimed(client *http.Client, rps int, base string, paths []string, header http.Header, min int, action func()) *load {
 	stop := make(chan struct{})
-	var l *load
 	if client == nil {
-		l = runLoad(base, paths, header, rps, stop)
-	} else {
-		l = runLoadWith(client, base, paths, header, rps, stop)
+		client = loadClient()
 	}
+	l := runLoadWith(client, base, paths, header, rps, stop)
 	stopped := false
 	defer func() { // the action failed the test (runtime.Goexit): stop the load all the same
 		if !stopped {
