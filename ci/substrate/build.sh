@@ -39,7 +39,7 @@ run "argo rollouts" "$here/rollouts.sh"
 run "edge" "$here/edge.sh"
 run "registry" "$here/registry.sh"
 # Remove superseded builds: every stack.local image whose tag is not the current one.
-keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm) \
+keep=$(printf '%s\n' "$node" $(docker image inspect -f '{{range .RepoTags}}{{println .}}{{end}}' stack.local/debian:bookworm stack.local/debian:trixie) \
   "stack.local/busybox:1.35.0" "stack.local/kube-router:$KUBE_ROUTER_VERSION" "stack.local/local-path-provisioner:$LOCAL_PATH_VERSION" \
   "stack.local/metrics-server:$METRICS_SERVER_VERSION" "stack.local/kube-state-metrics:$KSM_VERSION" \
   "stack.local/cert-manager-controller:$CERT_MANAGER_VERSION" "stack.local/cert-manager-webhook:$CERT_MANAGER_VERSION" "stack.local/cert-manager-cainjector:$CERT_MANAGER_VERSION" \

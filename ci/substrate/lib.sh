@@ -87,7 +87,10 @@ dbuild() {
 # (unchanged inputs are never rebuilt), and append "NAME TAG" to the image list file LIST.
 content_image() {
   local list=$1 name=$2 version=$3 ctx=$4 base tag
-  base=$(docker image inspect -f '{{.Id}}' stack.local/debian:bookworm) || die "no base image (run base-image.sh)"
+  # The base the Dockerfile starts FROM (stack.local/debian:SUITE) is part of the content.
+  local from; from=$(awk 'toupper($1) == "FROM" {print $2; exit}' "$ctx/Dockerfile")
+  [[ $from == stack.local/debian:* ]] || from=stack.local/debian:bookworm
+  base=$(docker image inspect -f '{{.Id}}' "$from") || die "no base image $from (run base-image.sh)"
   tag="stack.local/$name:$version-$(hash_inputs "$ctx" "$base")"
   if image_exists "$tag"; then
     step "image $tag: cached"

@@ -28,7 +28,7 @@ build mariadb 10.11 "$here/workloads/mariadb"
 build mysqld-exporter 0.14.0 "$here/workloads/mysqld-exporter"
 build redis 7.0.15 "$here/workloads/redis"
 build redis-exporter 1.45.0 "$here/workloads/redis-exporter"
-build rabbitmq 3.10.8 "$here/workloads/rabbitmq"
+build rabbitmq 4.0.5 "$here/workloads/rabbitmq"
 build node-exporter 1.5.0 "$here/workloads/node-exporter"
 if $debian_only; then
   rm -f "$manifest.tmp"
@@ -97,8 +97,6 @@ redis:
     image: {registry: stack.local, repository: $(repo redis-exporter), tag: "$(ver redis-exporter)", pullPolicy: IfNotPresent}
 rabbitmq:
   image: {registry: stack.local, repository: $(repo rabbitmq), tag: "$(ver rabbitmq)", pullPolicy: IfNotPresent}
-  config:
-    quorumMembershipReconciliation: false   # RabbitMQ 3.10 refuses the 3.13+ key
   tests:
     image: {registry: stack.local, repository: $(repo curl), tag: "$(ver curl)", pullPolicy: IfNotPresent}
 monitoring:

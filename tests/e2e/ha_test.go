@@ -356,10 +356,10 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 	})
 
 	t.Run("LoseAWorkerUnderLoad", func(t *testing.T) {
-		if os.Getenv("STACK_E2E_NODE_LOSS") == "" {
-			t.Skip("not in make test (STACK_E2E_NODE_LOSS=1 runs it): in 2 of its 4 full runs the returned node's RabbitMQ member " +
-				"(3.10.8 on Erlang 25) stalled at boot after syncing its tables (global's nodedown/nodeup between it and a peer, AMQP " +
-				"port never open), so the release was not whole 6 min after the node came back; every other step passed in all 4")
+		// STACK_E2E_NODE_LOSS=0 leaves it out of a quick local run (it restarts a node, so the next
+		// run recreates the cluster); make test runs it.
+		if os.Getenv("STACK_E2E_NODE_LOSS") == "0" {
+			t.Skip("STACK_E2E_NODE_LOSS=0")
 		}
 		published := publishQuorum(t, ns, release+"-rabbitmq", rabbitPassword, "ha-durability", messages)
 		node := mysqlNode
