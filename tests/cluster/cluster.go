@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -33,6 +32,8 @@ import (
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 	"sigs.k8s.io/yaml"
+
+	"github.com/stack-charts/stack/tests/kube"
 )
 
 // Options says which cluster to get.
@@ -246,20 +247,11 @@ func (c *Cluster) unhealthy(nodeImage string) string {
 		return "its API server does not answer"
 	}
 	for _, n := range nl.Items {
-		if !nodeReady(n) {
+		if !kube.NodeReady(n) {
 			return fmt.Sprintf("node %s is not Ready", n.Name)
 		}
 	}
 	return ""
-}
-
-func nodeReady(n corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // RESTConfigE is the client configuration for the cluster.

@@ -394,12 +394,7 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 				if err != nil {
 					return false, err.Error(), nil
 				}
-				for _, c := range n.Status.Conditions {
-					if c.Type == corev1.NodeReady {
-						return c.Status != corev1.ConditionTrue, string(c.Status), nil
-					}
-				}
-				return false, "no Ready condition", nil
+				return !kube.NodeReady(*n), "still Ready", nil
 			})
 			detected = time.Since(stopped)
 			kube.Wait(t, kube.WaitOptions{What: "every Deployment's pods Ready on the other nodes", Timeout: 5 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {

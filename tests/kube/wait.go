@@ -107,6 +107,16 @@ func PodReady(p corev1.Pod) bool {
 	return false
 }
 
+// NodeReady reports the node's Ready condition.
+func NodeReady(n corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
 // podState is a short reason a pod is not Ready: a waiting container's reason, or the phase.
 func podState(p corev1.Pod) string {
 	for _, cs := range append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
