@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mirror=$(debian_mirror)
-for suite in ${STACK_DEBIAN_SUITES:-bookworm trixie}; do
+for suite in bookworm trixie; do
   tag="stack.local/debian:$suite-$(hash_inputs "$0" "$mirror" "$suite")"
   if image_exists "$tag"; then
     docker tag "$tag" "stack.local/debian:$suite"
