@@ -235,8 +235,10 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		// 20 rps from the one client address: the prod profile allows a client 20 rps per gateway
 		// pod, and while the drained node's gateway pod moves two pods take it all (at 40 rps
 		// one run in four saw 429s).
+		gw := watchGatewayFailures(ns)
 		sent, failed, detail := loadForWith(nil, 20, base, paths, header, 600, func() { took, refused = drainNode(t, node) })
 		progress(t, "ha: drained %s (zone %s) in %s, %d evictions refused by PDBs meanwhile; %d requests, %d failed %s", node, zoneOf[node], took.Round(time.Second), refused, sent, failed, detail)
+		gw.report(t, failed)
 		assert.Zero(t, failed, "no request may fail while a worker is drained: %s", detail)
 		// The RabbitMQ member of that node waits for it (its volume is there): a second
 		// member's eviction would break the broker's budget, and is refused.
@@ -382,6 +384,7 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		// the default route to the host, whose egress filter answers 404), and a pool reuses the
 		// fast failures: 97 % of the requests failed that way in a first run.
 		oneShot := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		gw := watchGatewayFailures(ns)
 		l := loadForTimed(oneShot, 20, base, paths, header, 400, func() {
 			// Times count from the stop command: the node's services go down during it (docker
 			// stop takes ~10 s: the node's init gets SIGTERM, then the container is killed).
@@ -436,9 +439,12 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		if failed > 0 {
 			assert.True(t, l.lastFail.Before(stopped.Add(recovered)), "the last failed request was sent %s after the stop, after the recovery (%s)", l.lastFail.Sub(stopped), recovered)
 		}
+		gw.report(t, 0)
 		// Recovered without a hand step: the edge answers every request again.
+		gw = watchGatewayFailures(ns)
 		sent, failed, detail = loadForWith(nil, 20, base, paths, header, 400, func() {})
 		progress(t, "ha: after the recovery, with the node still down: %d requests, %d failed %s", sent, failed, detail)
+		gw.report(t, failed)
 		assert.Zero(t, failed, "the stack serves again without a hand step: %s", detail)
 
 		// The alert path: the node's alert (NodeNotReady, for: 5m) and those of the pods it took
@@ -491,6 +497,25 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		progress(t, "ha: %d of %d acknowledged messages consumed after the node loss", got, published)
 		assert.Equal(t, published, got, "RabbitMQ kept every acknowledged message")
 	})
+}
+
+// gatewayFailures holds the gateway's log lines about failed requests during a step: its error
+// log's errors and warnings and the access log's 5xx answers, from every gateway pod (the one on
+// a drained or lost node included, whose log is gone by the end of the step).
+type gatewayFailures struct{ w *kube.LogWatch }
+
+var gatewayFailureLine = regexp.MustCompile(`"status":5\d\d|\[(warn|error|crit|alert|emerg)\]`)
+
+func watchGatewayFailures(ns string) gatewayFailures {
+	return gatewayFailures{kube.WatchLogs(env.Clientset, ns, "app.kubernetes.io/name=gateway", "nginx", 60, gatewayFailureLine.MatchString)}
+}
+
+// report ends the watch and, when the step saw failed requests, logs what the gateway said.
+func (g gatewayFailures) report(t *testing.T, failed int) {
+	lines := g.w.Stop()
+	if failed > 0 || len(lines) > 0 {
+		t.Logf("the gateway's log meanwhile (errors, warnings, 5xx answers): %d lines\n%s", len(lines), strings.Join(lines, "\n"))
+	}
 }
 
 // waitRabbitCluster waits until the first RabbitMQ member counts n running members in its

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -238,4 +239,81 @@ func TestTheGatewayKeepsUpstreamConnectionsAliveWhereARouteAsks(t *testing.T) {
 	assert.LessOrEqual(t, len(pooled), runtime.NumCPU(), "keepalive 8: connections reused, at most one per worker: %v", pooled)
 	assert.Len(t, fresh, 20, "no keepalive: one connection per request")
 	t.Logf("20 requests: %d upstream connection(s) with routes[].keepalive, %d without", len(pooled), len(fresh))
+}
+
+// routes[].resolve on the real nginx with the cluster's DNS gone (the resolver an address nothing
+// answers on, as when the DNS pod a gateway's queries are tracked to is evicted): the route
+// resolved at start keeps answering, the one resolved per request fails (502).
+func TestARouteResolvedAtStartServesWithoutDNS(t *testing.T) {
+	t.Parallel()
+	base := liveGatewayWith(t, map[string]any{"auth": map[string]any{"enabled": false, "mode": "jwt"}, "rateLimit": map[string]any{"enabled": false},
+		"resolver": "127.0.0.1:9", "resolverValid": "1s"},
+		map[string]map[string]any{
+			"/api/echo/": {"host": "localhost", "resolve": "start"},
+			"/api/auth/": {"host": "localhost", "resolve": "request"},
+		})
+	code, body, _ := get(t, base+"/api/echo/x", "")
+	assert.Equal(t, http.StatusOK, code, "resolve: start: localhost resolved when nginx started")
+	assert.Equal(t, "/x", body["path"])
+	code, _, _ = get(t, base+"/api/auth/x", "")
+	assert.Equal(t, http.StatusBadGateway, code, "resolve: request: the name needs the resolver, which does not answer")
+}
+
+// flakyService stands for a Service whose rules send the first connections to a pod that went
+// away: it resets its first n connections, forwards the others to target, and counts them all.
+func flakyService(t *testing.T, target string, n int32) (port int, conns *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	conns = &atomic.Int32{}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if conns.Add(1) <= n {
+				_ = c.(*net.TCPConn).SetLinger(0) // close with a reset, as a stopped pod's address answers
+				c.Close()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go func() { _, _ = io.Copy(u, c) }()
+				_, _ = io.Copy(c, u)
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, conns
+}
+
+// retries on the real nginx: a route whose first attempt is reset answers 200 on its second try
+// through the same "Service" (two connections reached it), one with retries.tries 1 answers 502.
+func TestTheGatewayRetriesAFailedAttemptThroughTheService(t *testing.T) {
+	t.Parallel()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"path": r.URL.Path})
+	}))
+	t.Cleanup(echo.Close)
+	target := echo.Listener.Addr().String()
+	retried, retriedConns := flakyService(t, target, 1)
+	single, singleConns := flakyService(t, target, 1)
+	base := liveGatewayWith(t, map[string]any{"auth": map[string]any{"enabled": false, "mode": "jwt"}, "rateLimit": map[string]any{"enabled": false}},
+		map[string]map[string]any{
+			"/api/echo/": {"port": retried, "resolve": "start"},
+			"/api/auth/": {"port": single, "resolve": "start", "retries": map[string]any{"tries": 1}},
+		})
+	code, body, _ := get(t, base+"/api/echo/x", "")
+	assert.Equal(t, http.StatusOK, code, "the reset attempt retried")
+	assert.Equal(t, "/x", body["path"])
+	assert.EqualValues(t, 2, retriedConns.Load(), "two connections: the reset one and the retry")
+	code, _, _ = get(t, base+"/api/auth/x", "")
+	assert.Equal(t, http.StatusBadGateway, code, "retries.tries 1: the reset attempt is the answer")
+	assert.EqualValues(t, 1, singleConns.Load(), "one connection, no retry")
 }

@@ -71,11 +71,16 @@ func nginxConf(t *testing.T, r *render.Result, fullname string) string {
 // at /etc/nginx/modules (the official layout, which the air-gapped image links to).
 const hostNJSModule = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 
+// clusterUpstream is an upstream block's server named by a cluster Service (resolve: start), a
+// name only the cluster's DNS answers.
+var clusterUpstream = regexp.MustCompile(`(?m)^(\s*server )([a-z0-9.-]+\.svc\.[a-z0-9.-]+)(:[0-9]+[ ;])`)
+
 // onHost writes the gateway's files into dir laid out for the host's nginx: the njs module and
-// script paths and the pid file point into dir. Nothing else changes.
+// script paths and the pid file point into dir, and a cluster Service's name in an upstream block
+// is the loopback address (as the cluster's DNS would answer its ClusterIP). Nothing else changes.
 func onHost(t *testing.T, files map[string]string, dir string) string {
 	t.Helper()
-	conf := files["nginx.conf"]
+	conf := clusterUpstream.ReplaceAllString(files["nginx.conf"], "${1}127.0.0.1${3}")
 	conf = strings.ReplaceAll(conf, "load_module /etc/nginx/modules/ngx_http_js_module.so;", "load_module "+hostNJSModule+";")
 	conf = strings.ReplaceAll(conf, `js_path "/etc/nginx/stack-templates/";`, `js_path "`+dir+`/";`)
 	conf = strings.ReplaceAll(conf, "pid /tmp/nginx.pid;", "pid "+dir+"/nginx.pid;")
@@ -127,7 +132,11 @@ func TestGatewayRoutesBecomeNginxLocations(t *testing.T) {
 	requireNginxAccepts(t, gatewayFiles(t, r, "shop-gateway"))
 
 	users := location(t, conf, "/api/users/")
-	assert.Contains(t, users, `set $stack_upstream "shop-users.prod.svc.cluster.local:80";`, "a service is found by the naming convention")
+	assert.Contains(t, users, "proxy_pass http://stack_route_0;", "a service's route goes to its upstream block")
+	assert.NotContains(t, users, "$stack_upstream", "a service's name is not resolved per request")
+	assert.Contains(t, conf, "upstream stack_route_0 {\n    server shop-users.prod.svc.cluster.local:80 max_fails=0;\n", "a service is found by the naming convention, resolved when nginx starts")
+	assert.Equal(t, 3, strings.Count(conf, "server shop-users.prod.svc.cluster.local:80 max_fails=0;"), "the Service once per try (retries.tries 3)")
+	assert.Contains(t, users, "proxy_next_upstream error timeout;\n      proxy_next_upstream_tries 3;\n      proxy_next_upstream_timeout 0s;", "a failed attempt retried through the Service")
 	assert.Contains(t, users, "rewrite ^/api/users/(.*)$ /$1 break;", "the prefix is stripped by default")
 	assert.Contains(t, users, "auth_request /_stack_auth;")
 	assert.Contains(t, users, "auth_request_set $stack_auth_0 $upstream_http_x_user_id;")
@@ -159,9 +168,10 @@ func TestGatewayRoutesBecomeNginxLocations(t *testing.T) {
 
 	auth := location(t, conf, "= /_stack_auth")
 	assert.Contains(t, auth, "internal;")
-	assert.Contains(t, auth, "proxy_pass http://$stack_auth_upstream/token/validate;")
+	assert.Contains(t, auth, "proxy_pass http://stack_auth/token/validate;")
 	assert.Contains(t, auth, "proxy_method GET;", "the auth check is a GET whatever the client's method")
-	assert.Contains(t, auth, `"shop-auth.prod.svc.cluster.local:80"`)
+	assert.Contains(t, conf, "upstream stack_auth {\n    server shop-auth.prod.svc.cluster.local:80 max_fails=0;\n", "auth.service resolved when nginx starts")
+	assert.Contains(t, auth, "proxy_next_upstream_tries 3;", "the auth check retried like a route")
 
 	assert.Contains(t, conf, "resolver 127.0.0.1 valid=10s ipv6=off;", "the pod's resolvers, substituted at start")
 	assert.Contains(t, conf, "limit_req_zone $binary_remote_addr zone=stack_per_client:10m rate=20r/s;")
@@ -182,6 +192,7 @@ func TestGatewayTuningKnobsReachNginx(t *testing.T) {
 	vals["clientMaxBodySize"] = "8m"
 	vals["workerConnections"] = 4096
 	vals["keepaliveTimeout"] = "30s"
+	vals["retries"] = map[string]any{"tries": 2, "conditions": []any{"error", "http_503"}, "timeout": "8s"}
 	vals["accessLog"] = false
 	vals["containerPort"] = 8888
 	vals["auth"].(map[string]any)["path"] = "/validate"
@@ -196,7 +207,8 @@ func TestGatewayTuningKnobsReachNginx(t *testing.T) {
 		"set_real_ip_from 10.0.0.0/8;", "set_real_ip_from fd00::/8;", "real_ip_header X-Real-IP;",
 		"client_max_body_size 8m;", "worker_connections 4096;", "keepalive_timeout 30s;", "access_log off;",
 		"listen 8888 default_server;", "proxy_connect_timeout 1s;", "proxy_send_timeout 11s;",
-		"proxy_pass http://$stack_auth_upstream/validate;", `"shop-auth.prod.svc.cluster.local:9000"`,
+		"proxy_pass http://stack_auth/validate;", "server shop-auth.prod.svc.cluster.local:9000 max_fails=0;",
+		"proxy_next_upstream error http_503;", "proxy_next_upstream_tries 2;", "proxy_next_upstream_timeout 8s;",
 	} {
 		assert.Contains(t, conf, want)
 	}
@@ -232,7 +244,37 @@ func TestGatewayAuthByExplicitHost(t *testing.T) {
 	})
 	conf := nginxConf(t, r, "shop-gateway")
 	requireNginxAccepts(t, gatewayFiles(t, r, "shop-gateway"))
-	assert.Contains(t, location(t, conf, "= /_stack_auth"), `"auth.idp.svc.cluster.local:443"`)
+	auth := location(t, conf, "= /_stack_auth")
+	assert.Contains(t, auth, `set $stack_auth_upstream "auth.idp.svc.cluster.local:443";`, "an explicit auth host is resolved per request")
+	assert.Contains(t, auth, "proxy_pass http://$stack_auth_upstream/token/validate;")
+	assert.NotContains(t, conf, "upstream stack_auth", "no upstream block for an explicit auth host")
+}
+
+// routes[].resolve overrides the default (a service at start, a host per request) either way.
+func TestARouteResolvesItsUpstreamAtStartOrPerRequest(t *testing.T) {
+	t.Parallel()
+	r := renderGateway(t, map[string]any{
+		"routes": []any{
+			map[string]any{"path": "/api/users/", "service": "users", "port": 80, "resolve": "request"},
+			map[string]any{"path": "/api/billing/", "host": "billing.finance.svc.cluster.local", "port": 8080, "resolve": "start", "retries": map[string]any{"tries": 1}},
+			map[string]any{"path": "/api/search/", "host": "search.example.org", "port": 443, "keepalive": 4},
+			map[string]any{"path": "/api/news/", "host": "news.example.org", "port": 80},
+		},
+		"auth": map[string]any{"enabled": false},
+	})
+	conf := nginxConf(t, r, "shop-gateway")
+	users := location(t, conf, "/api/users/")
+	assert.Contains(t, users, `set $stack_upstream "shop-users.prod.svc.cluster.local:80";`, "resolve: request on a service route")
+	assert.Contains(t, users, "proxy_pass http://$stack_upstream;")
+	assert.NotContains(t, conf, "upstream stack_route_0 ")
+	billing := location(t, conf, "/api/billing/")
+	assert.Contains(t, billing, "proxy_pass http://stack_route_1;", "resolve: start on a host route")
+	assert.Contains(t, billing, "proxy_next_upstream off;", "routes[].retries.tries 1: no retry")
+	assert.Contains(t, conf, "upstream stack_route_1 {\n    server billing.finance.svc.cluster.local:8080 max_fails=0;\n  }", "one try: the server once")
+	assert.Contains(t, conf, "upstream stack_route_2 {\n    server search.example.org:443 max_fails=0;\n", "a pool resolves at start by default")
+	assert.Contains(t, conf, "server search.example.org:443 max_fails=0; # try 3\n    keepalive 4;\n  }")
+	assert.Contains(t, location(t, conf, "/api/news/"), `set $stack_upstream "news.example.org:80";`, "a host is resolved per request by default")
+	assert.NotContains(t, conf, "upstream stack_route_3 ")
 }
 
 func TestGatewayDeploymentIsHighlyAvailableAndRollsOnConfigChange(t *testing.T) {

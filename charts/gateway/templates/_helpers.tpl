@@ -40,8 +40,9 @@ gateway.routes: the routes with defaults applied and validated, as a YAML list. 
 {{- if hasKey $seen $r.path }}{{- include "common.fail" (dict "msg" (printf "%s.path %q is already routed by routes[%v]" $k $r.path (get $seen $r.path)) "context" $) -}}{{- end -}}
 {{- if or (eq $r.path "/healthz/") (hasPrefix "/_stack" $r.path) }}{{- include "common.fail" (dict "msg" (printf "%s.path %q is reserved by the gateway" $k $r.path) "context" $) -}}{{- end -}}
 {{- $_ := set $seen $r.path $i -}}
-{{- $route := dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "keepalive" 0 "timeouts" (deepCopy $v.timeouts) "publicPaths" list -}}
+{{- $route := dict "stripPrefix" true "auth" $v.auth.enabled "rateLimit" $v.rateLimit.enabled "websocket" false "keepalive" 0 "resolve" (ternary "start" "request" (or (not (empty $r.service)) (gt (int ($r.keepalive | default 0)) 0))) "timeouts" (deepCopy $v.timeouts) "retries" (deepCopy $v.retries) "publicPaths" list -}}
 {{- include "common.utils.merge" (dict "base" $route "override" (deepCopy $r)) -}}
+{{- if and $route.keepalive (ne $route.resolve "start") }}{{- include "common.fail" (dict "msg" (printf "%s.keepalive: a pool of idle connections needs resolve: start (the upstream resolved when nginx starts); got resolve: %s" $k $route.resolve) "context" $) -}}{{- end -}}
 {{- with $route.cors }}
 {{- $cors := merge . (dict "allowMethods" (list "GET" "POST" "PUT" "PATCH" "DELETE" "OPTIONS") "allowHeaders" (list "Authorization" "Content-Type" "X-Request-ID") "exposeHeaders" (list "X-Request-ID") "allowCredentials" false "maxAge" 600) -}}
 {{- if not $cors.allowOrigins }}{{- include "common.fail" (dict "msg" (printf "%s.cors.allowOrigins: list the origins allowed (e.g. https://app.example.com, or \"*\")" $k) "context" $) -}}{{- end -}}
@@ -122,17 +123,18 @@ auth_request_set $stack_auth_{{ $i }} $upstream_http_{{ include "gateway.headerV
 {{- end }}
 {{- end }}
 {{- end }}
-{{- if not $r.keepalive }}
+{{- $perRequest := eq $r.resolve "request" }}
+{{- if $perRequest }}
+# resolve: request: the name resolved per request (resolver, resolverValid)
 set $stack_upstream "{{ include "gateway.upstream" (dict "target" $r "context" .context) }}";
 {{- end }}
 {{- if $r.stripPrefix }}
 rewrite ^{{ $r.path | replace "." "\\." }}(.*)$ /$1 break;
 {{- end }}
-{{- if $r.keepalive }}
-# routes[].keepalive: the upstream block's pool of idle connections (HTTP/1.1, no Connection: close)
-proxy_pass http://stack_route_{{ .index }};
-{{- else }}
+{{- if $perRequest }}
 proxy_pass http://$stack_upstream;
+{{- else }}
+proxy_pass http://stack_route_{{ .index }};
 {{- end }}
 proxy_http_version 1.1;
 proxy_set_header Host $host;
@@ -161,6 +163,36 @@ proxy_set_header Connection "";
 proxy_connect_timeout {{ $r.timeouts.connect }};
 proxy_read_timeout {{ $r.timeouts.read }};
 proxy_send_timeout {{ $r.timeouts.send }};
+{{- include "gateway.retries" $r.retries }}
+{{- end -}}
+
+{{/*
+gateway.upstreamBlock: an upstream block resolved when nginx starts, its server listed once per
+try: each retry is a new connection through the Service, balanced anew (max_fails=0: a failed
+attempt does not take the Service out of the block).
+Usage: include "gateway.upstreamBlock" (dict "name" "stack_route_0" "target" $route "keepalive" 0 "tries" 3 "context" $)
+*/}}
+{{- define "gateway.upstreamBlock" -}}
+{{- $server := include "gateway.upstream" (dict "target" .target "context" .context) -}}
+upstream {{ .name }} {
+  {{- range $i := until (int .tries) }}
+  server {{ $server }} max_fails=0;{{ if gt $i 0 }} # try {{ add1 $i }}{{ end }}
+  {{- end }}
+  {{- with .keepalive }}
+  keepalive {{ . }};
+  {{- end }}
+}
+{{- end -}}
+
+{{/* gateway.retries: the proxy_next_upstream directives of a location, from a retries value. */}}
+{{- define "gateway.retries" -}}
+{{- if gt (int .tries) 1 }}
+proxy_next_upstream {{ join " " .conditions }};
+proxy_next_upstream_tries {{ .tries }};
+proxy_next_upstream_timeout {{ .timeout }};
+{{- else }}
+proxy_next_upstream off;
+{{- end }}
 {{- end -}}
 
 {{/*

@@ -35,8 +35,8 @@ http {
   uwsgi_temp_path /tmp/uwsgi_temp;
   scgi_temp_path /tmp/scgi_temp;
 
-  # Upstream names are resolved per request (proxy_pass with a variable), so the gateway starts
-  # before the services and follows Service changes.
+  # For the names resolved per request (proxy_pass with a variable): routes with resolve: request,
+  # auth.host, the JWKS URL. The release's own Services are resolved once, at start (below).
   resolver {{ $v.resolver | default "${NGINX_LOCAL_RESOLVERS}" }} valid={{ $v.resolverValid }} ipv6=off;
   resolver_timeout 5s;
 
@@ -55,13 +55,15 @@ http {
   {{- end }}
 
   {{- range $i, $route := $routes }}
-  {{- if $route.keepalive }}
-  # routes[{{ $i }}].keepalive: a pool of idle connections; the name is resolved when nginx starts.
-  upstream stack_route_{{ $i }} {
-    server {{ include "gateway.upstream" (dict "target" $route "context" $) }};
-    keepalive {{ $route.keepalive }};
-  }
+  {{- if eq $route.resolve "start" }}
+  # routes[{{ $i }}] ({{ $route.path }}), resolve: start: the name resolved when nginx starts, so a
+  # request does not wait on DNS (nor fails with it).
+  {{- include "gateway.upstreamBlock" (dict "name" (printf "stack_route_%d" $i) "target" $route "keepalive" $route.keepalive "tries" $route.retries.tries "context" $) | nindent 2 }}
   {{- end }}
+  {{- end }}
+  {{- if and $v.auth.enabled (ne $v.auth.mode "jwt") $v.auth.service (not $v.auth.host) }}
+  # auth.service, like a route's service: resolved when nginx starts.
+  {{- include "gateway.upstreamBlock" (dict "name" "stack_auth" "target" $v.auth "keepalive" 0 "tries" $v.retries.tries "context" $) | nindent 2 }}
   {{- end }}
 
   map $http_x_request_id $stack_request_id {
@@ -201,8 +203,12 @@ http {
 
     location = /_stack_auth {
       internal;
+      {{- if $v.auth.host }}
       set $stack_auth_upstream "{{ include "gateway.upstream" (dict "target" $v.auth "context" $) }}";
       proxy_pass http://$stack_auth_upstream{{ $v.auth.path }};
+      {{- else }}
+      proxy_pass http://stack_auth{{ $v.auth.path }};
+      {{- end }}
       proxy_method GET;
       proxy_pass_request_body off;
       proxy_http_version 1.1;
@@ -214,6 +220,7 @@ http {
       proxy_set_header X-Request-ID $stack_request_id;
       proxy_connect_timeout {{ $v.timeouts.connect }};
       proxy_read_timeout {{ $v.timeouts.read }};
+      {{- include "gateway.retries" $v.retries | nindent 6 }}
     }
     {{- end }}
     {{- $hasRoot := false }}
