@@ -85,3 +85,14 @@ app user with the password from the Secret), as JSON with sorted keys, so "{"+"u
 {{- include "common.utils.bytes" (dict "quantity" . "key" "resources.limits.memory") -}}
 {{- end }}{{- end -}}
 {{- end -}}
+
+{{/* rabbitmq.peerHosts: every member's host name under the headless Service, space-separated. */}}
+{{- define "rabbitmq.peerHosts" -}}
+{{- $full := include "rabbitmq.fullname" . -}}
+{{- $domain := include "rabbitmq.domain" . -}}
+{{- $hosts := list -}}
+{{- range $i := until (int .Values.replicas) -}}
+{{- $hosts = append $hosts (printf "%s-%d.%s-headless.%s.svc.%s" $full $i $full $.Release.Namespace $domain) -}}
+{{- end -}}
+{{- join " " $hosts -}}
+{{- end -}}
