@@ -24,7 +24,8 @@ import (
 func TestARabbitMQMemberWithDataWaitsForThePodNetworkToReachAPeer(t *testing.T) {
 	t.Parallel()
 	r := renderBacking(t, "rabbitmq", map[string]any{"replicas": 3, "peerNetworkWaitSeconds": 90})
-	setup := container(t, render.Get[*appsv1.StatefulSet](t, r, "shop-rabbitmq").Spec.Template.Spec, "setup")
+	sts := render.Get[*appsv1.StatefulSet](t, r, "shop-rabbitmq")
+	setup := container(t, sts.Spec.Template.Spec, "setup")
 	env := envOf(setup)
 	assert.Equal(t, "shop-rabbitmq-0.shop-rabbitmq-headless.prod.svc.cluster.local shop-rabbitmq-1.shop-rabbitmq-headless.prod.svc.cluster.local shop-rabbitmq-2.shop-rabbitmq-headless.prod.svc.cluster.local", env["PEERS"].Value)
 	assert.Equal(t, "$(POD_NAME).shop-rabbitmq-headless.prod.svc.cluster.local", env["SELF"].Value)
@@ -32,6 +33,8 @@ func TestARabbitMQMemberWithDataWaitsForThePodNetworkToReachAPeer(t *testing.T) 
 	assert.Equal(t, "4369", env["PEER_PORT"].Value, "epmd's port")
 	assert.Contains(t, setup.Args[0], `if [ -d "/var/lib/rabbitmq/mnesia/rabbit@$SELF" ]; then`, "only a member with data waits")
 	assert.Contains(t, render.Get[*corev1.ConfigMap](t, r, "shop-rabbitmq").Data, "wait-for-peers.sh")
+	assert.Contains(t, setup.Args[0], "bash /etc/rabbitmq/stack-config/wait-for-peers.sh")
+	assert.Contains(t, mountedFrom(t, sts.Spec.Template.Spec, setup, "/etc/rabbitmq/stack-config"), "wait-for-peers.sh=wait-for-peers.sh", "the script is in the setup container's config volume")
 
 	for name, vals := range map[string]map[string]any{"one node": nil, "no wait": {"replicas": 3, "peerNetworkWaitSeconds": 0}} {
 		r := renderBacking(t, "rabbitmq", vals)
@@ -39,6 +42,27 @@ func TestARabbitMQMemberWithDataWaitsForThePodNetworkToReachAPeer(t *testing.T) 
 		assert.NotContains(t, setup.Args[0], "wait-for-peers", name)
 		assert.NotContains(t, render.Get[*corev1.ConfigMap](t, r, "shop-rabbitmq").Data, "wait-for-peers.sh", name)
 	}
+}
+
+// mountedFrom lists the ConfigMap keys (key=path) of the volume a container mounts at path.
+func mountedFrom(t *testing.T, spec corev1.PodSpec, c corev1.Container, path string) []string {
+	t.Helper()
+	for _, m := range c.VolumeMounts {
+		if m.MountPath != path {
+			continue
+		}
+		for _, v := range spec.Volumes {
+			if v.Name == m.Name && v.ConfigMap != nil {
+				var keys []string
+				for _, it := range v.ConfigMap.Items {
+					keys = append(keys, it.Key+"="+it.Path)
+				}
+				return keys
+			}
+		}
+	}
+	t.Fatalf("%s mounts no ConfigMap at %s", c.Name, path)
+	return nil
 }
 
 // The rendered script itself, run by bash against this machine's addresses: a peer whose epmd
