@@ -59,6 +59,22 @@ func installArgoRollouts(t *testing.T) string {
 	require.NoError(t, env.Cluster.ApplyManifestInE(filepath.Join(dir, "install.yaml"), rolloutsNamespace))
 	kube.Wait(t, kube.WaitOptions{What: "the Argo Rollouts controller Ready", Timeout: 3 * time.Minute, Interval: 2 * time.Second},
 		kube.WorkloadsReady(env.Clientset, rolloutsNamespace, ""))
+	// The services chart renders a Rollout only when the API server serves the kind (helm's
+	// capabilities come from discovery), which can lag the CRD's creation: one make test run's
+	// install was refused 17 s after the controller was Ready.
+	kube.Wait(t, kube.WaitOptions{What: "discovery serving argoproj.io/v1alpha1 Rollout", Timeout: time.Minute, Interval: time.Second}, func(context.Context) (bool, string, error) {
+		// The whole document, as helm reads it (aggregated discovery), not the group's own endpoint.
+		// (A partial answer, an aggregated API failing, still lists the groups that answered.)
+		_, lists, err := env.Clientset.Discovery().ServerGroupsAndResources()
+		for _, l := range lists {
+			for _, r := range l.APIResources {
+				if l.GroupVersion == "argoproj.io/v1alpha1" && r.Kind == "Rollout" {
+					return true, "", nil
+				}
+			}
+		}
+		return false, fmt.Sprintf("no Rollout in argoproj.io/v1alpha1 yet (%v)", err), nil
+	})
 	return image
 }
 
