@@ -263,34 +263,21 @@ func TestARouteResolvedAtStartServesWithoutDNS(t *testing.T) {
 // away: it resets its first n connections, forwards the others to target, and counts them all.
 func flakyService(t *testing.T, target string, n int32) (port int, conns *atomic.Int32) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
 	conns = &atomic.Int32{}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if conns.Add(1) <= n {
-				_ = c.(*net.TCPConn).SetLinger(0) // close with a reset, as a stopped pod's address answers
-				c.Close()
-				continue
-			}
-			go func() {
-				defer c.Close()
-				u, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer u.Close()
-				go func() { _, _ = io.Copy(u, c) }()
-				_, _ = io.Copy(c, u)
-			}()
+	port = tcpServer(t, func(c net.Conn) {
+		if conns.Add(1) <= n {
+			_ = c.(*net.TCPConn).SetLinger(0) // close with a reset, as a stopped pod's address answers
+			return
 		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port, conns
+		u, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer u.Close()
+		go func() { _, _ = io.Copy(u, c) }()
+		_, _ = io.Copy(c, u)
+	})
+	return port, conns
 }
 
 // retries on the real nginx: a route whose first attempt is reset answers 200 on its second try

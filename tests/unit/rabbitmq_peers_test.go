@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -92,20 +93,22 @@ func TestTheRabbitMQPeerWaitTellsAReachablePeerFromAnUnansweredOne(t *testing.T)
 		return strings.TrimSpace(string(out)), time.Since(start)
 	}
 
+	// (The script counts whole seconds of the clock, so "after 0 s" may read "after 1 s".)
+	reachable := regexp.MustCompile(`^wait-for-peers: 127\.0\.0\.1 reachable after [01] s$`)
 	out, took := run("self.invalid 127.0.0.1", epmd, 30)
-	assert.Equal(t, "wait-for-peers: 127.0.0.1 reachable after 0 s", out)
-	assert.Less(t, took, 5*time.Second)
+	assert.Regexp(t, reachable, out)
+	assert.Less(t, took, 10*time.Second, "well within the 30 s wait")
 	assert.Equal(t, "\x00\x07zrabbit", <-requests, "an EPMD PORT_PLEASE2_REQ for the node name rabbit")
 	out, took = run("127.0.0.1", refused, 30)
-	assert.Equal(t, "wait-for-peers: 127.0.0.1 reachable after 0 s", out, "a refused connection proves the network path")
-	assert.Less(t, took, 5*time.Second)
+	assert.Regexp(t, reachable, out, "a refused connection proves the network path")
+	assert.Less(t, took, 10*time.Second, "well within the 30 s wait")
 	out, took = run("peer.invalid", refused, 30)
 	assert.Equal(t, "wait-for-peers: no peer's name resolves: starting without waiting", out)
-	assert.Less(t, took, 5*time.Second)
+	assert.Less(t, took, 10*time.Second, "well within the 30 s wait")
 	out, took = run("127.0.0.1", silent, 3)
 	assert.Equal(t, "wait-for-peers: no peer reachable after 3 s (last: 127.0.0.1: connected, but no answer from epmd in 2 s): starting anyway", out)
 	assert.GreaterOrEqual(t, took, 3*time.Second, "the whole wait")
-	assert.Less(t, took, 12*time.Second, "bounded by the wait and one probe")
+	assert.Less(t, took, 20*time.Second, "bounded by the wait and one probe")
 }
 
 // tcpServer serves each connection to 127.0.0.1:<port> with handle, until the test ends.
