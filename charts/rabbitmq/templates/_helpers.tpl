@@ -86,13 +86,23 @@ app user with the password from the Secret), as JSON with sorted keys, so "{"+"u
 {{- end }}{{- end -}}
 {{- end -}}
 
+{{/* rabbitmq.headless: the headless Service's DNS domain, under which each member is <pod>.<this>. */}}
+{{- define "rabbitmq.headless" -}}
+{{- include "common.names.fqdn" (dict "service" (printf "%s-headless" (include "rabbitmq.fullname" .)) "context" .) -}}
+{{- end -}}
+
+{{/* rabbitmq.waitsForPeers: "true" when a member with data waits for its peers' network (peerNetworkWaitSeconds). */}}
+{{- define "rabbitmq.waitsForPeers" -}}
+{{- if and (gt (int .Values.replicas) 1) (gt (int .Values.peerNetworkWaitSeconds) 0) }}true{{ end -}}
+{{- end -}}
+
 {{/* rabbitmq.peerHosts: every member's host name under the headless Service, space-separated. */}}
 {{- define "rabbitmq.peerHosts" -}}
 {{- $full := include "rabbitmq.fullname" . -}}
-{{- $domain := include "rabbitmq.domain" . -}}
+{{- $headless := include "rabbitmq.headless" . -}}
 {{- $hosts := list -}}
 {{- range $i := until (int .Values.replicas) -}}
-{{- $hosts = append $hosts (printf "%s-%d.%s-headless.%s.svc.%s" $full $i $full $.Release.Namespace $domain) -}}
+{{- $hosts = append $hosts (printf "%s-%d.%s" $full $i $headless) -}}
 {{- end -}}
 {{- join " " $hosts -}}
 {{- end -}}
