@@ -44,14 +44,6 @@ func signJWT(t *testing.T, alg, key string, claims map[string]any) string {
 	return unsigned + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // liveGateway renders the gateway chart, starts the host's nginx with the result in front of an
 // echo upstream, and returns the gateway's base URL.
 func liveGateway(t *testing.T, vals map[string]any) string {

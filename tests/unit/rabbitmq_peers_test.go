@@ -110,21 +110,3 @@ func TestTheRabbitMQPeerWaitTellsAReachablePeerFromAnUnansweredOne(t *testing.T)
 	assert.GreaterOrEqual(t, took, 3*time.Second, "the whole wait")
 	assert.Less(t, took, 20*time.Second, "bounded by the wait and one probe")
 }
-
-// tcpServer serves each connection to 127.0.0.1:<port> with handle, until the test ends.
-func tcpServer(t *testing.T, handle func(net.Conn)) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); handle(c) }()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
