@@ -13,7 +13,7 @@ import (
 )
 
 func TestSmokeTheMetricsAPIServesNodeAndPodMetrics(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	needsAddon(t, "metrics-server")
 	for _, path := range []string{"/apis/metrics.k8s.io/v1beta1/nodes", "/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods"} {
 		kube.Wait(t, kube.WaitOptions{What: "metrics at " + path, Timeout: 3 * time.Minute, Interval: 5 * time.Second},

@@ -48,7 +48,7 @@ var (
 // deleted by hand comes back (self-heal); an app removed from values is pruned while the
 // Secret and PVC the charts keep survive.
 func TestArgoCDSyncsTheUmbrellaFromGit(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	if env.Mode != cluster.AirGap {
 		t.Skip("Argo CD runs from the air-gapped substrate's images (make images): image mode is " + env.Mode)
 	}

@@ -20,7 +20,7 @@ import (
 // (in-cluster clients calling it directly) drives its HPA above the minimum within the deadline;
 // the replica curve is reported.
 func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	needsAddon(t, "metrics-server")
 	ns := namespace(t, "hpa")
 	// A low target on the dev profile's small request (10m) so a few hundred requests per

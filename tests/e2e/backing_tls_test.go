@@ -24,7 +24,7 @@ import (
 // server by its Service name; the exporters connect over TLS (mysql_up, redis_up); `helm test`
 // (whose pods verify the servers too) passes.
 func TestBackingServicesTakeOnlyTLSClients(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	needsAddon(t, "cert-manager")
 	ns := namespace(t, "tlsdeps")
 	values := valuesFile(t, "backing-tls.yaml", `cert-issuer:

@@ -24,7 +24,7 @@ import (
 // self-signed Issuer and a Certificate, the controller issues it, and the Secret holds a
 // certificate for the requested name.
 func TestSmokeCertManagerIssuesASelfSignedCertificate(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	needsAddon(t, "cert-manager")
 	ns := namespace(t, "certs")
 	cfg, err := env.Cluster.RESTConfigE()

@@ -295,7 +295,7 @@ func needsEdge(t *testing.T) {
 // has its own rate-limit bucket at the gateway. Every request comes from outside the cluster
 // (or, for the rate limit, from two pods) through the controller, under the default deny.
 func TestTheIngressEdgeThroughTraefikWithACMEFromPebble(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	needsEdge(t)
 	suite := time.Now()
 	e := installEdge(t)
@@ -429,7 +429,7 @@ func indent(s, prefix string) string {
 // HTTPRoutes, HTTP → HTTPS by the chart's RequestRedirect route, and the certificate from
 // cert-manager's Gateway API HTTP-01 solver (an HTTPRoute on the Gateway's http listener).
 func TestTheGatewayAPIEdgeThroughTraefikWithACMEFromPebble(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	needsEdge(t)
 	suite := time.Now()
 	e := installEdge(t)

@@ -57,7 +57,7 @@ func logsQuery(endpoint, query string) ([]map[string]any, error) {
 // found; the store scaled to zero and back loses no acknowledged line, and the lines written while
 // it was gone arrive from the collector's buffer; the ingestion delay of 100 lines is reported.
 func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "logs")
 	// The collector needs host access: its namespace is privileged (made before the release, as in production).
 	monNS := createNamespace(t, ns+"-monitoring", "privileged")

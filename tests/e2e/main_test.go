@@ -10,10 +10,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -137,18 +141,86 @@ func holdTheCluster(name string) error {
 
 // parallel lets a suite run beside the others (`make test-e2e` sets how many at once:
 // E2E_PARALLEL, admitted longest first by sched), each in its own namespaces, node ports and
-// cluster-scoped names; call it as `defer parallel(t)()`, so the slot is given back when the
-// suite's function returns (a parent's subtests then take slots of their own). Two suites stay
-// serial and run first, alone, because Go runs serial tests before parallel ones: resilience
-// (zero failed requests through rollouts, measured on an otherwise idle node) and the preflight
-// failure cases (they take the cluster's default StorageClass away for a moment).
-// STACK_E2E_SERIAL=1 runs every suite alone.
-func parallel(t *testing.T) (release func()) {
+// cluster-scoped names. Call it first in the suite: the slot is given back by the suite's last
+// cleanup, after its releases are uninstalled and its namespaces are gone. A slot given back
+// when the function returned let the next suites start beside the teardown (Argo CD deleting an
+// umbrella, MySQL and RabbitMQ stopping): the scheduler still counts a terminating pod's CPU
+// requests, so a CI run once had four umbrellas on the node, "Insufficient cpu" for the new
+// ones, cert-manager's webhook refusing connections and the HPA without metrics. Subtests run
+// under their parent's slot (parallelSubtest). Two suites stay serial and run first, alone,
+// because Go runs serial tests before parallel ones: resilience (zero failed requests through
+// rollouts, measured on an otherwise idle node) and the preflight failure cases (they take the
+// cluster's default StorageClass away for a moment). STACK_E2E_SERIAL=1 runs every suite alone.
+func parallel(t *testing.T) {
 	if os.Getenv("STACK_E2E_SERIAL") != "" {
-		return func() {}
+		return
 	}
 	t.Parallel()
-	return acquire(t)
+	release := acquire(t)
+	t.Cleanup(func() {
+		waitNamespacesGone(t)
+		release()
+	})
+}
+
+// parallelSubtest runs a subtest beside its siblings, under the slot its parent holds (a subtest
+// asking for a slot of its own could wait forever: every slot held by a parent waiting for its
+// subtests).
+func parallelSubtest(t *testing.T) {
+	if os.Getenv("STACK_E2E_SERIAL") == "" {
+		t.Parallel()
+	}
+}
+
+// suiteNamespaces are the namespaces each top-level suite created (deleteAtEnd), so its slot is
+// given back only when they are gone.
+var suiteNamespaces sync.Map // suite name -> *[]string
+
+func suiteName(t *testing.T) string {
+	name, _, _ := strings.Cut(t.Name(), "/")
+	return name
+}
+
+// recordNamespace notes that the suite t belongs to deletes namespace name at its end.
+func recordNamespace(t *testing.T, name string) {
+	v, _ := suiteNamespaces.LoadOrStore(suiteName(t), &nsList{})
+	l := v.(*nsList)
+	l.mu.Lock()
+	l.names = append(l.names, name)
+	l.mu.Unlock()
+}
+
+type nsList struct {
+	mu    sync.Mutex
+	names []string
+}
+
+// waitNamespacesGone waits (3 minutes at most, then goes on and says so) until the namespaces
+// the suite deleted are gone, and logs how long that took.
+func waitNamespacesGone(t *testing.T) {
+	v, ok := suiteNamespaces.LoadAndDelete(suiteName(t))
+	if !ok || os.Getenv("STACK_KEEP_NAMESPACES") != "" {
+		return
+	}
+	l := v.(*nsList)
+	l.mu.Lock()
+	names := slices.Clone(l.names)
+	l.mu.Unlock()
+	took, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "namespaces " + strings.Join(names, ", ") + " gone", Timeout: 3 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
+		var left []string
+		for _, n := range names {
+			_, err := env.Clientset.CoreV1().Namespaces().Get(ctx, n, metav1.GetOptions{})
+			if err == nil || !apierrors.IsNotFound(err) {
+				left = append(left, n)
+			}
+		}
+		return len(left) == 0, fmt.Sprintf("still there: %v", left), nil
+	})
+	if err != nil {
+		t.Logf("teardown: %v; giving the slot back all the same", err)
+		return
+	}
+	t.Logf("teardown: %d namespace(s) gone after waiting %s", len(names), took.Round(100*time.Millisecond))
 }
 
 // needsAddon skips a suite that relies on a cluster add-on only the air-gapped substrate installs

@@ -51,7 +51,7 @@ func promSamples(t *testing.T, prom, query string, at float64) ([]float64, error
 // still answers for a series scraped before the uninstall. (Only Prometheus runs: the item is
 // about its data, and the other suites already run the rest.)
 func TestMonitoringDataSurvivesUninstallAndReinstall(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "keep")
 	monNS := ns + "-monitoring"
 	// Registered before the release's own cleanup, so it runs after the final uninstall: the

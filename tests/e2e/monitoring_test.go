@@ -76,7 +76,7 @@ func deploySink(t *testing.T, ns string) string {
 // rules loaded, a test-only always-firing rule delivered by Alertmanager's native Discord
 // receiver to a receiver that speaks Discord's webhook format, and the dashboards' metrics present.
 func TestMonitoringScrapesTheStackAndDeliversAlertsToDiscord(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "mon")
 	sinkNS := namespace(t, "discord")
 	webhook := deploySink(t, sinkNS)

@@ -64,7 +64,7 @@ func rowCount(t *testing.T, db *sql.DB, table string) (n int, sum int64) {
 // existingSecret (the PVC is kept); the backup CronJob's dump restores into an empty database with
 // the same rows.
 func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "mysql")
 	pw := map[string]string{"mysql-root-password": "root-" + random.UniqueId(), "mysql-password": "app-" + random.UniqueId(), "mysql-exporter-password": "exp-" + random.UniqueId()}
 	secret(t, ns, "data-db", pw)

@@ -66,7 +66,7 @@ func httpStatus(url string) int {
 //   - with the nodeport edge the frontend's own node port answers from outside the cluster, and
 //     the gateway's still routes to it; without the edge's policy the frontend's port goes dark.
 func TestExternalDependenciesAndTheFrontendNodePortUnderTheDefaultDeny(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	appNS := fmt.Sprintf("offpath-%s", strings.ToLower(random.UniqueId()))
 	dbNS := namespace(t, "extdb")
 	admit := func(dep string) string {

@@ -72,7 +72,7 @@ func pluginDist(t *testing.T) (dir, pubring string) {
 // `verify` of an installed release, with the namespace taken from Helm's own -n (HELM_NAMESPACE).
 // A checkout still installs (building with Go) and updates by name.
 func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "plugin")
 	chart := filepath.Join(root, "charts", "redis")
 	overlay := chartOptions(t, ns, "redis", nil).ValuesFiles

@@ -52,7 +52,7 @@ func reaches(t *testing.T, ns string, p probe) bool {
 }
 
 func TestSmokeANetworkPolicyDeniesAPodItDoesNotAdmit(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "policy")
 	ctx := context.Background()
 	server := restrictedPod("server", map[string]string{"app": "server"}, "sh", "-c", "mkdir -p /tmp/www && echo ok >/tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www")

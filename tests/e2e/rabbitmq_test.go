@@ -47,7 +47,7 @@ func amqpConnTo(t *testing.T, ns, service, user, password string) *amqp.Connecti
 // messages published to a durable quorum queue are all consumed after the broker pod is deleted and
 // comes back (count in = count out).
 func TestRabbitMQQueuesFromDefinitionsAndMessagesSurviveABrokerRestart(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "rabbitmq")
 	password := "mq-" + random.UniqueId()
 	values := valuesFile(t, "definitions.yaml", `definitions:

@@ -20,7 +20,7 @@ import (
 // TTL expires; the eviction policy is the configured one — and it really evicts under memory
 // pressure instead of refusing writes.
 func TestRedisRefusesAnonymousClientsExpiresKeysAndEvicts(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "redis")
 	password := "cache-" + random.UniqueId()
 	// An ACL user besides the default one (issue 22): read-only, on report:* keys.

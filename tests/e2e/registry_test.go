@@ -212,7 +212,7 @@ func renderedImages(t *testing.T, args ...string) []string {
 // node by side-loading and by pulling.
 func TestTheUmbrellaFromAnOCIRegistryWithItsImages(t *testing.T) {
 	needsAddon(t, "registry")
-	defer parallel(t)()
+	parallel(t)
 	p := publishCharts(t)
 	progress(t, "registry: %s (%s); charts packaged, signed, verified and pushed to %s in %s; umbrella %s and %s pushed in %s",
 		p.reg.Host, p.reg.Image, p.repo, p.packaged.Round(100*time.Millisecond), p.next, p.untrusted, p.umbrella.Round(100*time.Millisecond))
@@ -346,7 +346,7 @@ func TestTheUmbrellaFromAnOCIRegistryWithItsImages(t *testing.T) {
 // the backing services are external: the subject is Helm 4's chart source.
 func TestTheUmbrellaFromAnOCIRegistryUnderHelm4(t *testing.T) {
 	needsAddon(t, "registry")
-	defer parallel(t)()
+	parallel(t)
 	p := publishCharts(t)
 	ns := namespace(t, "oci4")
 	ref := p.repo + "/stack"

@@ -230,7 +230,7 @@ func loadForTimed(client *http.Client, rps int, base string, paths []string, hea
 // with users on a canary and orders on a blue-green rollout judged by the release's own
 // Prometheus, and steady load through the NodePort edge and the gateway during every release.
 func TestProgressiveDeliveryCanaryAndBlueGreenUnderLoad(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	needsAddon(t, "Argo Rollouts")
 	image := installArgoRollouts(t)
 	progress(t, "rollouts: controller image under test %s", image)

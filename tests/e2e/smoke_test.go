@@ -47,8 +47,10 @@ func createNamespace(t *testing.T, name, level string) string {
 }
 
 // deleteAtEnd registers the deletion of a namespace when the test ends (kept with
-// STACK_KEEP_NAMESPACES), with a diagnostics dump first when the test failed.
+// STACK_KEEP_NAMESPACES), with a diagnostics dump first when the test failed; the suite's slot is
+// given back when the namespace is gone (parallel).
 func deleteAtEnd(t *testing.T, name string) {
+	recordNamespace(t, name)
 	t.Cleanup(func() {
 		if t.Failed() {
 			kube.Dump(context.Background(), env.Clientset, name, os.Stdout)
@@ -117,7 +119,7 @@ func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Opti
 // request IDs, and the NetworkPolicy pairs. One install instead of three: each costs ~30 s of
 // the node's CPU (MariaDB's first start, RabbitMQ's boot).
 func TestTheDevProfileUmbrella(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ns := namespace(t, "dev")
 	t.Logf("images: %s (overlay %s)", env.Mode, cmp.Or(env.Overlay, "none: public images"))
 	for name, tag := range env.Images {
@@ -129,7 +131,7 @@ func TestTheDevProfileUmbrella(t *testing.T) {
 	progress(t, "umbrella install-to-Ready: %s (helm install --wait, every workload rolled out, every pod programmed by the enforcer)", time.Since(start).Round(100*time.Millisecond))
 
 	t.Run("InstallsBecomesReadyAndPassesHelmTest", func(t *testing.T) {
-		defer parallel(t)()
+		parallelSubtest(t)
 		out, err := helm.RunHelmCommandAndGetOutputE(t, opts, "test", "stack", "--logs", "--timeout", "3m")
 		require.NoError(t, err, "helm test failed:\n%s", out)
 		require.Contains(t, out, "gateway routes and auth OK")
@@ -140,11 +142,11 @@ func TestTheDevProfileUmbrella(t *testing.T) {
 		t.Logf("helm test:\n%s", out)
 	})
 	t.Run("GatewayRoutesAuthenticatesRateLimitsAndTagsRequests", func(t *testing.T) {
-		defer parallel(t)()
+		parallelSubtest(t)
 		gatewaySuite(t, ns)
 	})
 	t.Run("NetworkPoliciesAdmitExactlyTheWiredFlows", func(t *testing.T) {
-		defer parallel(t)()
+		parallelSubtest(t)
 		netpolSuite(t, ns)
 	})
 }

@@ -43,7 +43,7 @@ func nodeAddress(t *testing.T) string {
 // that trusts only that CA connects, checks the SAN and gets the frontend; clients that do not
 // trust the CA, or ask for another name, are refused.
 func TestTheEdgeServesACertificateIssuedByTheReleasesCA(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	needsAddon(t, "cert-manager")
 	const domain = "shop.stack.test"
 	ns := namespace(t, "tls")

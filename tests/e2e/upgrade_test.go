@@ -143,7 +143,7 @@ func claimUIDs(t *testing.T, ns string) map[string]types.UID {
 // write data, upgrade to the working tree: the upgrade applies (no immutable-field error), the
 // StatefulSets keep their volumes, the rows and every Secret are unchanged.
 func TestUpgradeFromThePreviousReleaseKeepsDataAndSecrets(t *testing.T) {
-	defer parallel(t)()
+	parallel(t)
 	ref := previousRelease(t)
 	old := chartsAt(t, ref)
 	ns := namespace(t, "upgrade")
