@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -73,10 +75,18 @@ func TestLoadScalesAServiceWithAnHPA(t *testing.T) {
 	progress(t, "hpa: users scaled above its minimum %s after the load started; replica curve: %s", d.Round(time.Second), strings.Join(curve, " -> "))
 }
 
+// loadCPULimit is each load pod's CPU limit: three of them take at most 0.9 of the node's 2
+// cores, and still drive users' 10m request (single node) or 50m (prod on kind) far above the
+// HPA's target.
+const loadCPULimit = "300m"
+
 // callInALoop starts three in-cluster clients of app (pods labelled as its callers in release,
 // so the wiring's policies admit them under a default deny), each fetching url in 8 loops, and
 // returns what stops them. They are also stopped, and waited for, when the test ends (before its
-// namespace is deleted), so they do not slow the suites after it.
+// namespace is deleted), so they do not slow the suites after it. Each is held to loadCPULimit:
+// unbounded, their 24 wget loops (a fork and exec per request) kept 26 processes in the node's
+// run queue on 2 cores, and the suites beside them timed out (Argo CD not Ready in 4 min, pods
+// in ContainerCreating for minutes, cert-manager's webhook and metrics-server not answering).
 func callInALoop(t *testing.T, ns, release, app, url string) (stop func()) {
 	t.Helper()
 	script := fmt.Sprintf("for i in $(seq 8); do (while true; do wget -q -O /dev/null %s; done) & done; wait", url)
@@ -97,7 +107,12 @@ func callInALoop(t *testing.T, ns, release, app, url string) (stop func()) {
 		})
 	})
 	for i := range 3 {
-		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), restrictedPod(fmt.Sprintf("load-%d", i), labels, "sh", "-c", script), metav1.CreateOptions{})
+		pod := restrictedPod(fmt.Sprintf("load-%d", i), labels, "sh", "-c", script)
+		pod.Spec.Containers[0].Resources = corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")},
+			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(loadCPULimit)},
+		}
+		_, err := env.Clientset.CoreV1().Pods(ns).Create(context.Background(), pod, metav1.CreateOptions{})
 		require.NoError(t, err)
 	}
 	return stop

@@ -91,7 +91,7 @@ func RenderE(dir string, opts Options) (*Result, error) {
 	}
 	notify(dir, vals)
 
-	rel, err := chartload.Install(ch, vals, chartload.InstallOptions{Release: defaultString(opts.ReleaseName, "test"),
+	rendered, err := chartload.Render(ch, vals, chartload.InstallOptions{Release: defaultString(opts.ReleaseName, "test"),
 		Namespace: defaultString(opts.Namespace, "default"), KubeVersion: opts.KubeVersion,
 		APIVersions: opts.APIVersions, IncludeCRDs: opts.IncludeCRDs})
 	if err != nil {
@@ -99,10 +99,8 @@ func RenderE(dir string, opts Options) (*Result, error) {
 	}
 
 	res := &Result{Chart: ch, Manifests: map[string]string{}, Values: vals}
-	if rel.Info != nil {
-		res.Notes = rel.Info.Notes
-	}
-	for _, d := range chartload.Documents(rel) {
+	res.Notes = rendered.Notes
+	for _, d := range rendered.Documents {
 		if d.Hook && opts.SkipTests && isTestHook(d.Events) {
 			continue
 		}

@@ -29,3 +29,19 @@ func TestThePluginAndTheFrameworkRenderAlike(t *testing.T) {
 	}
 	require.NotEmpty(t, ours.Objects)
 }
+
+// BenchmarkRenderTheUmbrella is the render a preflight of the umbrella does (dev profile): Helm's
+// install action, the split into objects and the type check of every built-in kind.
+func BenchmarkRenderTheUmbrella(b *testing.B) {
+	charts := filepath.Join(repo.Root(), "charts")
+	values, err := framework.MergeValues(framework.Options{ValuesFiles: []string{filepath.Join(charts, "stack", "profiles", "dev.yaml")}})
+	require.NoError(b, err)
+	ch, err := Load(filepath.Join(charts, "stack"))
+	require.NoError(b, err)
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Render(Options{Loaded: ch, Values: values, Release: "bench", Namespace: "ns"})
+		require.NoError(b, err)
+		require.NotEmpty(b, res.Objects)
+	}
+}

@@ -2,11 +2,13 @@ package chartload
 
 import (
 	"fmt"
+	"path"
 	"sort"
+	"strings"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
 )
@@ -26,16 +28,26 @@ type InstallOptions struct {
 	IncludeCRDs bool
 }
 
-// Install renders ch as a client-side `helm install --dry-run` would: no cluster is contacted.
-func Install(ch *chart.Chart, vals map[string]any, o InstallOptions) (*release.Release, error) {
-	client := action.NewInstall(&action.Configuration{})
-	client.DryRun = true
-	client.DryRunOption = "client"
-	client.ClientOnly = true
-	client.Replace = true
-	client.ReleaseName = o.Release
-	client.Namespace = o.Namespace
-	client.IncludeCRDs = o.IncludeCRDs
+// Rendered is a chart rendered for a release.
+type Rendered struct {
+	// Documents are the manifests in Helm's install order (the chart's CRDs first with
+	// IncludeCRDs), then the hooks.
+	Documents []Document
+	// Notes is the chart's own NOTES.txt, rendered.
+	Notes string
+}
+
+// Render renders ch as a client-side `helm install --dry-run` does (Helm's action.Install with
+// ClientOnly): no cluster is contacted. It runs the same SDK steps in the same order (release
+// name check, dependency conditions and import-values, values coalesced, kubeVersion range,
+// engine, NOTES, SortManifests), except that the values are checked against the charts' JSON
+// schemas beside the engine instead of before it: compiling the schemas is a third of a render's
+// CPU for an umbrella of seven schemas, and a CLI compiles them on every run. A schema error is
+// still reported first, as Helm reports it, whatever the templates do.
+func Render(ch *chart.Chart, vals map[string]any, o InstallOptions) (*Rendered, error) {
+	if err := chartutil.ValidateReleaseName(o.Release); err != nil {
+		return nil, fmt.Errorf("release name %q: %w", o.Release, err)
+	}
 	if o.KubeVersion == "" {
 		o.KubeVersion = DefaultKubeVersion
 	}
@@ -43,9 +55,102 @@ func Install(ch *chart.Chart, vals map[string]any, o InstallOptions) (*release.R
 	if err != nil {
 		return nil, fmt.Errorf("kube version %q: %w", o.KubeVersion, err)
 	}
-	client.KubeVersion = kv
-	client.APIVersions = chartutil.VersionSet(o.APIVersions)
-	return client.Run(ch, vals)
+	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
+		return nil, err
+	}
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = *kv
+	caps.APIVersions = append(caps.APIVersions, o.APIVersions...)
+	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, chartutil.ReleaseOptions{
+		Name: o.Release, Namespace: o.Namespace, Revision: 1, IsInstall: true,
+	}, caps, true)
+	if err != nil {
+		return nil, err
+	}
+	// The schemas see the values as they were before any template ran (a template may `set`
+	// into them): a copy, read beside the engine.
+	schemaErr := make(chan error, 1)
+	go func(values map[string]any) {
+		if err := chartutil.ValidateAgainstSchema(ch, values); err != nil {
+			schemaErr <- fmt.Errorf("values don't meet the specifications of the schema(s) in the following chart(s):\n%s", err.Error())
+			return
+		}
+		schemaErr <- nil
+	}(deepCopy(top["Values"].(chartutil.Values)))
+
+	out, renderErr := renderResources(ch, top, caps, o.IncludeCRDs)
+	if err := <-schemaErr; err != nil {
+		return nil, err
+	}
+	return out, renderErr
+}
+
+// renderResources is action.Configuration.renderResources for a client-only install.
+func renderResources(ch *chart.Chart, top chartutil.Values, caps *chartutil.Capabilities, includeCRDs bool) (*Rendered, error) {
+	if ch.Metadata.KubeVersion != "" && !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
+		return nil, fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s", ch.Metadata.KubeVersion, caps.KubeVersion.String())
+	}
+	var e engine.Engine
+	files, err := e.Render(ch, top)
+	if err != nil {
+		return nil, err
+	}
+	out := &Rendered{}
+	// Only the top chart's NOTES.txt, as helm install without --render-subchart-notes.
+	for name, text := range files {
+		if strings.HasSuffix(name, "NOTES.txt") {
+			if name == path.Join(ch.Name(), "templates", "NOTES.txt") {
+				out.Notes = text
+			}
+			delete(files, name)
+		}
+	}
+	hooks, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, err
+	}
+	// The manifest as Helm stores it, split again: a template's stray separators ("---" with
+	// nothing between) disappear as they do from a release.
+	var b strings.Builder
+	if includeCRDs {
+		for _, crd := range ch.CRDObjects() {
+			fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", crd.Filename, crd.File.Data)
+		}
+	}
+	for _, m := range manifests {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.Name, m.Content)
+	}
+	out.Documents = Split(b.String())
+	for _, h := range hooks {
+		out.Documents = append(out.Documents, Document{Text: "# Source: " + h.Path + "\n" + h.Manifest, Hook: true, Events: h.Events})
+	}
+	return out, nil
+}
+
+// deepCopy copies values as YAML and JSON decode them (maps, slices, scalars).
+func deepCopy(v map[string]any) map[string]any {
+	out := make(map[string]any, len(v))
+	for k, x := range v {
+		out[k] = deepCopyValue(x)
+	}
+	return out
+}
+
+func deepCopyValue(x any) any {
+	switch t := x.(type) {
+	case map[string]any:
+		return deepCopy(t)
+	case chartutil.Values:
+		return chartutil.Values(deepCopy(t))
+	case []any:
+		s := make([]any, len(t))
+		for i, e := range t {
+			s[i] = deepCopyValue(e)
+		}
+		return s
+	default:
+		return x
+	}
 }
 
 // Document is one rendered manifest, "# Source: <template>" first.
@@ -55,20 +160,18 @@ type Document struct {
 	Events []release.HookEvent
 }
 
-// Documents lists a release's manifests in Helm's install order, then its hooks.
-func Documents(rel *release.Release) []Document {
-	docs := releaseutil.SplitManifests(rel.Manifest)
+// Split splits a manifest of "---"-separated documents (a release's, as Helm stores it, or a
+// chart's crds/ file) in its order.
+func Split(manifest string) []Document {
+	docs := releaseutil.SplitManifests(manifest)
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
 		keys = append(keys, k)
 	}
 	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-	out := make([]Document, 0, len(keys)+len(rel.Hooks))
+	out := make([]Document, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, Document{Text: docs[k]})
-	}
-	for _, h := range rel.Hooks {
-		out = append(out, Document{Text: "# Source: " + h.Path + "\n" + h.Manifest, Hook: true, Events: h.Events})
 	}
 	return out
 }

@@ -1,0 +1,110 @@
+package chartload
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"sigs.k8s.io/yaml"
+
+	"github.com/stack-charts/stack/internal/repo"
+)
+
+// helmsInstall is what Render replaces: Helm's own client-only install action, its manifest split
+// and its hooks appended.
+func helmsInstall(t *testing.T, ch *chart.Chart, vals map[string]any, o InstallOptions) *Rendered {
+	t.Helper()
+	client := action.NewInstall(&action.Configuration{})
+	client.DryRun, client.DryRunOption, client.ClientOnly, client.Replace = true, "client", true, true
+	client.ReleaseName, client.Namespace, client.IncludeCRDs = o.Release, o.Namespace, o.IncludeCRDs
+	kv, err := chartutil.ParseKubeVersion(o.KubeVersion)
+	require.NoError(t, err)
+	client.KubeVersion = kv
+	client.APIVersions = chartutil.VersionSet(o.APIVersions)
+	rel, err := client.Run(ch, vals)
+	require.NoError(t, err)
+	out := &Rendered{Documents: Split(rel.Manifest), Notes: rel.Info.Notes}
+	for _, h := range rel.Hooks {
+		out.Documents = append(out.Documents, Document{Text: "# Source: " + h.Path + "\n" + h.Manifest, Hook: true, Events: h.Events})
+	}
+	return out
+}
+
+func profileValues(t *testing.T, profile string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repo.Root(), "charts", "stack", "profiles", profile+".yaml"))
+	require.NoError(t, err)
+	var vals map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &vals))
+	return vals
+}
+
+// Render is Helm's install action step for step: the same documents in the same order, the same
+// hooks and events, the same NOTES, for the umbrella in each profile, with and without the
+// monitoring.coreos.com API (whose templates leave stray "---" separators when it is absent).
+func TestRenderGivesWhatHelmsInstallActionGives(t *testing.T) {
+	dir := filepath.Join(repo.Root(), "charts", "stack")
+	for _, profile := range []string{"dev", "prod"} {
+		for _, apis := range [][]string{nil, {"monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PodMonitor", "monitoring.coreos.com/v1/PrometheusRule"}} {
+			o := InstallOptions{Release: "same", Namespace: "ns", KubeVersion: DefaultKubeVersion, APIVersions: apis, IncludeCRDs: true}
+			// Each render gets its own chart: both process the dependencies into it.
+			theirsChart, err := Load(dir)
+			require.NoError(t, err)
+			theirs := helmsInstall(t, theirsChart, profileValues(t, profile), o)
+			oursChart, err := Load(dir)
+			require.NoError(t, err)
+			ours, err := Render(oursChart, profileValues(t, profile), o)
+			require.NoError(t, err)
+			require.Equal(t, theirs.Notes, ours.Notes, profile)
+			require.Equal(t, len(theirs.Documents), len(ours.Documents), profile)
+			for i := range theirs.Documents {
+				require.Equal(t, theirs.Documents[i], ours.Documents[i], "%s, document %d", profile, i)
+			}
+		}
+	}
+}
+
+func tinyChart(schema, template string) *chart.Chart {
+	return &chart.Chart{
+		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "tiny", Version: "0.1.0", Type: "application"},
+		Values:    map[string]any{"replicas": 1},
+		Schema:    []byte(schema),
+		Templates: []*chart.File{{Name: "templates/cm.yaml", Data: []byte(template)}},
+	}
+}
+
+// The schemas are checked beside the engine, but a schema error is still the one reported, as
+// Helm reports it before any template runs; a template that changes the values (sprig's set)
+// does not change what the schemas see.
+func TestASchemaErrorIsReportedFirstAndOnTheValuesBeforeTheTemplates(t *testing.T) {
+	const schema = `{"type": "object", "properties": {"replicas": {"type": "integer"}}}`
+	o := InstallOptions{Release: "r", Namespace: "ns"}
+
+	_, err := Render(tinyChart(schema, `{{ fail "the template fails too" }}`), map[string]any{"replicas": "two"}, o)
+	require.ErrorContains(t, err, "values don't meet the specifications of the schema(s)")
+	require.ErrorContains(t, err, "replicas")
+
+	_, err = Render(tinyChart(schema, `{{ fail "the template fails" }}`), nil, o)
+	require.ErrorContains(t, err, "the template fails")
+
+	// The template sets replicas to a string: the schema saw the integer given.
+	out, err := Render(tinyChart(schema, "{{ $_ := set .Values \"replicas\" \"many\" }}apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {r: {{ .Values.replicas | quote }}}\n"), nil, o)
+	require.NoError(t, err)
+	require.Len(t, out.Documents, 1)
+	require.Contains(t, out.Documents[0].Text, `r: "many"`)
+}
+
+func TestABadReleaseNameOrKubeVersionIsRefused(t *testing.T) {
+	_, err := Render(tinyChart(`{}`, ""), nil, InstallOptions{Release: "Not_A_Name", Namespace: "ns"})
+	require.ErrorContains(t, err, `release name "Not_A_Name"`)
+	_, err = Render(tinyChart(`{}`, ""), nil, InstallOptions{Release: "r", Namespace: "ns", KubeVersion: "one"})
+	require.ErrorContains(t, err, `kube version "one"`)
+	ch := tinyChart(`{}`, "")
+	ch.Metadata.KubeVersion = ">=1.99.0"
+	_, err = Render(ch, nil, InstallOptions{Release: "r", Namespace: "ns"})
+	require.ErrorContains(t, err, "chart requires kubeVersion: >=1.99.0 which is incompatible with Kubernetes v1.36.0")
+}
