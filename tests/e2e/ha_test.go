@@ -324,7 +324,7 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 		}
 		var up, down time.Duration
 		sent, failed, detail := loadForWith(nil, 20, base, paths, header, 200, func() {
-			stopLoad := callInALoop(t, ns, release, "users", fmt.Sprintf("http://%s-users.%s.svc.cluster.local/", release, ns))
+			stopLoad := callInALoop(t, ns, release, "users", release+"-users", 4)
 			up = kube.Wait(t, kube.WaitOptions{What: "users scaled above its minimum under load", Timeout: 6 * time.Minute, Interval: 5 * time.Second}, func(ctx context.Context) (bool, string, error) {
 				h, util, err := observe(ctx)
 				if err != nil {

@@ -120,6 +120,6 @@ Usage: include "common.tls.secretName" $
 */}}
 {{- define "common.tls.secretName" -}}
 {{- $name := "" -}}
-{{- with .Values.global }}{{- with .tls }}{{- with .secretName }}{{- $name = tpl . $ -}}{{- end }}{{- end }}{{- end -}}
+{{- with .Values.global }}{{- with .tls }}{{- with .secretName }}{{- $name = include "common.utils.tpl" (dict "value" . "context" $) -}}{{- end }}{{- end }}{{- end -}}
 {{- $name | default (include "common.names.component" (dict "name" "edge-tls" "context" $)) -}}
 {{- end -}}

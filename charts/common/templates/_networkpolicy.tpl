@@ -108,7 +108,7 @@ Usage: include "common.monitoring.namespace" $
 */}}
 {{- define "common.monitoring.namespace" -}}
 {{- $ns := "" -}}
-{{- with .Values.global }}{{- with .networkPolicy }}{{- with .monitoringNamespace }}{{- $ns = tpl . $ -}}{{- end }}{{- end }}{{- end -}}
+{{- with .Values.global }}{{- with .networkPolicy }}{{- with .monitoringNamespace }}{{- $ns = include "common.utils.tpl" (dict "value" . "context" $) -}}{{- end }}{{- end }}{{- end -}}
 {{- $ns = $ns | default .Release.Namespace -}}
 {{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" $ns) -}}
 {{- fail (printf "global.networkPolicy.monitoringNamespace: %q is not a namespace name (a DNS label: lowercase letters, digits and '-', at most 63 characters); with the default \"{{ .Release.Namespace }}-monitoring\" a release namespace longer than 52 characters needs an explicit one" $ns) -}}

@@ -18,7 +18,7 @@ Usage: include "common.tls.serverSecret" (dict "tls" .Values.tls "fullname" $ful
 */}}
 {{- define "common.tls.serverSecret" -}}
 {{- if .tls.existingSecret -}}
-{{- tpl .tls.existingSecret .context -}}
+{{- include "common.utils.tpl" (dict "value" .tls.existingSecret "context" .context) -}}
 {{- else -}}
 {{- include "common.names.fit" (dict "base" .fullname "suffix" "tls") -}}
 {{- end -}}
@@ -75,7 +75,7 @@ spec:
     size: 256
     rotationPolicy: Always
   issuerRef:
-    name: {{ tpl $t.issuerRef.name $ctx }}
+    name: {{ include "common.utils.tpl" (dict "value" $t.issuerRef.name "context" $ctx) }}
     kind: {{ $t.issuerRef.kind }}
     group: {{ $t.issuerRef.group }}
 {{- end -}}

@@ -19,14 +19,21 @@ Usage: {{- $app := deepCopy .Values.defaults }}{{- include "common.utils.merge" 
 {{- end -}}
 
 {{/*
-common.utils.tpl: render a value that may contain template expressions ("{{ .Release.Name }}-db").
+common.utils.tpl: render a value that may contain template expressions ("{{ .Release.Name }}-db");
+a value that is not a string is rendered as YAML first. Text without "{{" is its own rendering, so
+it is returned as is: `tpl` clones every template of the release on each call (a fifth of the
+umbrella's render went to it).
 Usage: include "common.utils.tpl" (dict "value" .Values.x "context" $)
 */}}
 {{- define "common.utils.tpl" -}}
-{{- if kindIs "string" .value -}}
-{{- tpl .value .context -}}
+{{- $text := .value -}}
+{{- if not (kindIs "string" $text) -}}
+{{- $text = toYaml $text -}}
+{{- end -}}
+{{- if contains "{{" $text -}}
+{{- tpl $text .context -}}
 {{- else -}}
-{{- tpl (toYaml .value) .context -}}
+{{- $text -}}
 {{- end -}}
 {{- end -}}
 

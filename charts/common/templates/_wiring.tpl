@@ -45,7 +45,7 @@ Usage: include "common.deps.info" (dict "name" "mysql" "key" "apps.users.uses" "
 {{- $_ = set $info "port" 5671 -}}
 {{- end -}}
 {{- range $k := list "host" "secretName" "caSecret" -}}
-{{- $_ := set $info $k (tpl (toString (get $info $k)) $ctx) -}}
+{{- $_ := set $info $k (include "common.utils.tpl" (dict "value" (toString (get $info $k)) "context" $ctx)) -}}
 {{- end -}}
 {{- $_ = set $info "selector" (dict "app.kubernetes.io/name" .name "app.kubernetes.io/instance" $ctx.Release.Name) -}}
 {{- toYaml $info -}}

@@ -35,7 +35,7 @@ renders from auth.*Password. Fails, naming the keys, when neither provides a pas
 */}}
 {{- define "mysql.secretName" -}}
 {{- if .Values.auth.existingSecret -}}
-{{- tpl .Values.auth.existingSecret . -}}
+{{- include "common.utils.tpl" (dict "value" .Values.auth.existingSecret "context" .) -}}
 {{- else -}}
 {{- $need := list "rootPassword" "password" -}}
 {{- if .Values.metrics.enabled }}{{- $need = append $need "exporterPassword" -}}{{- end -}}

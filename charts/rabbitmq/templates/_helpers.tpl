@@ -6,7 +6,7 @@
 {{/* rabbitmq.secretName: auth.existingSecret, or the chart's Secret (which needs the password and cookie). */}}
 {{- define "rabbitmq.secretName" -}}
 {{- if .Values.auth.existingSecret -}}
-{{- tpl .Values.auth.existingSecret . -}}
+{{- include "common.utils.tpl" (dict "value" .Values.auth.existingSecret "context" .) -}}
 {{- else -}}
 {{- $keys := printf "%s, %s" .Values.auth.secretKeys.password .Values.auth.secretKeys.erlangCookie -}}
 {{- range list "password" "erlangCookie" -}}

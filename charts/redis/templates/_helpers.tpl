@@ -6,7 +6,7 @@
 {{/* redis.secretName: auth.existingSecret, or the chart's Secret (which needs auth.password). */}}
 {{- define "redis.secretName" -}}
 {{- if .Values.auth.existingSecret -}}
-{{- tpl .Values.auth.existingSecret . -}}
+{{- include "common.utils.tpl" (dict "value" .Values.auth.existingSecret "context" .) -}}
 {{- else -}}
 {{- if not .Values.auth.password -}}
 {{- fail (printf "%s: set it, or %s (a Secret with key %s) — there is no default password" (include "common.key" (dict "key" "auth.password" "context" .)) (include "common.key" (dict "key" "auth.existingSecret" "context" .)) .Values.auth.secretKey) -}}

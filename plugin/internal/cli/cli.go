@@ -290,6 +290,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// client-go logs retries and cancellations through klog; the report says what matters.
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
+	// A run lasts a fraction of a second and allocates ~56 MB rendering the umbrella: collecting
+	// at 4x the live heap instead of 2x took a fifth off the render (interleaved benchmark); an
+	// explicit GOGC still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	root := New(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
