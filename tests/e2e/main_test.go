@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -172,9 +171,12 @@ func parallelSubtest(t *testing.T) {
 	}
 }
 
-// suiteNamespaces are the namespaces each top-level suite created (deleteAtEnd), so its slot is
-// given back only when they are gone.
-var suiteNamespaces sync.Map // suite name -> *[]string
+// suiteNamespaces are the namespaces each top-level suite deletes at its end (deleteAtEnd), so
+// its slot is given back only when they are gone.
+var (
+	suiteNamespacesMu sync.Mutex
+	suiteNamespaces   = map[string][]string{} // suite name -> namespaces
+)
 
 func suiteName(t *testing.T) string {
 	name, _, _ := strings.Cut(t.Name(), "/")
@@ -183,29 +185,21 @@ func suiteName(t *testing.T) string {
 
 // recordNamespace notes that the suite t belongs to deletes namespace name at its end.
 func recordNamespace(t *testing.T, name string) {
-	v, _ := suiteNamespaces.LoadOrStore(suiteName(t), &nsList{})
-	l := v.(*nsList)
-	l.mu.Lock()
-	l.names = append(l.names, name)
-	l.mu.Unlock()
-}
-
-type nsList struct {
-	mu    sync.Mutex
-	names []string
+	suiteNamespacesMu.Lock()
+	defer suiteNamespacesMu.Unlock()
+	suiteNamespaces[suiteName(t)] = append(suiteNamespaces[suiteName(t)], name)
 }
 
 // waitNamespacesGone waits (3 minutes at most, then goes on and says so) until the namespaces
 // the suite deleted are gone, and logs how long that took.
 func waitNamespacesGone(t *testing.T) {
-	v, ok := suiteNamespaces.LoadAndDelete(suiteName(t))
-	if !ok || os.Getenv("STACK_KEEP_NAMESPACES") != "" {
+	suiteNamespacesMu.Lock()
+	names := suiteNamespaces[suiteName(t)]
+	delete(suiteNamespaces, suiteName(t))
+	suiteNamespacesMu.Unlock()
+	if len(names) == 0 || os.Getenv("STACK_KEEP_NAMESPACES") != "" {
 		return
 	}
-	l := v.(*nsList)
-	l.mu.Lock()
-	names := slices.Clone(l.names)
-	l.mu.Unlock()
 	took, err := kube.WaitE(context.Background(), kube.WaitOptions{What: "namespaces " + strings.Join(names, ", ") + " gone", Timeout: 3 * time.Minute, Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
 		var left []string
 		for _, n := range names {

@@ -9,8 +9,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -119,48 +119,33 @@ func Render(opts Options) (*Result, error) {
 // each object from YAML and round-tripping it through its type). The first bad document in
 // order is the one reported, as a sequential decode would.
 func decodeAll(docs []chartload.Document) ([]Object, error) {
-	type decoded struct {
-		objs []Object
-		err  error
-	}
-	out := make([]decoded, len(docs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(docs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				d := docs[i]
-				r := &Result{}
-				if err := r.add(d.Text, d.Hook); err != nil {
-					out[i].err = err
-					continue
-				}
-				for j := range r.Objects {
-					r.Objects[j].TestHook = slices.Contains(d.Events, release.HookTest)
-					if err := fitsItsType(r.Objects[j]); err != nil {
-						out[i].err = err
-						break
-					}
-				}
-				out[i].objs = r.Objects
+	decoded := make([][]Object, len(docs))
+	errs := make([]error, len(docs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, d := range docs {
+		g.Go(func() error {
+			r := &Result{}
+			if errs[i] = r.add(d.Text, d.Hook); errs[i] != nil {
+				return nil
 			}
-		}()
+			for j := range r.Objects {
+				r.Objects[j].TestHook = slices.Contains(d.Events, release.HookTest)
+				if errs[i] = fitsItsType(r.Objects[j]); errs[i] != nil {
+					return nil
+				}
+			}
+			decoded[i] = r.Objects
+			return nil
+		})
 	}
-	for i := range docs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	var objs []Object
-	for _, d := range out {
-		if d.err != nil {
-			return nil, d.err
+	_ = g.Wait() // each document's error is kept in errs: the first in order is reported
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		objs = append(objs, d.objs...)
 	}
-	return objs, nil
+	return slices.Concat(decoded...), nil
 }
 
 // decodeField is how encoding/json names the field a value did not fit.

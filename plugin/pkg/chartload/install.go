@@ -76,7 +76,7 @@ func Render(ch *chart.Chart, vals map[string]any, o InstallOptions) (*Rendered, 
 			return
 		}
 		schemaErr <- nil
-	}(deepCopy(top["Values"].(chartutil.Values)))
+	}(deepCopy(top["Values"]).(chartutil.Values))
 
 	out, renderErr := renderResources(ch, top, caps, o.IncludeCRDs)
 	if err := <-schemaErr; err != nil {
@@ -127,27 +127,24 @@ func renderResources(ch *chart.Chart, top chartutil.Values, caps *chartutil.Capa
 	return out, nil
 }
 
-// deepCopy copies values as YAML and JSON decode them (maps, slices, scalars).
-func deepCopy(v map[string]any) map[string]any {
-	out := make(map[string]any, len(v))
-	for k, x := range v {
-		out[k] = deepCopyValue(x)
-	}
-	return out
-}
-
-func deepCopyValue(x any) any {
+// deepCopy copies values as YAML and JSON decode them: maps (chartutil.Values kept as such),
+// slices and scalars.
+func deepCopy(x any) any {
 	switch t := x.(type) {
-	case map[string]any:
-		return deepCopy(t)
 	case chartutil.Values:
-		return chartutil.Values(deepCopy(t))
-	case []any:
-		s := make([]any, len(t))
-		for i, e := range t {
-			s[i] = deepCopyValue(e)
+		return chartutil.Values(deepCopy(map[string]any(t)).(map[string]any))
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, v := range t {
+			out[k] = deepCopy(v)
 		}
-		return s
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, v := range t {
+			out[i] = deepCopy(v)
+		}
+		return out
 	default:
 		return x
 	}
