@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/stack-charts/stack/plugin/internal/render"
@@ -373,16 +374,53 @@ metadata: {name: prod-monitoring, labels: {pod-security.kubernetes.io/enforce: b
 
 func TestDryRunReportsTheServersRefusal(t *testing.T) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "prod"}}
-	e := newEnv(t, web, "v1.36.3", []runtime.Object{ns})
-	e.dynamic.PrependReactor("patch", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		p := a.(k8stesting.PatchAction)
-		assert.Equal(t, "prod", p.GetNamespace())
+	refuse := func(a k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New(`admission webhook "policy.example.com" denied the request: images must come from registry.example.com`)
+	}
+	// A new object: a create, dry-run, in the release's namespace.
+	e := newEnv(t, web, "v1.36.3", []runtime.Object{ns})
+	var created []string
+	e.dynamic.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		c := a.(k8stesting.CreateActionImpl)
+		assert.Equal(t, []string{metav1.DryRunAll}, c.CreateOptions.DryRun, "a create that is not a dry-run")
+		created = append(created, c.GetResource().Resource+"/"+c.GetNamespace())
+		if c.GetResource().Resource == "deployments" {
+			return refuse(a)
+		}
+		return false, nil, nil
+	})
+	e.dynamic.PrependReactor("patch", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		t.Errorf("an object that does not exist was applied, not created: %s", a.GetResource())
+		return false, nil, nil
 	})
 	rs := e.run(DryRun{})
 	require.Len(t, rs, 1)
 	assert.Equal(t, Fail, rs[0].Status)
+	assert.Equal(t, "Deployment/prod/shop-web", rs[0].Object)
 	assert.Contains(t, rs[0].Message, "the API server refuses it: admission webhook")
+	assert.Contains(t, created, "deployments/prod")
+
+	// An object that exists (an upgrade): the create says AlreadyExists, and the change is dry-run
+	// as a server-side apply, refused here.
+	e = newEnv(t, web, "v1.36.3", []runtime.Object{ns})
+	e.dynamic.PrependReactor("create", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewAlreadyExists(schema.GroupResource{Group: "apps", Resource: "deployments"}, "shop-web")
+	})
+	applied := 0
+	e.dynamic.PrependReactor("patch", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.PatchActionImpl)
+		assert.Equal(t, types.ApplyPatchType, p.GetPatchType())
+		assert.Equal(t, []string{metav1.DryRunAll}, p.PatchOptions.DryRun, "an apply that is not a dry-run")
+		assert.Equal(t, "prod", p.GetNamespace())
+		applied++
+		return refuse(a)
+	})
+	rs = e.run(DryRun{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Contains(t, rs[0].Message, "the API server refuses it: admission webhook")
+	assert.Equal(t, 1, applied)
+
 	rs = newEnv(t, web, "v1.36.3", nil).run(DryRun{})
 	assert.Equal(t, Warn, rs[0].Status)
 	assert.Contains(t, rs[0].Message, "namespace prod does not exist yet: 1 namespaced objects were not dry-run")

@@ -10,17 +10,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/stack-charts/stack/plugin/internal/render"
 )
 
 // DryRun: the API server's own validation and admission (webhooks, quotas, policies) accept every
-// object: a server-side apply with dryRun=All, which creates or changes nothing.
+// object: a create with dryRun=All (a server-side apply for objects that exist already), which
+// creates or changes nothing.
 type DryRun struct{}
 
 func (DryRun) Name() string { return "dry-run" }
 func (DryRun) Description() string {
-	return "the API server accepts every object (server-side apply, dryRun=All: validation and admission, nothing persisted)"
+	return "the API server accepts every object (a create with dryRun=All, an apply for objects that exist: validation and admission, nothing persisted)"
 }
 func (DryRun) Run(ctx context.Context, env *Env) []Result {
 	nsExists := true
@@ -57,28 +59,16 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 		}
 		jobs = append(jobs, j)
 	}
-	// Eight requests at a time: the API server's round trips, not our CPU, are the cost.
+	// Sixteen requests at a time: the API server's work, not our CPU, is the cost.
 	results := make([]*Result, len(jobs))
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
 	for i, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			obj := j.o.DeepCopy()
-			obj.SetNamespace(j.ns)
-			body, err := json.Marshal(obj.Object)
-			if err == nil {
-				opts := metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "stackcheck", Force: ptrTrue()}
-				ri := env.Clients.Dynamic.Resource(j.gvr)
-				if j.nsed {
-					_, err = ri.Namespace(j.ns).Patch(ctx, obj.GetName(), types.ApplyPatchType, body, opts)
-				} else {
-					_, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, opts)
-				}
-			}
-			if err != nil {
+			if err := dryRunObject(ctx, env, j.o, j.gvr, j.ns, j.nsed); err != nil {
 				results[i] = &Result{Status: Fail, Object: j.o.ID(), Message: "the API server refuses it: " + err.Error(),
 					Hint: "fix the values that produce it; an admission webhook or policy may name the rule"}
 			}
@@ -104,6 +94,31 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 		out = append(out, pass("the API server accepts all %d objects (dry-run)", ok))
 	}
 	return out
+}
+
+// dryRunObject asks the server to create the object (dryRun=All), as `helm install` creates it:
+// validation and admission, nothing persisted. An object that exists already (an upgrade, or a
+// name taken) is dry-run as a server-side apply instead, which changes it the way an upgrade does.
+// A create is about a third cheaper for the server than an apply (no merge with a live object, no
+// managed fields): with 55 objects that was ~50 ms of a run.
+func dryRunObject(ctx context.Context, env *Env, o render.Object, gvr schema.GroupVersionResource, ns string, namespaced bool) error {
+	obj := o.DeepCopy()
+	obj.SetNamespace(ns)
+	var ri dynamic.ResourceInterface = env.Clients.Dynamic.Resource(gvr)
+	if namespaced {
+		ri = env.Clients.Dynamic.Resource(gvr).Namespace(ns)
+	}
+	_, err := ri.Create(ctx, obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "stackcheck"})
+	if !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	body, err := json.Marshal(obj.Object)
+	if err != nil {
+		return err
+	}
+	_, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body,
+		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "stackcheck", Force: ptrTrue()})
+	return err
 }
 
 func ptrTrue() *bool { b := true; return &b }
