@@ -186,6 +186,60 @@ func TestRBACAsksTheServer(t *testing.T) {
 	assert.Equal(t, "you may not delete, patch, update deployments.apps in namespace prod: the install works, but `helm upgrade` or `helm uninstall` will not", rs[1].Message)
 }
 
+func TestRBACTakesWhatTheNamespacesRulesGrantAndAsksTheRest(t *testing.T) {
+	withNamespace := web + `---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop-tools}
+`
+	rulesReview := func(e *fakeEnv, fail bool, rules ...authorizationv1.ResourceRule) *[]string {
+		var reviewed []string
+		e.typed.PrependReactor("create", "selfsubjectrulesreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectRulesReview)
+			reviewed = append(reviewed, r.Spec.Namespace)
+			if fail {
+				return true, nil, errors.New("the server is currently unable to handle the request")
+			}
+			r.Status.ResourceRules = rules
+			r.Status.Incomplete = true // what is listed still holds
+			return true, r, nil
+		})
+		return &reviewed
+	}
+	// Everything in prod granted by the namespace's rules: nothing there is asked one by one; the
+	// Namespace (cluster-wide) is, whatever a rule of prod says. A rule limited to names does not
+	// count.
+	e := newEnv(t, withNamespace, "v1.36.3", nil)
+	reviewed := rulesReview(e, false,
+		authorizationv1.ResourceRule{Verbs: []string{"*"}, APIGroups: []string{"apps"}, Resources: []string{"deployments"}},
+		authorizationv1.ResourceRule{Verbs: []string{"get", "list", "create", "update"}, APIGroups: []string{""}, Resources: []string{"*"}},
+		authorizationv1.ResourceRule{Verbs: []string{"delete"}, APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"sh.helm.release.v1.shop.v1"}},
+		authorizationv1.ResourceRule{Verbs: []string{"create"}, APIGroups: []string{"*"}, Resources: []string{"namespaces"}})
+	asked := allowExcept(e, func(string, string, string) bool { return false })
+	rs := e.run(RBAC{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Pass, rs[0].Status, "%v", rs)
+	assert.Equal(t, []string{"prod"}, *reviewed)
+	assert.ElementsMatch(t, []string{"delete secrets prod", "create namespaces", "delete namespaces", "patch namespaces", "update namespaces"}, *asked)
+
+	// What the rules do not grant is the access reviews' to refuse.
+	e = newEnv(t, withNamespace, "v1.36.3", nil)
+	rulesReview(e, false, authorizationv1.ResourceRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"deployments", "secrets"}})
+	asked = allowExcept(e, func(verb, _, resource string) bool { return resource == "namespaces" && verb == "create" })
+	rs = e.run(RBAC{})
+	require.Len(t, only(rs, Fail), 1, "%v", rs)
+	assert.Equal(t, "you may not create namespaces cluster-wide", only(rs, Fail)[0].Message)
+	assert.ElementsMatch(t, []string{"create namespaces", "delete namespaces", "patch namespaces", "update namespaces"}, *asked)
+
+	// A rules review that fails: every verb is asked one by one.
+	e = newEnv(t, web, "v1.36.3", nil)
+	rulesReview(e, true)
+	asked = allowExcept(e, func(verb, _, resource string) bool { return resource == "deployments" && verb == "create" })
+	rs = e.run(RBAC{})
+	require.Len(t, only(rs, Fail), 1, "%v", rs)
+	assert.Len(t, *asked, 9)
+}
+
 func TestRBACAsksWhatUpgradesUninstallsHooksAndHelmsRecordsNeed(t *testing.T) {
 	hook := web + `---
 apiVersion: batch/v1

@@ -15,8 +15,9 @@ import (
 )
 
 // RBAC: the user may do to every kind of object of the release, where it lives, what Helm does to
-// it, and may keep Helm's release records. SelfSubjectAccessReviews (nothing is created), asked a
-// few at a time:
+// it, and may keep Helm's release records. The rules of each namespace (SelfSubjectRulesReview)
+// first, then a SelfSubjectAccessReview for each verb they do not grant (nothing is created),
+// a few at a time:
 //   - create, for every object: `helm install` fails without it;
 //   - delete, for hooks (`helm test` hooks aside): Helm's default hook delete policy,
 //     before-hook-creation, deletes the previous hook object first, at install too;
@@ -152,9 +153,25 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 		err     error
 	}
 	answers := make([]answer, len(questions))
+	// One SelfSubjectRulesReview per namespace first: a verb its rules grant is allowed (rules
+	// are additive, so a rule listed holds even when the list is incomplete). Only what they do
+	// not grant, and what is cluster-wide (a namespace's rules mix ClusterRoleBindings and
+	// RoleBindings, so they cannot tell), is asked one by one: for a user the namespace's rules
+	// cover, 2 requests instead of ~80 beside the dry-run.
+	var namespaces []string
+	for _, q := range questions {
+		if q.ns != "" && !slices.Contains(namespaces, q.ns) {
+			namespaces = append(namespaces, q.ns)
+		}
+	}
+	rules := namespaceRules(ctx, env, namespaces)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i, q := range questions {
+		if q.ns != "" && grants(rules[q.ns], q.group, q.resource, q.verb) {
+			answers[i] = answer{allowed: true}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -227,6 +244,43 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 		out = append(out, pass("you may install, upgrade and uninstall all %d kinds of object the release creates, and keep its release records", kinds))
 	}
 	return out
+}
+
+// namespaceRules asks for the user's rules in each namespace (SelfSubjectRulesReview), at once. A
+// namespace whose review fails has no rules here: its questions are all asked one by one.
+func namespaceRules(ctx context.Context, env *Env, namespaces []string) map[string][]authorizationv1.ResourceRule {
+	rules := make([][]authorizationv1.ResourceRule, len(namespaces))
+	var wg sync.WaitGroup
+	for i, ns := range namespaces {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			review := &authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}
+			if got, err := env.Clients.Typed.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx, review, metav1.CreateOptions{}); err == nil {
+				rules[i] = got.Status.ResourceRules
+			}
+		}()
+	}
+	wg.Wait()
+	out := make(map[string][]authorizationv1.ResourceRule, len(namespaces))
+	for i, ns := range namespaces {
+		out[ns] = rules[i]
+	}
+	return out
+}
+
+// grants says whether a rule allows verb on every object of group/resource, as RBAC matches it:
+// "*" matches any verb, group or resource, and a rule limited to resourceNames does not count
+// (Helm creates by name, but a create cannot be limited by name, and the other verbs are asked
+// of the whole kind too).
+func grants(rules []authorizationv1.ResourceRule, group, resource, verb string) bool {
+	has := func(list []string, v string) bool { return slices.Contains(list, "*") || slices.Contains(list, v) }
+	for _, r := range rules {
+		if len(r.ResourceNames) == 0 && has(r.Verbs, verb) && has(r.APIGroups, group) && has(r.Resources, resource) {
+			return true
+		}
+	}
+	return false
 }
 
 // helmStorage is the resource Helm keeps release records in (HELM_DRIVER, as Helm reads it), or
