@@ -123,18 +123,18 @@ func (Capacity) Run(ctx context.Context, env *Env) []Result {
 	if len(workloads) == 0 {
 		return nil
 	}
-	nodes, err := env.Clients.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	nodes, err := env.cluster().Nodes(ctx)
 	if err != nil {
 		return []Result{couldNot("", "list nodes", err, "list on nodes")}
 	}
-	pods, err := env.Clients.Typed.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"})
+	pods, err := env.cluster().ActivePods(ctx)
 	if err != nil {
 		return []Result{couldNot("", "list pods in all namespaces", err, "list on pods cluster-wide")}
 	}
 	var all []*capNode
 	byName := map[string]*capNode{}
-	for i := range nodes.Items {
-		n := &nodes.Items[i]
+	for i := range nodes {
+		n := &nodes[i]
 		alloc := shape{n.Status.Allocatable.Cpu().DeepCopy(), n.Status.Allocatable.Memory().DeepCopy()}
 		c := &capNode{node: n, alloc: alloc, left: room{alloc.cpu.DeepCopy(), alloc.mem.DeepCopy(), -1}}
 		if p, ok := n.Status.Allocatable[corev1.ResourcePods]; ok {
@@ -150,8 +150,8 @@ func (Capacity) Run(ctx context.Context, env *Env) []Result {
 		byName[n.Name] = c
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].node.Name < all[j].node.Name })
-	for i := range pods.Items {
-		p := &pods.Items[i]
+	for i := range pods {
+		p := &pods[i]
 		c := byName[p.Spec.NodeName]
 		if c == nil || (p.Namespace == env.Namespace && p.Labels["app.kubernetes.io/instance"] == env.Release) {
 			continue // unscheduled, or replaced by this release's own pods (an upgrade)
@@ -311,4 +311,10 @@ func nodeReady(n *corev1.Node) bool {
 		}
 	}
 	return false
+}
+
+// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+func (Capacity) Prefetch(ctx context.Context, r *Reads, _ string) {
+	go func() { _, _ = r.Nodes(ctx) }()
+	go func() { _, _ = r.ActivePods(ctx) }()
 }

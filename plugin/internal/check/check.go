@@ -57,10 +57,25 @@ type Env struct {
 	ChartCRDs []render.Object
 	// Timing, when set, is told how long each check took (STACKCHECK_TIMING).
 	Timing func(check string, took time.Duration)
+	// Reads are the run's shared cluster reads, maybe started before the render (Prefetch); nil:
+	// made on first use.
+	Reads *Reads
+
+	readsOnce sync.Once
 
 	workloadsOnce sync.Once
 	workloads     []Workload
 	workloadsErr  error
+}
+
+// cluster gives the run's shared cluster reads.
+func (e *Env) cluster() *Reads {
+	e.readsOnce.Do(func() {
+		if e.Reads == nil {
+			e.Reads = NewReads(e.Clients)
+		}
+	})
+	return e.Reads
 }
 
 // fromChartCRD says whether gvk is served by a CRD of the chart's crds/ (Helm installs it before

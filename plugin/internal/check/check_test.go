@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -396,11 +397,13 @@ func TestPodSecurityOfTheNamespace(t *testing.T) {
 // A release with workloads beside its namespace (the stack's monitoring namespace): each pod is
 // judged by its own namespace's level — found live when the prod profile's node-exporter, in a
 // privileged monitoring namespace, failed against the release namespace's restricted.
+// level is a namespace whose Pod Security enforce level is lvl.
+func level(name, lvl string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"pod-security.kubernetes.io/enforce": lvl}}}
+}
+
 func TestPodSecurityJudgesEachPodByItsOwnNamespace(t *testing.T) {
 	agent := privilegedAgent("prod-monitoring")
-	level := func(name, lvl string) *corev1.Namespace {
-		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"pod-security.kubernetes.io/enforce": lvl}}}
-	}
 	rs := newEnv(t, web+"---"+agent, "v1.36.3", []runtime.Object{level("prod", "restricted"), level("prod-monitoring", "privileged")}).run(PodSecurity{})
 	assert.Empty(t, only(rs, Fail), "the agent runs where privileged pods are admitted: %v", rs)
 	require.Len(t, only(rs, Pass), 2, "%v", rs)
@@ -705,4 +708,44 @@ spec:
 	require.Len(t, fails, 1)
 	assert.Equal(t, "you may not create customresourcedefinitions.apiextensions.k8s.io cluster-wide", fails[0].Message)
 	assert.Equal(t, "CustomResourceDefinition/widgets.example.com", fails[0].Object)
+}
+
+func TestReadsAreMadeOnceAndPrefetchStartsThem(t *testing.T) {
+	e := newEnv(t, web, "v1.36.3", []runtime.Object{node("n1", "4", "8Gi"), level("prod", "restricted")})
+	var mu sync.Mutex
+	calls := map[string]int{}
+	e.typed.PrependReactor("*", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		calls[a.GetVerb()+" "+a.GetResource().Resource]++
+		mu.Unlock()
+		return false, nil, nil
+	})
+	// Before the render: every read the selected checks declare is started, and only those.
+	reads := NewReads(e.Clients)
+	reads.Prefetch(context.Background(), []Check{Capacity{}, PodSecurity{}, DryRun{}}, "prod")
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return calls["list nodes"] == 1 && calls["list pods"] == 1 && calls["get namespaces"] == 1
+	}, 5*time.Second, 10*time.Millisecond, "%v", calls)
+	// The checks find the answers: nothing is asked twice (pod-security and dry-run both read
+	// namespace prod).
+	e.Reads = reads
+	rs := Run(context.Background(), []Check{Capacity{}, PodSecurity{}, DryRun{}}, e.Env)
+	assert.Equal(t, Pass, Worst(rs), "%v", rs)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]int{"list nodes": 1, "list pods": 1, "get namespaces": 1}, calls)
+
+	// An error is kept and given to every check that asks, as the call gave it.
+	e = newEnv(t, web, "v1.36.3", nil)
+	e.typed.PrependReactor("list", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New("no"))
+	})
+	_, err := e.cluster().Nodes(context.Background())
+	require.True(t, apierrors.IsForbidden(err))
+	rs = e.run(Capacity{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Warn, rs[0].Status, "%v", rs)
+	assert.Contains(t, rs[0].Message, "list nodes")
 }

@@ -26,7 +26,7 @@ func (DryRun) Description() string {
 }
 func (DryRun) Run(ctx context.Context, env *Env) []Result {
 	nsExists := true
-	if _, err := env.Clients.Typed.CoreV1().Namespaces().Get(ctx, env.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+	if _, err := env.cluster().Namespace(ctx, env.Namespace); apierrors.IsNotFound(err) {
 		nsExists = false
 	}
 	type job struct {
@@ -128,4 +128,9 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+func (DryRun) Prefetch(ctx context.Context, r *Reads, namespace string) {
+	go func() { _, _ = r.Namespace(ctx, namespace) }()
 }

@@ -69,12 +69,12 @@ func (EdgeClasses) Run(ctx context.Context, env *Env) []Result {
 }
 
 func ingressClass(ctx context.Context, env *Env, id, class string) Result {
-	list, err := env.Clients.Typed.NetworkingV1().IngressClasses().List(ctx, metav1.ListOptions{})
+	list, err := env.cluster().IngressClasses(ctx)
 	if err != nil {
 		return couldNot(id, "list IngressClasses", err, "list on ingressclasses.networking.k8s.io")
 	}
 	var names, defaults []string
-	for _, ic := range list.Items {
+	for _, ic := range list {
 		names = append(names, ic.Name)
 		if ic.Annotations["ingressclass.kubernetes.io/is-default-class"] == "true" {
 			defaults = append(defaults, ic.Name)
@@ -105,4 +105,9 @@ func legacyIngressClass(ctx context.Context, env *Env, id, class string) Result 
 	}
 	return Result{Status: Warn, Object: id, Message: fmt.Sprintf("names its class %q with the deprecated kubernetes.io/ingress.class annotation and the cluster has no IngressClass %q: only a controller that reads the annotation will serve it", class, class),
 		Hint: "set spec.ingressClassName (the chart's ingress className) to an IngressClass of the cluster"}
+}
+
+// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+func (EdgeClasses) Prefetch(ctx context.Context, r *Reads, _ string) {
+	go func() { _, _ = r.IngressClasses(ctx) }()
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // NodePorts: no fixed node port of the release is taken by another Service of the cluster.
@@ -49,11 +48,11 @@ func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 	if len(want) == 0 {
 		return out
 	}
-	list, err := env.Clients.Typed.CoreV1().Services("").List(ctx, metav1.ListOptions{})
+	services, err := env.cluster().Services(ctx)
 	if err != nil {
 		return []Result{couldNot("", "list Services in all namespaces", err, "list on services cluster-wide")}
 	}
-	for _, s := range list.Items {
+	for _, s := range services {
 		for _, p := range s.Spec.Ports {
 			owner, ok := want[p.NodePort]
 			if ok && p.NodePort != 0 && owner != s.Namespace+"/"+s.Name {
@@ -71,4 +70,9 @@ func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 		out = append(out, pass("node ports %s are free", strings.Join(ports, ", ")))
 	}
 	return out
+}
+
+// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+func (NodePorts) Prefetch(ctx context.Context, r *Reads, _ string) {
+	go func() { _, _ = r.Services(ctx) }()
 }

@@ -61,7 +61,7 @@ func (PodSecurity) Run(ctx context.Context, env *Env) []Result {
 func podSecurityIn(ctx context.Context, env *Env, namespace string, rendered map[string]map[string]string, workloads []Workload) []Result {
 	labels, created := rendered[namespace]
 	if !created {
-		ns, err := env.Clients.Typed.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+		ns, err := env.cluster().Namespace(ctx, namespace)
 		if apierrors.IsNotFound(err) {
 			if namespace != env.Namespace {
 				return []Result{{Status: Warn, Message: fmt.Sprintf("namespace %s does not exist and the release does not create it: its %d pod templates cannot be checked", namespace, len(workloads)),
@@ -113,4 +113,9 @@ func podSecurityIn(ctx context.Context, env *Env, namespace string, rendered map
 			Hint: "label it pod-security.kubernetes.io/enforce=restricted: the stack's pods meet it"})
 	}
 	return out
+}
+
+// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+func (PodSecurity) Prefetch(ctx context.Context, r *Reads, namespace string) {
+	go func() { _, _ = r.Namespace(ctx, namespace) }()
 }

@@ -255,10 +255,7 @@ func namespaceRules(ctx context.Context, env *Env, namespaces []string) map[stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			review := &authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}
-			if got, err := env.Clients.Typed.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx, review, metav1.CreateOptions{}); err == nil {
-				rules[i] = got.Status.ResourceRules
-			}
+			rules[i], _ = env.cluster().Rules(ctx, ns)
 		}()
 	}
 	wg.Wait()
@@ -294,4 +291,9 @@ func helmStorage() string {
 	default:
 		return ""
 	}
+}
+
+// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+func (RBAC) Prefetch(ctx context.Context, r *Reads, namespace string) {
+	go func() { _, _ = r.Rules(ctx, namespace) }()
 }

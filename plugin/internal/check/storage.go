@@ -51,13 +51,13 @@ func (StorageClasses) Run(ctx context.Context, env *Env) []Result {
 	if len(claims) == 0 {
 		return nil
 	}
-	list, err := env.Clients.Typed.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
+	list, err := env.cluster().StorageClasses(ctx)
 	if err != nil {
 		return []Result{couldNot("", "list StorageClasses", err, "list on storageclasses.storage.k8s.io")}
 	}
 	classes := map[string]string{}
 	var defaults []string
-	for _, sc := range list.Items {
+	for _, sc := range list {
 		classes[sc.Name] = sc.Provisioner
 		if sc.Annotations["storageclass.kubernetes.io/is-default-class"] == "true" {
 			defaults = append(defaults, sc.Name)
@@ -125,4 +125,9 @@ func staticVolume(ctx context.Context, env *Env, object string) Result {
 			Hint: `create such a PersistentVolume, or leave storageClassName unset (the default class) or name a class`}
 	}
 	return Result{Status: Pass, Object: object, Message: fmt.Sprintf(`storageClassName "": %d pre-created PersistentVolume(s) without a class Available`, n)}
+}
+
+// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+func (StorageClasses) Prefetch(ctx context.Context, r *Reads, _ string) {
+	go func() { _, _ = r.StorageClasses(ctx) }()
 }

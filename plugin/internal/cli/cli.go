@@ -359,9 +359,17 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 				ch, def, err := src.load(chartPath, c.kubeContext, c.namespace)
 				loading <- chartLoad{ch, def, err, time.Since(t)}
 			}()
+			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
+			defer cancel()
 			clients, ns, connErr := connect(c.kubeContext, c.namespace, c.timeout)
 			var apis []string
+			var reads *check.Reads
 			if connErr == nil {
+				// What the checks read of the cluster whatever the release holds (nodes, pods,
+				// Services, classes, the namespace, the user's rules) is asked now, and answered
+				// while the chart loads and renders.
+				reads = check.NewReads(clients)
+				reads.Prefetch(ctx, checks, ns)
 				apis, connErr = clients.APIVersions()
 			}
 			tookDiscovery := time.Since(t)
@@ -380,15 +388,13 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "stackcheck: %-10s %6.1f ms (alongside discovery)\nstackcheck: %-10s %6.1f ms\n", "load", float64(l.took.Microseconds())/1000, "discovery", float64(tookDiscovery.Microseconds())/1000)
 			}
 			t = time.Now()
-			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
-			defer cancel()
 			res, err := render.Render(render.Options{Chart: chartPath, Loaded: loaded, Values: vals, Release: release, Namespace: ns, KubeVersion: clients.Server.GitVersion, APIVersions: apis})
 			if err != nil {
 				return badInput(err)
 			}
 			t = phase(cmd.ErrOrStderr(), "render", t)
 			env := &check.Env{Release: release, Namespace: ns, Objects: res.Objects, ChartKubeVersion: res.Chart.Metadata.KubeVersion, Clients: clients, ChartCRDs: res.CRDs,
-				Timing: checkTiming(cmd.ErrOrStderr())}
+				Timing: checkTiming(cmd.ErrOrStderr()), Reads: reads}
 			results := check.Run(ctx, checks, env)
 			phase(cmd.ErrOrStderr(), "checks", t)
 			if ctx.Err() != nil {
