@@ -350,8 +350,11 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 			// The chart loads while the cluster is asked for its version and APIs (the render
 			// needs both); the chart's error comes first: one that does not load is bad input
 			// (2), whether or not a cluster answers.
+			// The dependencies' conditions and import-values are applied there too (they need no
+			// cluster).
 			type chartLoad struct {
 				ch             *helmchart.Chart
+				prepared       *chartload.Prepared
 				defaultRelease string
 				err            error
 				took           time.Duration
@@ -359,7 +362,11 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 			loading := make(chan chartLoad, 1)
 			go func() {
 				ch, def, err := src.load(chartPath, c.kubeContext, c.namespace)
-				loading <- chartLoad{ch, def, err, time.Since(t)}
+				var prepared *chartload.Prepared
+				if err == nil {
+					prepared = chartload.Prepare(ch, vals)
+				}
+				loading <- chartLoad{ch, prepared, def, err, time.Since(t)}
 			}()
 			ctx, cancel := context.WithTimeout(cmd.Context(), c.timeout)
 			defer cancel()
@@ -387,10 +394,10 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 			}
 			loaded := l.ch
 			if os.Getenv("STACKCHECK_TIMING") != "" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "stackcheck: %-10s %6.1f ms (alongside discovery)\nstackcheck: %-10s %6.1f ms\n", "load", float64(l.took.Microseconds())/1000, "discovery", float64(tookDiscovery.Microseconds())/1000)
+				fmt.Fprintf(cmd.ErrOrStderr(), "stackcheck: %-10s %6.1f ms (alongside discovery, dependencies applied)\nstackcheck: %-10s %6.1f ms\n", "load", float64(l.took.Microseconds())/1000, "discovery", float64(tookDiscovery.Microseconds())/1000)
 			}
 			t = time.Now()
-			res, err := render.Render(render.Options{Chart: chartPath, Loaded: loaded, Values: vals, Release: release, Namespace: ns, KubeVersion: clients.Server.GitVersion, APIVersions: apis})
+			res, err := render.Render(render.Options{Chart: chartPath, Loaded: loaded, Prepared: l.prepared, Values: vals, Release: release, Namespace: ns, KubeVersion: clients.Server.GitVersion, APIVersions: apis})
 			if err != nil {
 				return badInput(err)
 			}

@@ -24,8 +24,11 @@ import (
 type Options struct {
 	// Chart is the chart's path, or Loaded the chart Load returned (load it before asking a
 	// cluster anything: a chart that does not load is bad input whatever the cluster says).
-	Chart     string
-	Loaded    *chart.Chart
+	Chart  string
+	Loaded *chart.Chart
+	// Prepared, when set, is Loaded with the dependencies already applied for Values
+	// (chartload.Prepare, taken while the cluster was asked for its APIs).
+	Prepared  *chartload.Prepared
 	Values    map[string]any
 	Release   string
 	Namespace string
@@ -92,7 +95,11 @@ func Render(opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	rendered, err := chartload.Render(ch, opts.Values, chartload.InstallOptions{Release: opts.Release, Namespace: opts.Namespace, KubeVersion: opts.KubeVersion, APIVersions: opts.APIVersions})
+	prepared := opts.Prepared
+	if prepared == nil {
+		prepared = chartload.Prepare(ch, opts.Values)
+	}
+	rendered, err := prepared.Render(chartload.InstallOptions{Release: opts.Release, Namespace: opts.Namespace, KubeVersion: opts.KubeVersion, APIVersions: opts.APIVersions})
 	if err != nil {
 		return nil, &BadInputError{fmt.Errorf("render %s: %w", ch.Name(), err)}
 	}

@@ -45,6 +45,27 @@ type Rendered struct {
 // CPU for an umbrella of seven schemas, and a CLI compiles them on every run. A schema error is
 // still reported first, as Helm reports it, whatever the templates do.
 func Render(ch *chart.Chart, vals map[string]any, o InstallOptions) (*Rendered, error) {
+	return Prepare(ch, vals).Render(o)
+}
+
+// Prepared is a chart with its dependencies' conditions, tags and import-values applied for a set
+// of values: the first step of a render, and the only one that needs neither the release nor the
+// cluster, so a caller can take it while it asks the cluster for its version and APIs.
+type Prepared struct {
+	ch   *chart.Chart
+	vals map[string]any
+	err  error // reported by Render, after the checks Helm makes before it
+}
+
+// Prepare applies the dependencies to ch (Helm's ProcessDependenciesWithMerge: subcharts whose
+// condition or tags are off are removed from ch, imported values merged into it).
+func Prepare(ch *chart.Chart, vals map[string]any) *Prepared {
+	return &Prepared{ch: ch, vals: vals, err: chartutil.ProcessDependenciesWithMerge(ch, vals)}
+}
+
+// Render renders the prepared chart for a release (see the package's Render).
+func (p *Prepared) Render(o InstallOptions) (*Rendered, error) {
+	ch, vals := p.ch, p.vals
 	if err := chartutil.ValidateReleaseName(o.Release); err != nil {
 		return nil, fmt.Errorf("release name %q: %w", o.Release, err)
 	}
@@ -55,8 +76,8 @@ func Render(ch *chart.Chart, vals map[string]any, o InstallOptions) (*Rendered, 
 	if err != nil {
 		return nil, fmt.Errorf("kube version %q: %w", o.KubeVersion, err)
 	}
-	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
-		return nil, err
+	if p.err != nil {
+		return nil, p.err
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
 	caps.KubeVersion = *kv
