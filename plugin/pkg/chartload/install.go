@@ -5,6 +5,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -41,9 +42,9 @@ type Rendered struct {
 // ClientOnly): no cluster is contacted. It runs the same SDK steps in the same order (release
 // name check, dependency conditions and import-values, values coalesced, kubeVersion range,
 // engine, NOTES, SortManifests), except that the values are checked against the charts' JSON
-// schemas beside the engine instead of before it: compiling the schemas is a third of a render's
-// CPU for an umbrella of seven schemas, and a CLI compiles them on every run. A schema error is
-// still reported first, as Helm reports it, whatever the templates do.
+// schemas in the background from Prepare on instead of before the engine: compiling the schemas is
+// a third of a render's CPU for an umbrella of seven schemas, and a CLI compiles them on every
+// run. A schema error is still reported first, as Helm reports it, whatever the templates do.
 func Render(ch *chart.Chart, vals map[string]any, o InstallOptions) (*Rendered, error) {
 	return Prepare(ch, vals).Render(o)
 }
@@ -55,12 +56,37 @@ type Prepared struct {
 	ch   *chart.Chart
 	vals map[string]any
 	err  error // reported by Render, after the checks Helm makes before it
+	// schema is the values' check against the charts' JSON schemas, made in the background.
+	schema func() error
 }
 
 // Prepare applies the dependencies to ch (Helm's ProcessDependenciesWithMerge: subcharts whose
-// condition or tags are off are removed from ch, imported values merged into it).
+// condition or tags are off are removed from ch, imported values merged into it) and starts
+// checking the values against the charts' JSON schemas in the background: the values Helm
+// validates (the user's coalesced over the charts' defaults) need neither the release nor the
+// cluster, and do not change after this. They are coalesced here into a tree of their own,
+// which no template can `set` into.
 func Prepare(ch *chart.Chart, vals map[string]any) *Prepared {
-	return &Prepared{ch: ch, vals: vals, err: chartutil.ProcessDependenciesWithMerge(ch, vals)}
+	p := &Prepared{ch: ch, vals: vals, err: chartutil.ProcessDependenciesWithMerge(ch, vals)}
+	result := make(chan error, 1)
+	p.schema = sync.OnceValue(func() error { return <-result })
+	if p.err != nil {
+		result <- nil
+		return p
+	}
+	go func() {
+		values, err := chartutil.CoalesceValues(ch, vals)
+		if err != nil {
+			result <- nil // Render's own coalescing reports it, where Helm does
+			return
+		}
+		if err := chartutil.ValidateAgainstSchema(ch, values); err != nil {
+			result <- fmt.Errorf("values don't meet the specifications of the schema(s) in the following chart(s):\n%s", err.Error())
+			return
+		}
+		result <- nil
+	}()
+	return p
 }
 
 // Render renders the prepared chart for a release (see the package's Render).
@@ -88,19 +114,8 @@ func (p *Prepared) Render(o InstallOptions) (*Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The schemas see the values as they were before any template ran (a template may `set`
-	// into them): a copy, read beside the engine.
-	schemaErr := make(chan error, 1)
-	go func(values map[string]any) {
-		if err := chartutil.ValidateAgainstSchema(ch, values); err != nil {
-			schemaErr <- fmt.Errorf("values don't meet the specifications of the schema(s) in the following chart(s):\n%s", err.Error())
-			return
-		}
-		schemaErr <- nil
-	}(deepCopy(top["Values"]).(chartutil.Values))
-
 	out, renderErr := renderResources(ch, top, caps, o.IncludeCRDs)
-	if err := <-schemaErr; err != nil {
+	if err := p.schema(); err != nil {
 		return nil, err
 	}
 	return out, renderErr
@@ -146,29 +161,6 @@ func renderResources(ch *chart.Chart, top chartutil.Values, caps *chartutil.Capa
 		out.Documents = append(out.Documents, Document{Text: "# Source: " + h.Path + "\n" + h.Manifest, Hook: true, Events: h.Events})
 	}
 	return out, nil
-}
-
-// deepCopy copies values as YAML and JSON decode them: maps (chartutil.Values kept as such),
-// slices and scalars.
-func deepCopy(x any) any {
-	switch t := x.(type) {
-	case chartutil.Values:
-		return chartutil.Values(deepCopy(map[string]any(t)).(map[string]any))
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, v := range t {
-			out[k] = deepCopy(v)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, v := range t {
-			out[i] = deepCopy(v)
-		}
-		return out
-	default:
-		return x
-	}
 }
 
 // Document is one rendered manifest, "# Source: <template>" first.
