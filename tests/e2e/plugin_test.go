@@ -68,8 +68,9 @@ func pluginDist(t *testing.T) (dir, pubring string) {
 // platform's archive from an HTTP URL, Helm 4 the signed package after verifying its signature
 // (and refuses a tampered one); the install hook keeps the prebuilt binary after checking its
 // platform and checksum, in about a second. Under each, `helm stackcheck` checks this live
-// cluster: a preflight that passes, one that fails on a missing existing Secret (exit 3), and
-// `verify` of an installed release, with the namespace taken from Helm's own -n (HELM_NAMESPACE).
+// cluster: a preflight that passes, one that fails on a missing existing Secret (exit 3),
+// `verify` of an installed release, with the namespace taken from Helm's own -n (HELM_NAMESPACE),
+// and a preflight before an upgrade of it (the objects exist: applied, not created).
 // A checkout still installs (building with Go) and updates by name.
 func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 	parallel(t)
@@ -195,6 +196,21 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 		require.Contains(t, out, "0 failed: PASS")
 		progress(t, "plugin: %s stackcheck verify of the installed release: PASS", bin)
 	}
+
+	// Before an upgrade: Helm has a record of the release, so the dry-run applies each object
+	// (server-side apply, dryRun=All) instead of creating it. The same values pass; a change the
+	// API server refuses on the live object fails (a StatefulSet cannot gain a volume claim
+	// template), where a create would have passed.
+	helmBin, _ = exec.LookPath("helm")
+	upgrade := append([]string{"-n", ns, "stackcheck", "preflight", "data", chart, "--only", "dry-run", "--set", "auth.password=" + password}, valueArgs...)
+	code, out := helmRun(t, helmBin, homes["helm"], nil, upgrade...)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "the API server accepts all")
+	code, out = helmRun(t, helmBin, homes["helm"], nil, append(upgrade, "--set", "persistence.enabled=true")...)
+	require.Equal(t, 3, code, out)
+	require.Contains(t, out, "StatefulSet/"+ns+"/data-redis", out)
+	require.Contains(t, out, "Forbidden", out)
+	progress(t, "plugin: preflight before an upgrade: the installed release's values pass the dry-run, a StatefulSet gaining a volume claim template fails it (exit %d)", code)
 }
 
 // grepLine is the first line of a file that starts with prefix.

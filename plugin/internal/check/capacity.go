@@ -314,7 +314,7 @@ func nodeReady(n *corev1.Node) bool {
 }
 
 // Prefetch: what it reads whatever the release holds (preflight starts it before the render).
-func (Capacity) Prefetch(ctx context.Context, r *Reads, _ string) {
+func (Capacity) Prefetch(ctx context.Context, r *Reads, _, _ string) {
 	go func() { _, _ = r.Nodes(ctx) }()
 	go func() { _, _ = r.ActivePods(ctx) }()
 }

@@ -478,6 +478,25 @@ func TestDryRunReportsTheServersRefusal(t *testing.T) {
 	assert.Contains(t, rs[0].Message, "the API server refuses it: admission webhook")
 	assert.Equal(t, 1, applied)
 
+	// Before an upgrade (Helm's record of release shop is in prod): every object is applied at
+	// once, none created first.
+	record := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1.shop.v1", Namespace: "prod",
+		Labels: map[string]string{"owner": "helm", "name": "shop", "status": "deployed"}}}
+	e = newEnv(t, web, "v1.36.3", []runtime.Object{ns, record})
+	e.dynamic.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		t.Errorf("an object of a release being upgraded was created first: %s", a.GetResource())
+		return false, nil, nil
+	})
+	applied = 0
+	e.dynamic.PrependReactor("patch", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		applied++
+		return refuse(a)
+	})
+	rs = e.run(DryRun{})
+	require.Len(t, rs, 1)
+	assert.Equal(t, Fail, rs[0].Status)
+	assert.Equal(t, 1, applied)
+
 	rs = newEnv(t, web, "v1.36.3", nil).run(DryRun{})
 	assert.Equal(t, Warn, rs[0].Status)
 	assert.Contains(t, rs[0].Message, "namespace prod does not exist yet: 1 namespaced objects were not dry-run")
@@ -722,11 +741,11 @@ func TestReadsAreMadeOnceAndPrefetchStartsThem(t *testing.T) {
 	})
 	// Before the render: every read the selected checks declare is started, and only those.
 	reads := NewReads(e.Clients)
-	reads.Prefetch(context.Background(), []Check{Capacity{}, PodSecurity{}, DryRun{}}, "prod")
+	reads.Prefetch(context.Background(), []Check{Capacity{}, PodSecurity{}, DryRun{}}, "shop", "prod")
 	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return calls["list nodes"] == 1 && calls["list pods"] == 1 && calls["get namespaces"] == 1
+		return calls["list nodes"] == 1 && calls["list pods"] == 1 && calls["get namespaces"] == 1 && calls["list secrets"] == 1
 	}, 5*time.Second, 10*time.Millisecond, "%v", calls)
 	// The checks find the answers: nothing is asked twice (pod-security and dry-run both read
 	// namespace prod).
@@ -735,7 +754,7 @@ func TestReadsAreMadeOnceAndPrefetchStartsThem(t *testing.T) {
 	assert.Equal(t, Pass, Worst(rs), "%v", rs)
 	mu.Lock()
 	defer mu.Unlock()
-	assert.Equal(t, map[string]int{"list nodes": 1, "list pods": 1, "get namespaces": 1}, calls)
+	assert.Equal(t, map[string]int{"list nodes": 1, "list pods": 1, "get namespaces": 1, "list secrets": 1}, calls)
 
 	// An error is kept and given to every check that asks, as the call gave it.
 	e = newEnv(t, web, "v1.36.3", nil)

@@ -59,6 +59,9 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 		}
 		jobs = append(jobs, j)
 	}
+	// Before an upgrade (Helm has a record of the release) the objects mostly exist: each is
+	// applied at once, not first created to learn that it exists.
+	upgrade := env.cluster().ReleaseExists(ctx, env.Namespace, env.Release)
 	// 32 requests at a time (one HTTP/2 connection): the API server's work, not our CPU, is the
 	// cost (65 objects on the bench cluster, medians of 7: 113 ms 8 at a time, 98 ms 16, 88 ms 32).
 	results := make([]*Result, len(jobs))
@@ -69,7 +72,7 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := dryRunObject(ctx, env, j.o, j.gvr, j.ns, j.nsed); err != nil {
+			if err := dryRunObject(ctx, env, j.o, j.gvr, j.ns, j.nsed, upgrade); err != nil {
 				results[i] = &Result{Status: Fail, Object: j.o.ID(), Message: "the API server refuses it: " + err.Error(),
 					Hint: "fix the values that produce it; an admission webhook or policy may name the rule"}
 			}
@@ -98,20 +101,23 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 }
 
 // dryRunObject asks the server to create the object (dryRun=All), as `helm install` creates it:
-// validation and admission, nothing persisted. An object that exists already (an upgrade, or a
-// name taken) is dry-run as a server-side apply instead, which changes it the way an upgrade does.
-// A create is about a third cheaper for the server than an apply (no merge with a live object, no
-// managed fields): with 55 objects that was ~50 ms of a run.
-func dryRunObject(ctx context.Context, env *Env, o render.Object, gvr schema.GroupVersionResource, ns string, namespaced bool) error {
+// validation and admission, nothing persisted. An object that exists already (a name taken) is
+// dry-run as a server-side apply instead, which changes it the way an upgrade does; before an
+// upgrade every object is applied at once (an apply of an object that does not exist creates it).
+// A create is cheaper for the server than an apply (no merge with a live object): alone, the
+// umbrella's 65 objects took ~95 ms as creates against ~146 ms as applies.
+func dryRunObject(ctx context.Context, env *Env, o render.Object, gvr schema.GroupVersionResource, ns string, namespaced, upgrade bool) error {
 	obj := o.DeepCopy()
 	obj.SetNamespace(ns)
 	var ri dynamic.ResourceInterface = env.Clients.Dynamic.Resource(gvr)
 	if namespaced {
 		ri = env.Clients.Dynamic.Resource(gvr).Namespace(ns)
 	}
-	_, err := ri.Create(ctx, obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "stackcheck"})
-	if !apierrors.IsAlreadyExists(err) {
-		return err
+	if !upgrade {
+		_, err := ri.Create(ctx, obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "stackcheck"})
+		if !apierrors.IsAlreadyExists(err) {
+			return err
+		}
 	}
 	body, err := json.Marshal(obj.Object)
 	if err != nil {
@@ -132,6 +138,9 @@ func btoi(b bool) int {
 }
 
 // Prefetch: what it reads whatever the release holds (preflight starts it before the render).
-func (DryRun) Prefetch(ctx context.Context, r *Reads, namespace string) {
+func (DryRun) Prefetch(ctx context.Context, r *Reads, release, namespace string) {
 	go func() { _, _ = r.Namespace(ctx, namespace) }()
+	if release != "" {
+		go func() { _ = r.ReleaseExists(ctx, namespace, release) }()
+	}
 }

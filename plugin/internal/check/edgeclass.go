@@ -108,6 +108,6 @@ func legacyIngressClass(ctx context.Context, env *Env, id, class string) Result 
 }
 
 // Prefetch: what it reads whatever the release holds (preflight starts it before the render).
-func (EdgeClasses) Prefetch(ctx context.Context, r *Reads, _ string) {
+func (EdgeClasses) Prefetch(ctx context.Context, r *Reads, _, _ string) {
 	go func() { _, _ = r.IngressClasses(ctx) }()
 }

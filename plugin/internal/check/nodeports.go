@@ -73,6 +73,6 @@ func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 }
 
 // Prefetch: what it reads whatever the release holds (preflight starts it before the render).
-func (NodePorts) Prefetch(ctx context.Context, r *Reads, _ string) {
+func (NodePorts) Prefetch(ctx context.Context, r *Reads, _, _ string) {
 	go func() { _, _ = r.Services(ctx) }()
 }

@@ -116,6 +116,6 @@ func podSecurityIn(ctx context.Context, env *Env, namespace string, rendered map
 }
 
 // Prefetch: what it reads whatever the release holds (preflight starts it before the render).
-func (PodSecurity) Prefetch(ctx context.Context, r *Reads, namespace string) {
+func (PodSecurity) Prefetch(ctx context.Context, r *Reads, _, namespace string) {
 	go func() { _, _ = r.Namespace(ctx, namespace) }()
 }

@@ -294,6 +294,6 @@ func helmStorage() string {
 }
 
 // Prefetch: what it reads whatever the release holds (preflight starts it before the render).
-func (RBAC) Prefetch(ctx context.Context, r *Reads, namespace string) {
+func (RBAC) Prefetch(ctx context.Context, r *Reads, _, namespace string) {
 	go func() { _, _ = r.Rules(ctx, namespace) }()
 }

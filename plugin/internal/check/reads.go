@@ -30,14 +30,15 @@ func NewReads(clients *kube.Clients) *Reads {
 
 // Prefetcher is a check that knows, before the release is rendered, which reads it will make.
 type Prefetcher interface {
-	Prefetch(ctx context.Context, r *Reads, namespace string)
+	Prefetch(ctx context.Context, r *Reads, release, namespace string)
 }
 
-// Prefetch starts, in the background, the reads the checks declare for a release in namespace.
-func (r *Reads) Prefetch(ctx context.Context, checks []Check, namespace string) {
+// Prefetch starts, in the background, the reads the checks declare for a release in namespace
+// (release "" when its name is not known yet).
+func (r *Reads) Prefetch(ctx context.Context, checks []Check, release, namespace string) {
 	for _, c := range checks {
 		if p, ok := c.(Prefetcher); ok {
-			p.Prefetch(ctx, r, namespace)
+			p.Prefetch(ctx, r, release, namespace)
 		}
 	}
 }
@@ -129,4 +130,23 @@ func (r *Reads) Rules(ctx context.Context, namespace string) ([]authorizationv1.
 		}
 		return got.Status.ResourceRules, nil
 	})
+}
+
+// ReleaseExists says whether Helm keeps a record of the release in namespace (an upgrade, not an
+// install): one record looked for, where HELM_DRIVER says Helm keeps them. Unknown (an error, or a
+// driver outside the cluster's API) is false.
+func (r *Reads) ReleaseExists(ctx context.Context, namespace, release string) bool {
+	exists, _ := once(r, "release/"+namespace+"/"+release, func() (bool, error) {
+		opts := metav1.ListOptions{LabelSelector: "owner=helm,name=" + release, Limit: 1}
+		switch helmStorage() {
+		case "secrets":
+			l, err := r.clients.Typed.CoreV1().Secrets(namespace).List(ctx, opts)
+			return err == nil && len(l.Items) > 0, err
+		case "configmaps":
+			l, err := r.clients.Typed.CoreV1().ConfigMaps(namespace).List(ctx, opts)
+			return err == nil && len(l.Items) > 0, err
+		}
+		return false, nil
+	})
+	return exists
 }

@@ -128,6 +128,6 @@ func staticVolume(ctx context.Context, env *Env, object string) Result {
 }
 
 // Prefetch: what it reads whatever the release holds (preflight starts it before the render).
-func (StorageClasses) Prefetch(ctx context.Context, r *Reads, _ string) {
+func (StorageClasses) Prefetch(ctx context.Context, r *Reads, _, _ string) {
 	go func() { _, _ = r.StorageClasses(ctx) }()
 }

@@ -378,7 +378,7 @@ func preflightCmd(stdout io.Writer) *cobra.Command {
 				// Services, classes, the namespace, the user's rules) is asked now, and answered
 				// while the chart loads and renders.
 				reads = check.NewReads(clients)
-				reads.Prefetch(ctx, checks, ns)
+				reads.Prefetch(ctx, checks, release, ns)
 				apis, connErr = clients.APIVersions()
 			}
 			tookDiscovery := time.Since(t)
