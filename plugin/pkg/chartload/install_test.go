@@ -9,6 +9,7 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/releaseutil"
 	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/internal/repo"
@@ -107,4 +108,28 @@ func TestABadReleaseNameOrKubeVersionIsRefused(t *testing.T) {
 	ch.Metadata.KubeVersion = ">=1.99.0"
 	_, err = Render(ch, nil, InstallOptions{Release: "r", Namespace: "ns"})
 	require.ErrorContains(t, err, "chart requires kubeVersion: >=1.99.0 which is incompatible with Kubernetes v1.36.0")
+}
+
+func TestSortManifestsOrdersAsHelmDoes(t *testing.T) {
+	files := map[string]string{
+		"c/templates/b.yaml": "kind: Service\nmetadata: {name: b}\n---\nkind: Widget\nmetadata: {name: w2}\n---\nkind: Gadget\nmetadata: {name: g}\n",
+		"c/templates/a.yaml": "kind: Widget\nmetadata: {name: w1}\n---\n---\nkind: Deployment\nmetadata: {name: d}\n---\n  \n---\nkind: Namespace\nmetadata: {name: n}\n",
+		"c/templates/hooks.yaml": "kind: Job\nmetadata: {name: j, annotations: {helm.sh/hook: pre-install}}\n---\n" +
+			"kind: ConfigMap\nmetadata: {name: cm, annotations: {helm.sh/hook: pre-install}}\n---\nkind: Service\nmetadata: {name: s2}\n",
+		"c/templates/_helpers.tpl": "",
+		"c/templates/empty.yaml":   "  \n",
+	}
+	theirHooks, theirs, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
+	require.NoError(t, err)
+	ourHooks, ours, err := sortManifests(files)
+	require.NoError(t, err)
+	require.Equal(t, theirs, ours)
+	require.Equal(t, theirHooks, ourHooks)
+
+	// A document Helm cannot parse: its error, naming the first such file in order.
+	files["c/templates/bad.yaml"] = "kind: [\n"
+	files["c/templates/worse.yaml"] = "kind: {\n"
+	_, _, theirErr := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
+	_, _, err = sortManifests(files)
+	require.EqualError(t, err, theirErr.Error())
 }
