@@ -16,13 +16,13 @@ import (
 )
 
 // DryRun: the API server's own validation and admission (webhooks, quotas, policies) accept every
-// object: a create with dryRun=All (a server-side apply for objects that exist already), which
-// creates or changes nothing.
+// object: a create with dryRun=All (a server-side apply for objects that exist already, and for
+// every object before an upgrade), which creates or changes nothing.
 type DryRun struct{}
 
 func (DryRun) Name() string { return "dry-run" }
 func (DryRun) Description() string {
-	return "the API server accepts every object (a create with dryRun=All, an apply for objects that exist: validation and admission, nothing persisted)"
+	return "the API server accepts every object (dryRun=All: a create, or an apply for objects that exist and before an upgrade; validation and admission, nothing persisted)"
 }
 func (DryRun) Run(ctx context.Context, env *Env) []Result {
 	nsExists := true

@@ -33,7 +33,7 @@ type RBAC struct{}
 func (RBAC) Name() string { return "rbac" }
 
 func (RBAC) Description() string {
-	return "you may install, upgrade and uninstall every object of the release and keep Helm's release records (SelfSubjectAccessReview)"
+	return "you may install, upgrade and uninstall every object of the release and keep Helm's release records (your rules in the namespace, then SelfSubjectAccessReviews)"
 }
 
 // rbacNeed is what the release needs on one resource in one place.
