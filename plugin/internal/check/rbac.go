@@ -6,12 +6,13 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/stack-charts/stack/plugin/internal/parallel"
 )
 
 // RBAC: the user may do to every kind of object of the release, where it lives, what Helm does to
@@ -152,7 +153,6 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 		reason  string
 		err     error
 	}
-	answers := make([]answer, len(questions))
 	// One SelfSubjectRulesReview per namespace first: a verb its rules grant is allowed (rules
 	// are additive, so a rule listed holds even when the list is incomplete). Only what they do
 	// not grant, and what is cluster-wide (a namespace's rules mix ClusterRoleBindings and
@@ -165,29 +165,18 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 		}
 	}
 	rules := namespaceRules(ctx, env, namespaces)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, q := range questions {
+	answers, _ := parallel.Map(questions, 8, func(q question) (answer, error) {
 		if q.ns != "" && grants(rules[q.ns], q.group, q.resource, q.verb) {
-			answers[i] = answer{allowed: true}
-			continue
+			return answer{allowed: true}, nil
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: q.ns, Verb: q.verb, Group: q.group, Resource: q.resource}}}
-			got, err := env.Clients.Typed.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-			if err != nil {
-				answers[i] = answer{err: err}
-				return
-			}
-			answers[i] = answer{allowed: got.Status.Allowed, reason: got.Status.Reason}
-		}()
-	}
-	wg.Wait()
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: q.ns, Verb: q.verb, Group: q.group, Resource: q.resource}}}
+		got, err := env.Clients.Typed.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		if err != nil {
+			return answer{err: err}, nil
+		}
+		return answer{allowed: got.Status.Allowed, reason: got.Status.Reason}, nil
+	})
 
 	var out []Result
 	for _, k := range order {
@@ -249,16 +238,10 @@ func (RBAC) Run(ctx context.Context, env *Env) []Result {
 // namespaceRules asks for the user's rules in each namespace (SelfSubjectRulesReview), at once. A
 // namespace whose review fails has no rules here: its questions are all asked one by one.
 func namespaceRules(ctx context.Context, env *Env, namespaces []string) map[string][]authorizationv1.ResourceRule {
-	rules := make([][]authorizationv1.ResourceRule, len(namespaces))
-	var wg sync.WaitGroup
-	for i, ns := range namespaces {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rules[i], _ = env.cluster().Rules(ctx, ns)
-		}()
-	}
-	wg.Wait()
+	rules, _ := parallel.Map(namespaces, len(namespaces), func(ns string) ([]authorizationv1.ResourceRule, error) {
+		r, _ := env.cluster().Rules(ctx, ns)
+		return r, nil
+	})
 	out := make(map[string][]authorizationv1.ResourceRule, len(namespaces))
 	for i, ns := range namespaces {
 		out[ns] = rules[i]

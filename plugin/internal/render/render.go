@@ -6,17 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 
+	"github.com/stack-charts/stack/plugin/internal/parallel"
 	"github.com/stack-charts/stack/plugin/pkg/chartload"
 )
 
@@ -126,31 +125,21 @@ func Render(opts Options) (*Result, error) {
 // each object from YAML and round-tripping it through its type). The first bad document in
 // order is the one reported, as a sequential decode would.
 func decodeAll(docs []chartload.Document) ([]Object, error) {
-	decoded := make([][]Object, len(docs))
-	errs := make([]error, len(docs))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, d := range docs {
-		g.Go(func() error {
-			r := &Result{}
-			if errs[i] = r.add(d.Text, d.Hook); errs[i] != nil {
-				return nil
-			}
-			for j := range r.Objects {
-				r.Objects[j].TestHook = slices.Contains(d.Events, release.HookTest)
-				if errs[i] = fitsItsType(r.Objects[j]); errs[i] != nil {
-					return nil
-				}
-			}
-			decoded[i] = r.Objects
-			return nil
-		})
-	}
-	_ = g.Wait() // each document's error is kept in errs: the first in order is reported
-	for _, err := range errs {
-		if err != nil {
+	decoded, err := parallel.Map(docs, 0, func(d chartload.Document) ([]Object, error) {
+		r := &Result{}
+		if err := r.add(d.Text, d.Hook); err != nil {
 			return nil, err
 		}
+		for j := range r.Objects {
+			r.Objects[j].TestHook = slices.Contains(d.Events, release.HookTest)
+			if err := fitsItsType(r.Objects[j]); err != nil {
+				return nil, err
+			}
+		}
+		return r.Objects, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return slices.Concat(decoded...), nil
 }

@@ -3,17 +3,17 @@ package chartload
 import (
 	"fmt"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
+
+	"github.com/stack-charts/stack/plugin/internal/parallel"
 )
 
 // DefaultKubeVersion is the Kubernetes version a chart renders for when the caller names none:
@@ -185,25 +185,18 @@ func sortManifests(files map[string]string) ([]*release.Hook, []releaseutil.Mani
 	type part struct {
 		hooks     []*release.Hook
 		manifests []releaseutil.Manifest
-		err       error
 	}
-	parts := make([]part, len(paths))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, p := range paths {
-		g.Go(func() error {
-			h, m, err := releaseutil.SortManifests(map[string]string{p: files[p]}, nil, releaseutil.InstallOrder)
-			parts[i] = part{h, m, err}
-			return nil
-		})
+	// The first file's error in order is Helm's.
+	parts, err := parallel.Map(paths, 0, func(p string) (part, error) {
+		h, m, err := releaseutil.SortManifests(map[string]string{p: files[p]}, nil, releaseutil.InstallOrder)
+		return part{h, m}, err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	_ = g.Wait() // each file's error is kept: the first in order is Helm's
 	var hooks []*release.Hook
 	var manifests []releaseutil.Manifest
 	for _, p := range parts {
-		if p.err != nil {
-			return nil, nil, p.err
-		}
 		hooks = append(hooks, p.hooks...)
 		manifests = append(manifests, p.manifests...)
 	}
