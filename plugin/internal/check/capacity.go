@@ -133,8 +133,8 @@ func (Capacity) Run(ctx context.Context, env *Env) []Result {
 	}
 	var all []*capNode
 	byName := map[string]*capNode{}
-	for i := range nodes {
-		n := &nodes[i]
+	for i := range nodes.Items {
+		n := &nodes.Items[i]
 		alloc := shape{n.Status.Allocatable.Cpu().DeepCopy(), n.Status.Allocatable.Memory().DeepCopy()}
 		c := &capNode{node: n, alloc: alloc, left: room{alloc.cpu.DeepCopy(), alloc.mem.DeepCopy(), -1}}
 		if p, ok := n.Status.Allocatable[corev1.ResourcePods]; ok {
@@ -150,8 +150,8 @@ func (Capacity) Run(ctx context.Context, env *Env) []Result {
 		byName[n.Name] = c
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].node.Name < all[j].node.Name })
-	for i := range pods {
-		p := &pods[i]
+	for i := range pods.Items {
+		p := &pods.Items[i]
 		c := byName[p.Spec.NodeName]
 		if c == nil || (p.Namespace == env.Namespace && p.Labels["app.kubernetes.io/instance"] == env.Release) {
 			continue // unscheduled, or replaced by this release's own pods (an upgrade)
@@ -313,8 +313,8 @@ func nodeReady(n *corev1.Node) bool {
 	return false
 }
 
-// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+// Prefetch: what it reads whatever the release holds (preflight makes it during the render).
 func (Capacity) Prefetch(ctx context.Context, r *Reads, _, _ string) {
-	go func() { _, _ = r.Nodes(ctx) }()
-	go func() { _, _ = r.ActivePods(ctx) }()
+	_, _ = r.Nodes(ctx)
+	_, _ = r.ActivePods(ctx)
 }

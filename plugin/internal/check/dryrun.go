@@ -129,10 +129,10 @@ func btoi(b bool) int {
 	return 0
 }
 
-// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+// Prefetch: what it reads whatever the release holds (preflight makes it during the render).
 func (DryRun) Prefetch(ctx context.Context, r *Reads, release, namespace string) {
-	go func() { _, _ = r.Namespace(ctx, namespace) }()
+	_, _ = r.Namespace(ctx, namespace)
 	if release != "" {
-		go func() { _ = r.ReleaseExists(ctx, namespace, release) }()
+		_ = r.ReleaseExists(ctx, namespace, release)
 	}
 }

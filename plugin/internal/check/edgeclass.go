@@ -74,7 +74,7 @@ func ingressClass(ctx context.Context, env *Env, id, class string) Result {
 		return couldNot(id, "list IngressClasses", err, "list on ingressclasses.networking.k8s.io")
 	}
 	var names, defaults []string
-	for _, ic := range list {
+	for _, ic := range list.Items {
 		names = append(names, ic.Name)
 		if ic.Annotations["ingressclass.kubernetes.io/is-default-class"] == "true" {
 			defaults = append(defaults, ic.Name)
@@ -107,7 +107,7 @@ func legacyIngressClass(ctx context.Context, env *Env, id, class string) Result 
 		Hint: "set spec.ingressClassName (the chart's ingress className) to an IngressClass of the cluster"}
 }
 
-// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+// Prefetch: what it reads whatever the release holds (preflight makes it during the render).
 func (EdgeClasses) Prefetch(ctx context.Context, r *Reads, _, _ string) {
-	go func() { _, _ = r.IngressClasses(ctx) }()
+	_, _ = r.IngressClasses(ctx)
 }

@@ -48,11 +48,11 @@ func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 	if len(want) == 0 {
 		return out
 	}
-	services, err := env.cluster().Services(ctx)
+	list, err := env.cluster().Services(ctx)
 	if err != nil {
 		return []Result{couldNot("", "list Services in all namespaces", err, "list on services cluster-wide")}
 	}
-	for _, s := range services {
+	for _, s := range list.Items {
 		for _, p := range s.Spec.Ports {
 			owner, ok := want[p.NodePort]
 			if ok && p.NodePort != 0 && owner != s.Namespace+"/"+s.Name {
@@ -72,7 +72,7 @@ func (NodePorts) Run(ctx context.Context, env *Env) []Result {
 	return out
 }
 
-// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+// Prefetch: what it reads whatever the release holds (preflight makes it during the render).
 func (NodePorts) Prefetch(ctx context.Context, r *Reads, _, _ string) {
-	go func() { _, _ = r.Services(ctx) }()
+	_, _ = r.Services(ctx)
 }

@@ -115,7 +115,7 @@ func podSecurityIn(ctx context.Context, env *Env, namespace string, rendered map
 	return out
 }
 
-// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+// Prefetch: what it reads whatever the release holds (preflight makes it during the render).
 func (PodSecurity) Prefetch(ctx context.Context, r *Reads, _, namespace string) {
-	go func() { _, _ = r.Namespace(ctx, namespace) }()
+	_, _ = r.Namespace(ctx, namespace)
 }

@@ -276,7 +276,7 @@ func helmStorage() string {
 	}
 }
 
-// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+// Prefetch: what it reads whatever the release holds (preflight makes it during the render).
 func (RBAC) Prefetch(ctx context.Context, r *Reads, _, namespace string) {
-	go func() { _, _ = r.Rules(ctx, namespace) }()
+	_, _ = r.Rules(ctx, namespace)
 }

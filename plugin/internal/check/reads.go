@@ -28,17 +28,19 @@ func NewReads(clients *kube.Clients) *Reads {
 	return &Reads{clients: clients, calls: map[string]func() (any, error){}}
 }
 
-// Prefetcher is a check that knows, before the release is rendered, which reads it will make.
+// Prefetcher is a check that knows, before the release is rendered, which reads it will make:
+// Prefetch makes them.
 type Prefetcher interface {
 	Prefetch(ctx context.Context, r *Reads, release, namespace string)
 }
 
-// Prefetch starts, in the background, the reads the checks declare for a release in namespace
-// (release "" when its name is not known yet).
+// Prefetch makes, in the background, the reads the checks declare for a release in namespace
+// (release "" when its name is not known yet): each check's one after the other, the checks' at
+// once.
 func (r *Reads) Prefetch(ctx context.Context, checks []Check, release, namespace string) {
 	for _, c := range checks {
 		if p, ok := c.(Prefetcher); ok {
-			p.Prefetch(ctx, r, release, namespace)
+			go p.Prefetch(ctx, r, release, namespace)
 		}
 	}
 }
@@ -58,58 +60,38 @@ func once[T any](r *Reads, key string, read func() (T, error)) (T, error) {
 }
 
 // Nodes lists the cluster's nodes.
-func (r *Reads) Nodes(ctx context.Context) ([]corev1.Node, error) {
-	return once(r, "nodes", func() ([]corev1.Node, error) {
-		l, err := r.clients.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return l.Items, nil
+func (r *Reads) Nodes(ctx context.Context) (*corev1.NodeList, error) {
+	return once(r, "nodes", func() (*corev1.NodeList, error) {
+		return r.clients.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	})
 }
 
 // ActivePods lists the pods of every namespace that are neither Succeeded nor Failed (the ones
 // that hold their requests on a node).
-func (r *Reads) ActivePods(ctx context.Context) ([]corev1.Pod, error) {
-	return once(r, "pods", func() ([]corev1.Pod, error) {
-		l, err := r.clients.Typed.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"})
-		if err != nil {
-			return nil, err
-		}
-		return l.Items, nil
+func (r *Reads) ActivePods(ctx context.Context) (*corev1.PodList, error) {
+	return once(r, "pods", func() (*corev1.PodList, error) {
+		return r.clients.Typed.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"})
 	})
 }
 
 // Services lists the Services of every namespace.
-func (r *Reads) Services(ctx context.Context) ([]corev1.Service, error) {
-	return once(r, "services", func() ([]corev1.Service, error) {
-		l, err := r.clients.Typed.CoreV1().Services("").List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return l.Items, nil
+func (r *Reads) Services(ctx context.Context) (*corev1.ServiceList, error) {
+	return once(r, "services", func() (*corev1.ServiceList, error) {
+		return r.clients.Typed.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	})
 }
 
 // StorageClasses lists the cluster's StorageClasses.
-func (r *Reads) StorageClasses(ctx context.Context) ([]storagev1.StorageClass, error) {
-	return once(r, "storageclasses", func() ([]storagev1.StorageClass, error) {
-		l, err := r.clients.Typed.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return l.Items, nil
+func (r *Reads) StorageClasses(ctx context.Context) (*storagev1.StorageClassList, error) {
+	return once(r, "storageclasses", func() (*storagev1.StorageClassList, error) {
+		return r.clients.Typed.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
 	})
 }
 
 // IngressClasses lists the cluster's IngressClasses.
-func (r *Reads) IngressClasses(ctx context.Context) ([]networkingv1.IngressClass, error) {
-	return once(r, "ingressclasses", func() ([]networkingv1.IngressClass, error) {
-		l, err := r.clients.Typed.NetworkingV1().IngressClasses().List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return l.Items, nil
+func (r *Reads) IngressClasses(ctx context.Context) (*networkingv1.IngressClassList, error) {
+	return once(r, "ingressclasses", func() (*networkingv1.IngressClassList, error) {
+		return r.clients.Typed.NetworkingV1().IngressClasses().List(ctx, metav1.ListOptions{})
 	})
 }
 

@@ -57,7 +57,7 @@ func (StorageClasses) Run(ctx context.Context, env *Env) []Result {
 	}
 	classes := map[string]string{}
 	var defaults []string
-	for _, sc := range list {
+	for _, sc := range list.Items {
 		classes[sc.Name] = sc.Provisioner
 		if sc.Annotations["storageclass.kubernetes.io/is-default-class"] == "true" {
 			defaults = append(defaults, sc.Name)
@@ -127,7 +127,7 @@ func staticVolume(ctx context.Context, env *Env, object string) Result {
 	return Result{Status: Pass, Object: object, Message: fmt.Sprintf(`storageClassName "": %d pre-created PersistentVolume(s) without a class Available`, n)}
 }
 
-// Prefetch: what it reads whatever the release holds (preflight starts it before the render).
+// Prefetch: what it reads whatever the release holds (preflight makes it during the render).
 func (StorageClasses) Prefetch(ctx context.Context, r *Reads, _, _ string) {
-	go func() { _, _ = r.StorageClasses(ctx) }()
+	_, _ = r.StorageClasses(ctx)
 }
