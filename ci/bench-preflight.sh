@@ -30,13 +30,13 @@ kubectl create ns bench-preflight >/dev/null 2>&1 || true
 kubectl label ns bench-preflight pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-# run NAME CMD...: times CMD (wall seconds appended to $bin/NAME.s) and keeps its stderr's phases
-# ("stackcheck: render 120.3 ms") in $bin/NAME.phases.
+# run NAME CMD...: times CMD (wall seconds appended to $bin/NAME.s), keeps its last output in
+# $bin/NAME.out and its stderr's phases ("stackcheck: render 120.3 ms") in $bin/NAME.phases.
 run() {
   local name=$1 s e
   shift
   s=$(date +%s%N)
-  STACKCHECK_TIMING=1 "$@" >/dev/null 2>"$bin/$name.err" || true
+  STACKCHECK_TIMING=1 "$@" >"$bin/$name.out" 2>"$bin/$name.err" || true
   e=$(date +%s%N)
   awk -v s="$s" -v e="$e" 'BEGIN {printf "%.3f\n", (e - s) / 1e9}' >>"$bin/$name.s"
   awk '$1 == "stackcheck:" && $2 != "check" {print $2, $3}' "$bin/$name.err" >>"$bin/$name.phases"
@@ -60,7 +60,7 @@ phases() {
   done
   echo "${out%, }"
 }
-objects=$("$bin/stackcheck" preflight stack "$root/charts/stack" -n bench-preflight -f "$root/charts/stack/profiles/dev.yaml" --only dry-run 2>/dev/null | grep -o 'all [0-9]* objects' | grep -o '[0-9]*' || echo "?")
+objects=$(grep -o 'accepts all [0-9]* objects' "$bin/new.out" | grep -o '[0-9]*' || echo "?")
 echo "stackcheck preflight, all checks ($objects objects dry-run): runs $(tr '\n' ' ' <"$bin/new.s")s; median $(m new) s"
 echo "  phases (medians): $(phases new)"
 if [ -n "$BASE" ]; then

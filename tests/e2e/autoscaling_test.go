@@ -82,8 +82,9 @@ const loadCPULimit = "300m"
 // callInALoop starts three in-cluster clients of app (pods labelled as its callers in release,
 // so the wiring's policies admit them under a default deny), each sending `loops` streams of
 // requests to the Service's ClusterIP, each stream on one keep-alive connection at ~20 requests a
-// second (measured: one stream at 100 a second kept podinfo at 59m of CPU), and returns what stops them. They are also stopped, and waited for, when the test
-// ends (before its namespace is deleted), so they do not slow the suites after it.
+// second (measured: one stream at 100 a second kept podinfo at 59m of CPU), and returns what
+// stops them. They are also stopped, and waited for, when the test ends (before its namespace is
+// deleted), so they do not slow the suites after it.
 //
 // The load is the HPA's subject, not a stress test of the node: an earlier version (24 unpaced
 // wget loops, a DNS lookup, a process and a connection per request) kept 26 to 41 processes in

@@ -201,7 +201,6 @@ func TestPluginInstallsAndChecksTheClusterUnderHelm3AndHelm4(t *testing.T) {
 	// (server-side apply, dryRun=All) instead of creating it. The same values pass; a change the
 	// API server refuses on the live object fails (a StatefulSet cannot gain a volume claim
 	// template), where a create would have passed.
-	helmBin, _ = exec.LookPath("helm")
 	upgrade := append([]string{"-n", ns, "stackcheck", "preflight", "data", chart, "--only", "dry-run", "--set", "auth.password=" + password}, valueArgs...)
 	code, out := helmRun(t, helmBin, homes["helm"], nil, upgrade...)
 	require.Equal(t, 0, code, out)

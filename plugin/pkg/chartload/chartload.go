@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -55,6 +56,7 @@ func loadDir(dir string) (*chart.Chart, error) {
 		err  error
 	}
 	var sources []*source
+	var names []string
 	var wg sync.WaitGroup
 	if meta, err := readMetadata(dir); err == nil {
 		for _, dep := range meta.Dependencies {
@@ -67,6 +69,7 @@ func loadDir(dir string) (*chart.Chart, error) {
 			}
 			s := &source{name: dep.Name}
 			sources = append(sources, s)
+			names = append(names, dep.Name)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -75,10 +78,6 @@ func loadDir(dir string) (*chart.Chart, error) {
 				}
 			}()
 		}
-	}
-	names := make([]string, len(sources))
-	for i, s := range sources {
-		names[i] = s.name
 	}
 	ch, err := loadFilesExcept(dir, names)
 	wg.Wait()
@@ -102,12 +101,7 @@ func loadDir(dir string) (*chart.Chart, error) {
 		}
 	}
 	ch.SetDependencies(deps...)
-	sorted := make([]string, 0, len(fromSource))
-	for n := range fromSource {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
-	for _, n := range sorted {
+	for _, n := range slices.Sorted(maps.Keys(fromSource)) {
 		ch.AddDependency(fromSource[n])
 	}
 	return ch, nil

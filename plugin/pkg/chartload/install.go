@@ -2,7 +2,9 @@ package chartload
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -177,11 +179,7 @@ func renderResources(ch *chart.Chart, top chartutil.Values, caps *chartutil.Capa
 // their paths as Helm takes them, are sorted by kind as Helm sorts them (stable: each file's
 // results are already sorted the same way, so the order is Helm's).
 func sortManifests(files map[string]string) ([]*release.Hook, []releaseutil.Manifest, error) {
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	paths := slices.Sorted(maps.Keys(files))
 	type part struct {
 		hooks     []*release.Hook
 		manifests []releaseutil.Manifest
