@@ -76,7 +76,8 @@ func StartRegistryE(opts RegistryOptions) (*Registry, error) {
 	r := &Registry{Container: opts.Container, Host: fmt.Sprintf("localhost:%d", opts.Port),
 		CAFile: filepath.Join(opts.SubstrateDir, "registry", "ca.pem"), Image: list["registry"]}
 	running, _ := exec.Command("docker", "inspect", "-f", "{{.State.Running}} {{.Config.Image}}", r.Container).Output()
-	if strings.TrimSpace(string(running)) != "true "+r.Image {
+	reused := strings.TrimSpace(string(running)) == "true "+r.Image
+	if !reused {
 		_ = exec.Command("docker", "rm", "-f", r.Container).Run()
 		out, err := exec.Command("docker", "run", "-d", "--restart=unless-stopped", "--name", r.Container, "--network", opts.Network,
 			"-p", fmt.Sprintf("127.0.0.1:%d:5000", opts.Port), "-v", opts.Volume+":/var/lib/registry", r.Image).CombinedOutput()
@@ -88,20 +89,40 @@ func StartRegistryE(opts RegistryOptions) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if reused {
+		// A container the restart policy brought back with dockerd can come up without its
+		// network (seen after a machine restart: the published port resets every connection, the
+		// container's own address refuses them) until it is restarted: give it a while, then restart
+		// it once.
+		if r.answers(client, 10*time.Second) == nil {
+			return r, nil
+		}
+		if out, err := exec.Command("docker", "restart", r.Container).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("docker restart %s: %w: %s", r.Container, err, out)
+		}
+	}
+	if err := r.answers(client, 30*time.Second); err != nil {
+		logs, _ := exec.Command("docker", "logs", "--tail", "20", r.Container).CombinedOutput()
+		return nil, fmt.Errorf("registry %s did not answer at https://%s/v2/ within 30s: %v\n%s", r.Container, r.Host, err, logs)
+	}
+	return r, nil
+}
+
+// answers waits up to d for the registry to answer GET /v2/ with 200; it returns the last error.
+func (r *Registry) answers(client *http.Client, d time.Duration) error {
 	var last error
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
 		resp, err := client.Get("https://" + r.Host + "/v2/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return r, nil
+				return nil
 			}
 			err = fmt.Errorf("GET /v2/: %s", resp.Status)
 		}
 		last = err
 	}
-	logs, _ := exec.Command("docker", "logs", "--tail", "20", r.Container).CombinedOutput()
-	return nil, fmt.Errorf("registry %s did not answer at https://%s/v2/ within 30s: %v\n%s", r.Container, r.Host, last, logs)
+	return last
 }
 
 func (r *Registry) httpClient() (*http.Client, error) {
