@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -297,6 +298,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// time) and held 30 MB more. An explicit GOGC still wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	// STACKCHECK_CPUPROFILE=<file> writes the run's CPU profile (`go tool pprof`), for where a
+	// slow run spends its CPU; several runs' profiles merge (`go tool pprof -top a b c`).
+	if p := os.Getenv("STACKCHECK_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 	}
 	root := New(stdout, stderr)
 	root.SetArgs(args)

@@ -112,11 +112,12 @@ func (p *Prepared) Render(o InstallOptions) (*Rendered, error) {
 	caps := chartutil.DefaultCapabilities.Copy()
 	caps.KubeVersion = *kv
 	caps.APIVersions = append(caps.APIVersions, o.APIVersions...)
-	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, chartutil.ReleaseOptions{
-		Name: o.Release, Namespace: o.Namespace, Revision: 1, IsInstall: true,
-	}, caps, true)
-	if err != nil {
-		return nil, err
+	// The values the templates see, made again for a second run of the engine: a template may
+	// change them (sprig's set), and coalescing copies the charts' defaults.
+	top := func() (chartutil.Values, error) {
+		return chartutil.ToRenderValuesWithSchemaValidation(ch, vals, chartutil.ReleaseOptions{
+			Name: o.Release, Namespace: o.Namespace, Revision: 1, IsInstall: true,
+		}, caps, true)
 	}
 	out, renderErr := renderResources(ch, top, caps, o.IncludeCRDs)
 	if err := p.schema(); err != nil {
@@ -125,13 +126,17 @@ func (p *Prepared) Render(o InstallOptions) (*Rendered, error) {
 	return out, renderErr
 }
 
-// renderResources is action.Configuration.renderResources for a client-only install.
-func renderResources(ch *chart.Chart, top chartutil.Values, caps *chartutil.Capabilities, includeCRDs bool) (*Rendered, error) {
+// renderResources is action.Configuration.renderResources for a client-only install, on the values
+// top gives.
+func renderResources(ch *chart.Chart, top func() (chartutil.Values, error), caps *chartutil.Capabilities, includeCRDs bool) (*Rendered, error) {
+	vals, err := top()
+	if err != nil {
+		return nil, err
+	}
 	if ch.Metadata.KubeVersion != "" && !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
 		return nil, fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s", ch.Metadata.KubeVersion, caps.KubeVersion.String())
 	}
-	var e engine.Engine
-	files, err := e.Render(ch, top)
+	files, err := renderEngine(ch, vals, top)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +176,21 @@ func renderResources(ch *chart.Chart, top chartutil.Values, caps *chartutil.Capa
 		out.Documents = append(out.Documents, Document{Text: "# Source: " + h.Path + "\n" + h.Manifest, Hook: true, Events: h.Events})
 	}
 	return out, nil
+}
+
+// renderEngine is Helm's engine over ch without its repeated partials (withoutRepeatedPartials);
+// when that fails, it is run again over ch itself, on values made again, for Helm's own error.
+func renderEngine(ch *chart.Chart, vals chartutil.Values, again func() (chartutil.Values, error)) (map[string]string, error) {
+	var e engine.Engine
+	pruned := withoutRepeatedPartials(ch)
+	files, err := e.Render(pruned, vals)
+	if err == nil || pruned == ch {
+		return files, err
+	}
+	if vals, err = again(); err != nil {
+		return nil, err
+	}
+	return e.Render(ch, vals)
 }
 
 // sortManifests is releaseutil.SortManifests(files, nil, releaseutil.InstallOrder) over the
