@@ -28,6 +28,8 @@ type Clients struct {
 	Discovery discovery.DiscoveryInterface
 	Dynamic   dynamic.Interface
 	Mapper    meta.RESTMapper
+	// DryRun sends the dry-run writes.
+	DryRun DryRunner
 	// Server is the API server's version.
 	Server *version.Info
 }
@@ -79,8 +81,12 @@ func Connect(s *cli.EnvSettings, timeout time.Duration) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
+	dryRun, err := NewDryRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
 	// One discovery round for the mapper and Helm's APIVersions, not two.
-	c := &Clients{Typed: typed, Discovery: memory.NewMemCacheClient(disc), Dynamic: dyn}
+	c := &Clients{Typed: typed, Discovery: memory.NewMemCacheClient(disc), Dynamic: dyn, DryRun: dryRun}
 	if c.Server, err = c.Discovery.ServerVersion(); err != nil {
 		return nil, fmt.Errorf("cannot reach the cluster at %s: %w", cfg.Host, err)
 	}

@@ -64,5 +64,5 @@ func New(t testing.TB, gitVersion string, typed []runtime.Object, dynamic ...run
 		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}:       "GatewayList",
 		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gatewayclasses"}: "GatewayClassList",
 	}, dynamic...)
-	return &kube.Clients{Typed: cs, Discovery: disc, Dynamic: dyn, Mapper: restmapper.NewDiscoveryRESTMapper(groups), Server: disc.FakedServerVersion}, Fakes{cs, dyn}
+	return &kube.Clients{Typed: cs, Discovery: disc, Dynamic: dyn, DryRun: kube.DynamicDryRunner{Dynamic: dyn}, Mapper: restmapper.NewDiscoveryRESTMapper(groups), Server: disc.FakedServerVersion}, Fakes{cs, dyn}
 }
