@@ -127,7 +127,7 @@ func Render(opts Options) (*Result, error) {
 func decodeAll(docs []chartload.Document) ([]Object, error) {
 	decoded, err := parallel.Map(docs, 0, func(d chartload.Document) ([]Object, error) {
 		r := &Result{}
-		if err := r.add(d.Text, d.Hook); err != nil {
+		if err := r.addDocument(d); err != nil {
 			return nil, err
 		}
 		for j := range r.Objects {
@@ -169,12 +169,22 @@ func fitsItsType(o Object) error {
 }
 
 func (r *Result) add(doc string, hook bool) error {
-	source := ""
+	return r.addDocument(chartload.Document{Text: doc, Hook: hook})
+}
+
+// addDocument decodes one document: from its JSON when the render made it (the same conversion
+// sigs.k8s.io/yaml makes), else from its YAML.
+func (r *Result) addDocument(d chartload.Document) error {
+	source, doc, hook := "", d.Text, d.Hook
 	if first, rest, ok := strings.Cut(doc, "\n"); ok && strings.HasPrefix(first, "# Source: ") {
 		source, doc = strings.TrimPrefix(first, "# Source: "), rest
 	}
 	var m map[string]any
-	if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+	if d.JSON != nil {
+		if err := json.Unmarshal(d.JSON, &m); err != nil {
+			return &BadInputError{fmt.Errorf("%s: %w", source, err)}
+		}
+	} else if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
 		return &BadInputError{fmt.Errorf("%s: %w", source, err)}
 	}
 	if len(m) == 0 {

@@ -1,6 +1,7 @@
 package chartload
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path"
@@ -14,6 +15,7 @@ import (
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
+	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/plugin/internal/parallel"
 )
@@ -170,7 +172,7 @@ func renderResources(ch *chart.Chart, top func() (chartutil.Values, error), caps
 			out.Documents = append(out.Documents, Split(text)...)
 			continue
 		}
-		out.Documents = append(out.Documents, Document{Text: strings.TrimSpace(text)})
+		out.Documents = append(out.Documents, Document{Text: strings.TrimSpace(text), JSON: m.json})
 	}
 	for _, h := range hooks {
 		out.Documents = append(out.Documents, Document{Text: "# Source: " + h.Path + "\n" + h.Manifest, Hook: true, Events: h.Events})
@@ -193,27 +195,33 @@ func renderEngine(ch *chart.Chart, vals chartutil.Values, again func() (chartuti
 	return e.Render(ch, vals)
 }
 
+// manifest is a releaseutil.Manifest with its document as JSON (nil when Helm's own sort took
+// its file).
+type manifest struct {
+	releaseutil.Manifest
+	json []byte
+}
+
 // sortManifests is releaseutil.SortManifests(files, nil, releaseutil.InstallOrder) over the
-// CPUs: Helm's own function splits each file and parses its documents' heads, a file at a time
-// (that parse was most of its 17 ms for the umbrella), and the files' results, in the order of
-// their paths as Helm takes them, are sorted by kind as Helm sorts them (stable: each file's
-// results are already sorted the same way, so the order is Helm's).
-func sortManifests(files map[string]string) ([]*release.Hook, []releaseutil.Manifest, error) {
+// CPUs, a file at a time (sortFile), and the files' results, in the order of their paths as Helm
+// takes them, sorted by kind as Helm sorts them (stable: each file's results are already sorted
+// the same way, so the order is Helm's).
+func sortManifests(files map[string]string) ([]*release.Hook, []manifest, error) {
 	paths := slices.Sorted(maps.Keys(files))
 	type part struct {
 		hooks     []*release.Hook
-		manifests []releaseutil.Manifest
+		manifests []manifest
 	}
 	// The first file's error in order is Helm's.
 	parts, err := parallel.Map(paths, 0, func(p string) (part, error) {
-		h, m, err := releaseutil.SortManifests(map[string]string{p: files[p]}, nil, releaseutil.InstallOrder)
+		h, m, err := sortFile(p, files[p])
 		return part{h, m}, err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	var hooks []*release.Hook
-	var manifests []releaseutil.Manifest
+	var manifests []manifest
 	for _, p := range parts {
 		hooks = append(hooks, p.hooks...)
 		manifests = append(manifests, p.manifests...)
@@ -242,9 +250,55 @@ func sortManifests(files map[string]string) ([]*release.Hook, []releaseutil.Mani
 	return hooks, manifests, nil
 }
 
+// sortFile is releaseutil.SortManifests of one file, parsing each document once: Helm parses a
+// document's YAML for its head (kind, name, annotations) and the caller parsed it again for the
+// object, two thirds of the post-engine CPU for the umbrella. Each document is converted to JSON
+// here, its head read from that JSON, and the JSON kept for the caller. A file whose documents
+// Helm would read differently is left to Helm's own function: a hook (its events, weight and
+// policies are Helm's business), a document that does not parse (Helm's error), or a head that is
+// not all strings (Helm's YAML decoder turns `name: 1` into "1"; JSON refuses it).
+func sortFile(file, content string) ([]*release.Hook, []manifest, error) {
+	helms := func() ([]*release.Hook, []manifest, error) {
+		hooks, ms, err := releaseutil.SortManifests(map[string]string{file: content}, nil, releaseutil.InstallOrder)
+		out := make([]manifest, len(ms))
+		for i, m := range ms {
+			out[i] = manifest{Manifest: m}
+		}
+		return hooks, out, err
+	}
+	if strings.HasPrefix(path.Base(file), "_") || strings.TrimSpace(content) == "" {
+		return nil, nil, nil
+	}
+	docs := releaseutil.SplitManifests(content)
+	keys := slices.Collect(maps.Keys(docs))
+	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
+	out := make([]manifest, 0, len(keys))
+	for _, k := range keys {
+		doc := docs[k]
+		j, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			return helms()
+		}
+		var head releaseutil.SimpleHead
+		if err := json.Unmarshal(j, &head); err != nil {
+			return helms()
+		}
+		if head.Metadata != nil {
+			if _, hook := head.Metadata.Annotations[release.HookAnnotation]; hook {
+				return helms()
+			}
+		}
+		out = append(out, manifest{Manifest: releaseutil.Manifest{Name: file, Content: doc, Head: &head}, json: j})
+	}
+	return nil, out, nil
+}
+
 // Document is one rendered manifest, "# Source: <template>" first.
 type Document struct {
-	Text   string
+	Text string
+	// JSON is the document (Text without its source line) as JSON, when the render converted it
+	// already (most documents); nil otherwise.
+	JSON   []byte
 	Hook   bool
 	Events []release.HookEvent
 }
