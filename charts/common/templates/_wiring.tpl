@@ -17,9 +17,24 @@ common.deps.info: the connection facts of one backing service as YAML:
 host, port, secretName, passwordKey, username, database (mysql), vhost (rabbitmq), selector, and
 tls (clients connect over TLS) with caSecret/caKey, the Secret and key of the CA that signs the
 server's certificate (default: the backing chart's server-certificate Secret <name>-tls, ca.crt).
+The facts depend only on the chart's values and the release, so each is made once per render and
+kept on the render context ($._commonDepsInfo, as YAML: a caller's fromYaml gets its own copy).
 Usage: include "common.deps.info" (dict "name" "mysql" "key" "apps.users.uses" "context" $) | fromYaml
 */}}
 {{- define "common.deps.info" -}}
+{{- $cache := .context._commonDepsInfo | default dict -}}
+{{- if hasKey $cache .name -}}
+{{- get $cache .name -}}
+{{- else -}}
+{{- $yaml := include "common.deps.infoYaml" . -}}
+{{- $_ := set $cache .name $yaml -}}
+{{- $_ = set .context "_commonDepsInfo" $cache -}}
+{{- $yaml -}}
+{{- end -}}
+{{- end -}}
+
+{{/* common.deps.infoYaml: common.deps.info, made (not cached). */}}
+{{- define "common.deps.infoYaml" -}}
 {{- $ctx := .context -}}
 {{- $known := splitList " " (include "common.deps.known" .) -}}
 {{- if not (has .name $known) -}}
