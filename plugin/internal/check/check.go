@@ -6,6 +6,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 	"time"
@@ -324,7 +325,15 @@ func jobPods(spec batchv1.JobSpec) int {
 	return n
 }
 
+// convert gives the object as the Go type into points to: the render's own decoding when it made
+// one of that type (render.Object.Typed, shared: not to be changed), else converted here.
 func convert(o render.Object, into any) error {
+	if o.Typed != nil {
+		if src, dst := reflect.ValueOf(o.Typed), reflect.ValueOf(into); src.Type() == dst.Type() {
+			dst.Elem().Set(src.Elem())
+			return nil
+		}
+	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, into); err != nil {
 		return fmt.Errorf("%s: %w", o.ID(), err)
 	}

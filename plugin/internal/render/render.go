@@ -12,7 +12,9 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/stack-charts/stack/plugin/internal/parallel"
@@ -48,6 +50,9 @@ type Object struct {
 	// they are the only objects a preflight may leave out. Every other hook runs during
 	// install/upgrade under the same admission, quota and RBAC as the release's objects.
 	TestHook bool
+	// Typed is the object decoded into its Go type as the API server decodes it (case-sensitive
+	// field names), for a built-in kind of a render; nil otherwise.
+	Typed runtime.Object
 }
 
 // ID is Kind/namespace/name (namespace omitted for cluster-scoped objects).
@@ -132,9 +137,11 @@ func decodeAll(docs []chartload.Document) ([]Object, error) {
 		}
 		for j := range r.Objects {
 			r.Objects[j].TestHook = slices.Contains(d.Events, release.HookTest)
-			if err := fitsItsType(r.Objects[j]); err != nil {
+			typed, err := fitsItsType(r.Objects[j])
+			if err != nil {
 				return nil, err
 			}
+			r.Objects[j].Typed = typed
 		}
 		return r.Objects, nil
 	})
@@ -147,25 +154,27 @@ func decodeAll(docs []chartload.Document) ([]Object, error) {
 // decodeField is how encoding/json names the field a value did not fit.
 var decodeField = regexp.MustCompile(`cannot unmarshal (\w+) into Go struct field \w+\.(\S+) of type (\S+)`)
 
-// fitsItsType decodes a built-in kind into its Go type, as the API server will.
-func fitsItsType(o Object) error {
+// fitsItsType decodes a built-in kind into its Go type, as the API server will (sigs.k8s.io/json:
+// field names are case-sensitive, as the server reads them), and returns it (nil for a kind
+// without a Go type here).
+func fitsItsType(o Object) (runtime.Object, error) {
 	typed, err := scheme.Scheme.New(o.GroupVersionKind())
 	if err != nil {
-		return nil // not a built-in kind: its CRD's schema is the server's business
+		return nil, nil // not a built-in kind: its CRD's schema is the server's business
 	}
 	raw, err := json.Marshal(o.Object)
 	if err != nil {
-		return &BadInputError{fmt.Errorf("%s (%s): %w", o.ID(), o.Source, err)}
+		return nil, &BadInputError{fmt.Errorf("%s (%s): %w", o.ID(), o.Source, err)}
 	}
-	// encoding/json, not the unstructured converter: its errors name the field's path.
-	if err := json.Unmarshal(raw, typed); err != nil {
+	// A JSON decoder, not the unstructured converter: its errors name the field's path.
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, typed); err != nil {
 		msg := err.Error()
 		if m := decodeField.FindStringSubmatch(msg); m != nil {
 			msg = fmt.Sprintf("%s is a %s where the API wants %s", m[2], m[1], m[3])
 		}
-		return &BadInputError{fmt.Errorf("%s (%s): %s", o.ID(), o.Source, msg)}
+		return nil, &BadInputError{fmt.Errorf("%s (%s): %s", o.ID(), o.Source, msg)}
 	}
-	return nil
+	return typed, nil
 }
 
 func (r *Result) add(doc string, hook bool) error {

@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/stack-charts/stack/internal/repo"
+	"github.com/stack-charts/stack/plugin/pkg/chartload"
 	framework "github.com/stack-charts/stack/tests/render"
 )
 
@@ -44,4 +46,25 @@ func BenchmarkRenderTheUmbrella(b *testing.B) {
 		require.NoError(b, err)
 		require.NotEmpty(b, res.Objects)
 	}
+}
+
+// Each built-in object comes with its Go type decoded as the API server decodes it: field names
+// are case-sensitive (`Replicas` is not spec.replicas), a kind without a Go type here has none.
+func TestObjectsCarryTheirTypeAsTheServerReadsThem(t *testing.T) {
+	docs := []chartload.Document{
+		{Text: "# Source: c/templates/a.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {Replicas: 3, selector: {matchLabels: {a: b}}}"},
+		{Text: "# Source: c/templates/b.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec: {replicas: 2}", JSON: []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"b"},"spec":{"replicas":2}}`)},
+		{Text: "# Source: c/templates/c.yaml\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: c}"},
+	}
+	objs, err := decodeAll(docs)
+	require.NoError(t, err)
+	require.Len(t, objs, 3)
+	a := objs[0].Typed.(*appsv1.Deployment)
+	require.Nil(t, a.Spec.Replicas, "a capitalised field the server drops was read")
+	require.Equal(t, map[string]string{"a": "b"}, a.Spec.Selector.MatchLabels)
+	require.Equal(t, int32(2), *objs[1].Typed.(*appsv1.Deployment).Spec.Replicas)
+	require.Nil(t, objs[2].Typed)
+
+	_, err = decodeAll([]chartload.Document{{Text: "# Source: c/templates/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: two}"}})
+	require.EqualError(t, err, "Deployment/d (c/templates/d.yaml): spec.replicas is a string where the API wants int32")
 }
