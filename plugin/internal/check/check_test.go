@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -22,8 +25,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/scheme"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/stack-charts/stack/plugin/internal/kube"
 	"github.com/stack-charts/stack/plugin/internal/render"
 )
 
@@ -767,4 +772,60 @@ func TestReadsAreMadeOnceAndPrefetchStartsThem(t *testing.T) {
 	require.Len(t, rs, 1)
 	assert.Equal(t, Warn, rs[0].Status, "%v", rs)
 	assert.Contains(t, rs[0].Message, "list nodes")
+}
+
+// recordingDryRunner keeps what the dry-run check sends.
+type recordingDryRunner struct {
+	mu      sync.Mutex
+	created map[string]kube.Body
+}
+
+func (r *recordingDryRunner) Create(_ context.Context, gvr schema.GroupVersionResource, ns string, obj kube.Body) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.created[gvr.Resource+"/"+ns] = obj
+	return nil
+}
+
+func (r *recordingDryRunner) Apply(context.Context, schema.GroupVersionResource, string, string, []byte) error {
+	return errors.New("not expected")
+}
+
+// A built-in kind is created as protobuf of the object the render decoded (as the API server
+// decodes its JSON), in the release's namespace; a kind without a Go type here as JSON.
+func TestDryRunSendsBuiltInKindsAsProtobuf(t *testing.T) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "prod"}}
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "templates"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: c\nversion: 0.1.0\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "d.yaml"), []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 2, Paused: true, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "a.yaml"), []byte("apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: v1.example.com}\nspec: {group: example.com, version: v1}\n"), 0o644))
+	res, err := render.Render(render.Options{Chart: dir, Release: "shop", Namespace: "prod"})
+	require.NoError(t, err)
+	typed := res.Objects
+	require.Len(t, typed, 2)
+	require.Equal(t, []string{"Deployment", "APIService"}, []string{typed[0].GetKind(), typed[1].GetKind()})
+	require.Nil(t, typed[1].Typed)
+	e := newEnv(t, "", "v1.36.3", []runtime.Object{ns})
+	e.Objects = typed
+	rec := &recordingDryRunner{created: map[string]kube.Body{}}
+	e.Clients.DryRun = rec
+	rs := e.run(DryRun{})
+	require.Len(t, rs, 1, "%v", rs)
+	assert.Equal(t, Pass, rs[0].Status)
+
+	d := rec.created["deployments/prod"]
+	require.Equal(t, runtime.ContentTypeProtobuf, d.ContentType)
+	got, _, err := scheme.Codecs.UniversalDeserializer().Decode(d.Data, nil, nil)
+	require.NoError(t, err)
+	dep := got.(*appsv1.Deployment)
+	assert.Equal(t, "prod", dep.Namespace)
+	assert.Equal(t, int32(2), *dep.Spec.Replicas)
+	assert.False(t, dep.Spec.Paused, "a field the server does not read (Paused) was sent")
+	assert.Empty(t, typed[0].Typed.(*appsv1.Deployment).Namespace, "the rendered object was changed")
+
+	// APIService has no Go type here (kube-aggregator's): JSON, cluster-scoped.
+	a := rec.created["apiservices/"]
+	require.Equal(t, runtime.ContentTypeJSON, a.ContentType)
+	assert.JSONEq(t, `{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"v1.example.com"},"spec":{"group":"example.com","version":"v1"}}`, string(a.Data))
 }

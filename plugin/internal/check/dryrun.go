@@ -1,14 +1,21 @@
 package check
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	kprotobuf "k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/stack-charts/stack/plugin/internal/kube"
 	"github.com/stack-charts/stack/plugin/internal/parallel"
 	"github.com/stack-charts/stack/plugin/internal/render"
 )
@@ -97,16 +104,56 @@ func (DryRun) Run(ctx context.Context, env *Env) []Result {
 // A create is cheaper for the server than an apply (no merge with a live object): alone, the
 // umbrella's 65 objects took ~95 ms as creates against ~146 ms as applies.
 func dryRunObject(ctx context.Context, env *Env, o render.Object, gvr schema.GroupVersionResource, ns string, upgrade bool) error {
-	body, err := json.Marshal(inNamespace(o.Object, ns))
-	if err != nil {
-		return err
+	var body []byte
+	jsonBody := func() ([]byte, error) {
+		var err error
+		if body == nil {
+			body, err = json.Marshal(inNamespace(o.Object, ns))
+		}
+		return body, err
 	}
 	if !upgrade {
-		if err := env.Clients.DryRun.Create(ctx, gvr, ns, body); !apierrors.IsAlreadyExists(err) {
+		create, err := createBody(o, ns, jsonBody)
+		if err != nil {
+			return err
+		}
+		if err := env.Clients.DryRun.Create(ctx, gvr, ns, create); !apierrors.IsAlreadyExists(err) {
 			return err
 		}
 	}
-	return env.Clients.DryRun.Apply(ctx, gvr, ns, o.GetName(), body)
+	b, err := jsonBody()
+	if err != nil {
+		return err
+	}
+	return env.Clients.DryRun.Apply(ctx, gvr, ns, o.GetName(), b)
+}
+
+// protobuf encodes the built-in kinds for a create: the API server decodes and answers protobuf in
+// a fraction of the CPU JSON takes (decoding the object, checking it for unknown fields), and the
+// object is the one the server would have decoded from the JSON (render.Object.Typed).
+var protobuf = kprotobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
+
+// createBody is the object to create in ns: its Go type as protobuf when the render decoded one,
+// else JSON.
+func createBody(o render.Object, ns string, jsonBody func() ([]byte, error)) (kube.Body, error) {
+	if o.Typed == nil {
+		b, err := jsonBody()
+		return kube.Body{Data: b, ContentType: runtime.ContentTypeJSON}, err
+	}
+	// A copy with the namespace set; everything below the object's metadata stays shared.
+	v := reflect.New(reflect.TypeOf(o.Typed).Elem())
+	v.Elem().Set(reflect.ValueOf(o.Typed).Elem())
+	typed := v.Interface().(runtime.Object)
+	acc, err := meta.Accessor(typed)
+	if err != nil {
+		return kube.Body{}, err
+	}
+	acc.SetNamespace(ns)
+	var buf bytes.Buffer
+	if err := protobuf.Encode(typed, &buf); err != nil {
+		return kube.Body{}, err
+	}
+	return kube.Body{Data: buf.Bytes(), ContentType: runtime.ContentTypeProtobuf}, nil
 }
 
 // inNamespace is obj with metadata.namespace set to ns (removed when ns is ""), sharing all else

@@ -5,6 +5,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
@@ -16,11 +17,19 @@ import (
 // nothing persisted) and says only whether the server took it: the object the server would have
 // stored is not needed, and not decoding it is most of a dry-run's cost to the client.
 type DryRunner interface {
-	// Create creates obj (a JSON object) in namespace ("" for a cluster-scoped resource).
-	Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj []byte) error
+	// Create creates obj (JSON, or protobuf: ContentType) in namespace ("" for a cluster-scoped
+	// resource).
+	Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj Body) error
 	// Apply server-side applies obj (JSON, a subset of YAML) as name, taking the fields from any
 	// other manager (force), as an upgrade changes them.
 	Apply(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, obj []byte) error
+}
+
+// Body is an object encoded for a request.
+type Body struct {
+	Data []byte
+	// ContentType is runtime.ContentTypeJSON or runtime.ContentTypeProtobuf.
+	ContentType string
 }
 
 // FieldManager is the manager the dry-runs name.
@@ -35,7 +44,8 @@ func NewDryRunner(cfg *rest.Config) (DryRunner, error) {
 	c := rest.CopyConfig(cfg)
 	c.GroupVersion = &schema.GroupVersion{}
 	c.APIPath = ""
-	c.AcceptContentTypes = "application/json"
+	// A refusal's Status comes back as protobuf for a protobuf request, else as JSON.
+	c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	// Decodes the server's Status of a refusal into the error client-go gives.
 	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
 	rc, err := rest.UnversionedRESTClientFor(c)
@@ -55,8 +65,8 @@ func (r restDryRunner) request(req *rest.Request, gvr schema.GroupVersionResourc
 		Param("dryRun", metav1.DryRunAll).Param("fieldManager", FieldManager)
 }
 
-func (r restDryRunner) Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj []byte) error {
-	return r.request(r.rest.Post(), gvr, namespace).SetHeader("Content-Type", "application/json").Body(obj).Do(ctx).Error()
+func (r restDryRunner) Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj Body) error {
+	return r.request(r.rest.Post(), gvr, namespace).SetHeader("Content-Type", obj.ContentType).Body(obj.Data).Do(ctx).Error()
 }
 
 func (r restDryRunner) Apply(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, obj []byte) error {
@@ -74,9 +84,17 @@ func (d DynamicDryRunner) resource(gvr schema.GroupVersionResource, namespace st
 	return d.Dynamic.Resource(gvr).Namespace(namespace)
 }
 
-func (d DynamicDryRunner) Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj []byte) error {
+func (d DynamicDryRunner) Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj Body) error {
 	u := &unstructured.Unstructured{}
-	if err := u.UnmarshalJSON(obj); err != nil {
+	if obj.ContentType == runtime.ContentTypeProtobuf {
+		typed, _, err := scheme.Codecs.UniversalDeserializer().Decode(obj.Data, nil, nil)
+		if err != nil {
+			return err
+		}
+		if u.Object, err = runtime.DefaultUnstructuredConverter.ToUnstructured(typed); err != nil {
+			return err
+		}
+	} else if err := u.UnmarshalJSON(obj.Data); err != nil {
 		return err
 	}
 	_, err := d.resource(gvr, namespace).Create(ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: FieldManager})

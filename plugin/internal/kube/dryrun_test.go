@@ -41,9 +41,10 @@ func TestTheDryRunnerSendsDryRunsAndReturnsTheServersStatus(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 
-	require.NoError(t, d.Create(ctx, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, "prod", []byte(`{"kind":"ConfigMap"}`)))
-	require.NoError(t, d.Create(ctx, schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}, "", []byte(`{}`)))
-	err = d.Create(ctx, schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, "prod", []byte(`{}`))
+	json := func(s string) Body { return Body{Data: []byte(s), ContentType: "application/json"} }
+	require.NoError(t, d.Create(ctx, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, "prod", json(`{"kind":"ConfigMap"}`)))
+	require.NoError(t, d.Create(ctx, schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}, "", json(`{}`)))
+	err = d.Create(ctx, schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, "prod", Body{Data: []byte("k8s\x00..."), ContentType: "application/vnd.kubernetes.protobuf"})
 	assert.True(t, apierrors.IsAlreadyExists(err), "%v", err)
 	err = d.Apply(ctx, schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, "prod", "web", []byte(`{"kind":"Deployment"}`))
 	assert.True(t, apierrors.IsInvalid(err), "%v", err)
@@ -52,7 +53,7 @@ func TestTheDryRunnerSendsDryRunsAndReturnsTheServersStatus(t *testing.T) {
 	assert.Equal(t, []seen{
 		{"POST", "/api/v1/namespaces/prod/configmaps", "dryRun=All&fieldManager=stackcheck", "application/json", `{"kind":"ConfigMap"}`},
 		{"POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", "dryRun=All&fieldManager=stackcheck", "application/json", `{}`},
-		{"POST", "/apis/apps/v1/namespaces/prod/deployments", "dryRun=All&fieldManager=stackcheck", "application/json", `{}`},
+		{"POST", "/apis/apps/v1/namespaces/prod/deployments", "dryRun=All&fieldManager=stackcheck", "application/vnd.kubernetes.protobuf", "k8s\x00..."},
 		{"PATCH", "/apis/apps/v1/namespaces/prod/deployments/web", "dryRun=All&fieldManager=stackcheck&force=true", "application/apply-patch+yaml", `{"kind":"Deployment"}`},
 	}, got)
 }
