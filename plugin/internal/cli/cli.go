@@ -291,13 +291,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// client-go logs retries and cancellations through klog; the report says what matters.
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
-	// A run lasts a fraction of a second and allocates ~56 MB rendering the umbrella: collecting
-	// at 4x the live heap instead of 2x took a fifth off the render (interleaved benchmark). No
-	// collection at all (below a 256 MiB limit) was no faster in 11 interleaved full preflights
-	// (333 vs 327 ms median: what the collector saved, page faults on fresh memory cost in system
-	// time) and held 30 MB more. An explicit GOGC still wins.
+	// A run lasts a fraction of a second and allocates ~60 MB rendering the umbrella over a live
+	// heap of ~10 MB: collecting at 4x the live heap instead of 2x took a fifth off the render, and
+	// at 20x (one collection after the package inits, ~110 MB resident instead of ~85) the full
+	// preflight's median went 222 -> 213, 248 -> 229 and 239 -> 237 ms (three interleaved runs of
+	// 21, 31 and 21; no collection at all was no faster before the render allocated less). A chart whose live heap is
+	// larger is collected before 512 MiB. An explicit GOGC or GOMEMLIMIT still wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(2000)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
 	}
 	// STACKCHECK_CPUPROFILE=<file> writes the run's CPU profile (`go tool pprof`), for where a
 	// slow run spends its CPU; several runs' profiles merge (`go tool pprof -top a b c`).
