@@ -137,7 +137,7 @@ func decodeAll(docs []chartload.Document) ([]Object, error) {
 		}
 		for j := range r.Objects {
 			r.Objects[j].TestHook = slices.Contains(d.Events, release.HookTest)
-			typed, err := fitsItsType(r.Objects[j])
+			typed, err := fitsItsType(r.Objects[j], d.JSON)
 			if err != nil {
 				return nil, err
 			}
@@ -155,16 +155,18 @@ func decodeAll(docs []chartload.Document) ([]Object, error) {
 var decodeField = regexp.MustCompile(`cannot unmarshal (\w+) into Go struct field \w+\.(\S+) of type (\S+)`)
 
 // fitsItsType decodes a built-in kind into its Go type, as the API server will (sigs.k8s.io/json:
-// field names are case-sensitive, as the server reads them), and returns it (nil for a kind
-// without a Go type here).
-func fitsItsType(o Object) (runtime.Object, error) {
+// field names are case-sensitive, as the server reads them), from raw (the document's JSON, as
+// the render converted it) or else the object marshalled, and returns it (nil for a kind without
+// a Go type here).
+func fitsItsType(o Object, raw []byte) (runtime.Object, error) {
 	typed, err := scheme.Scheme.New(o.GroupVersionKind())
 	if err != nil {
 		return nil, nil // not a built-in kind: its CRD's schema is the server's business
 	}
-	raw, err := json.Marshal(o.Object)
-	if err != nil {
-		return nil, &BadInputError{fmt.Errorf("%s (%s): %w", o.ID(), o.Source, err)}
+	if raw == nil {
+		if raw, err = json.Marshal(o.Object); err != nil {
+			return nil, &BadInputError{fmt.Errorf("%s (%s): %w", o.ID(), o.Source, err)}
+		}
 	}
 	// A JSON decoder, not the unstructured converter: its errors name the field's path.
 	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, typed); err != nil {
