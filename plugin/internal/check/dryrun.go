@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -140,10 +139,7 @@ func createBody(o render.Object, ns string, jsonBody func() ([]byte, error)) (ku
 		b, err := jsonBody()
 		return kube.Body{Data: b, ContentType: runtime.ContentTypeJSON}, err
 	}
-	// A copy with the namespace set; everything below the object's metadata stays shared.
-	v := reflect.New(reflect.TypeOf(o.Typed).Elem())
-	v.Elem().Set(reflect.ValueOf(o.Typed).Elem())
-	typed := v.Interface().(runtime.Object)
+	typed := o.Typed.DeepCopyObject() // the other checks read the object meanwhile
 	acc, err := meta.Accessor(typed)
 	if err != nil {
 		return kube.Body{}, err

@@ -295,8 +295,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// heap of ~10 MB: collecting at 4x the live heap instead of 2x took a fifth off the render, and
 	// at 20x (one collection after the package inits, ~110 MB resident instead of ~85) the full
 	// preflight's median went 222 -> 213, 248 -> 229 and 239 -> 237 ms (three interleaved runs of
-	// 21, 31 and 21; no collection at all was no faster before the render allocated less). A chart whose live heap is
-	// larger is collected before 512 MiB. An explicit GOGC or GOMEMLIMIT still wins.
+	// 21, 31 and 21; no collection at all was no faster before the render allocated less). A
+	// chart whose live heap is larger is collected before 512 MiB. An explicit GOGC or GOMEMLIMIT
+	// still wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(2000)
 	}

@@ -204,8 +204,8 @@ type manifest struct {
 
 // sortManifests is releaseutil.SortManifests(files, nil, releaseutil.InstallOrder) over the
 // CPUs, a file at a time (sortFile), and the files' results, in the order of their paths as Helm
-// takes them, sorted by kind as Helm sorts them (stable: each file's results are already sorted
-// the same way, so the order is Helm's).
+// takes them, sorted by kind as Helm sorts them: a stable sort of the documents in path and file
+// order, as Helm's own.
 func sortManifests(files map[string]string) ([]*release.Hook, []manifest, error) {
 	paths := slices.Sorted(maps.Keys(files))
 	type part struct {
