@@ -73,7 +73,7 @@ type Prepared struct {
 // cluster, and do not change after this. They are coalesced here into a tree of their own,
 // which no template can `set` into.
 func Prepare(ch *chart.Chart, vals map[string]any) *Prepared {
-	p := &Prepared{ch: ch, vals: vals, err: chartutil.ProcessDependenciesWithMerge(ch, vals)}
+	p := &Prepared{ch: ch, vals: vals, err: processDependencies(ch, vals)}
 	result := make(chan error, 1)
 	p.schema = sync.OnceValue(func() error { return <-result })
 	if p.err != nil {
