@@ -4,11 +4,9 @@ import (
 	"context"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 )
@@ -71,39 +69,4 @@ func (r restDryRunner) Create(ctx context.Context, gvr schema.GroupVersionResour
 
 func (r restDryRunner) Apply(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, obj []byte) error {
 	return r.request(r.rest.Patch(types.ApplyPatchType), gvr, namespace).Name(name).Param("force", "true").Body(obj).Do(ctx).Error()
-}
-
-// DynamicDryRunner sends the dry-runs through a dynamic client (which decodes what the server
-// returns): for clients built without a REST config, such as kubetest's fakes.
-type DynamicDryRunner struct{ Dynamic dynamic.Interface }
-
-func (d DynamicDryRunner) resource(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {
-	if namespace == "" {
-		return d.Dynamic.Resource(gvr)
-	}
-	return d.Dynamic.Resource(gvr).Namespace(namespace)
-}
-
-func (d DynamicDryRunner) Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj Body) error {
-	u := &unstructured.Unstructured{}
-	if obj.ContentType == runtime.ContentTypeProtobuf {
-		typed, _, err := scheme.Codecs.UniversalDeserializer().Decode(obj.Data, nil, nil)
-		if err != nil {
-			return err
-		}
-		if u.Object, err = runtime.DefaultUnstructuredConverter.ToUnstructured(typed); err != nil {
-			return err
-		}
-	} else if err := u.UnmarshalJSON(obj.Data); err != nil {
-		return err
-	}
-	_, err := d.resource(gvr, namespace).Create(ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: FieldManager})
-	return err
-}
-
-func (d DynamicDryRunner) Apply(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, obj []byte) error {
-	force := true
-	_, err := d.resource(gvr, namespace).Patch(ctx, name, types.ApplyPatchType, obj,
-		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: FieldManager, Force: &force})
-	return err
 }

@@ -3,17 +3,22 @@
 package kubetest
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/version"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/restmapper"
 
 	"github.com/stack-charts/stack/plugin/internal/kube"
@@ -64,5 +69,40 @@ func New(t testing.TB, gitVersion string, typed []runtime.Object, dynamic ...run
 		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}:       "GatewayList",
 		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gatewayclasses"}: "GatewayClassList",
 	}, dynamic...)
-	return &kube.Clients{Typed: cs, Discovery: disc, Dynamic: dyn, DryRun: kube.DynamicDryRunner{Dynamic: dyn}, Mapper: restmapper.NewDiscoveryRESTMapper(groups), Server: disc.FakedServerVersion}, Fakes{cs, dyn}
+	return &kube.Clients{Typed: cs, Discovery: disc, Dynamic: dyn, DryRun: dynamicDryRunner{Dynamic: dyn}, Mapper: restmapper.NewDiscoveryRESTMapper(groups), Server: disc.FakedServerVersion}, Fakes{cs, dyn}
+}
+
+// dynamicDryRunner sends the dry-runs through the fake dynamic client, where the tests' reactors
+// see them as creates and patches.
+type dynamicDryRunner struct{ Dynamic dynamic.Interface }
+
+func (d dynamicDryRunner) resource(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {
+	if namespace == "" {
+		return d.Dynamic.Resource(gvr)
+	}
+	return d.Dynamic.Resource(gvr).Namespace(namespace)
+}
+
+func (d dynamicDryRunner) Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj kube.Body) error {
+	u := &unstructured.Unstructured{}
+	if obj.ContentType == runtime.ContentTypeProtobuf {
+		typed, _, err := scheme.Codecs.UniversalDeserializer().Decode(obj.Data, nil, nil)
+		if err != nil {
+			return err
+		}
+		if u.Object, err = runtime.DefaultUnstructuredConverter.ToUnstructured(typed); err != nil {
+			return err
+		}
+	} else if err := u.UnmarshalJSON(obj.Data); err != nil {
+		return err
+	}
+	_, err := d.resource(gvr, namespace).Create(ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: kube.FieldManager})
+	return err
+}
+
+func (d dynamicDryRunner) Apply(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, obj []byte) error {
+	force := true
+	_, err := d.resource(gvr, namespace).Patch(ctx, name, types.ApplyPatchType, obj,
+		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: kube.FieldManager, Force: &force})
+	return err
 }
