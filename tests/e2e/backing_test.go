@@ -64,7 +64,7 @@ func installNamed(t *testing.T, ns, chartName, release string, set map[string]st
 	t.Helper()
 	opts := chartOptions(t, ns, chartName, set, files...)
 	start := time.Now()
-	r := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: release,
+	r := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, OnFailure: dumpNamespaces, Namespace: ns, Name: release,
 		Chart: filepath.Join(root, "charts", chartName), ValuesFiles: opts.ValuesFiles, Set: set, Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "%s: release %s installed in %s and Ready in %s", chartName, release, ns, time.Since(start).Round(100*time.Millisecond))
 	return r.Helm(), imageOf(t, ns, release+"-"+chartName)

@@ -152,7 +152,7 @@ func TestHAProdProfileOnThreeZonedNodes(t *testing.T) {
 	setUnschedulable(t, drained, false)
 
 	start := time.Now()
-	stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: release, Chart: umbrella,
+	stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, OnFailure: dumpNamespaces, Namespace: ns, Name: release, Chart: umbrella,
 		ValuesFiles: values, Timeout: 15 * time.Minute, Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "ha: the prod profile installed and Ready in %s", time.Since(start).Round(time.Second))
 	code, out, took := runCheck(t, bin, nil, "verify", release, "-n", ns, "--wait", "--timeout", "5m")

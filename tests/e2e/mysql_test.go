@@ -70,7 +70,7 @@ func TestMySQLRowsSurvivePodDeletionUpgradeReinstallAndRestoreFromBackup(t *test
 	secret(t, ns, "data-db", pw)
 	set := map[string]string{"auth.existingSecret": "data-db", "backup.enabled": "true", "resources.requests.cpu": "50m"}
 	start := time.Now()
-	rel := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: "data",
+	rel := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, OnFailure: dumpNamespaces, Namespace: ns, Name: "data",
 		Chart: filepath.Join(root, "charts", "mysql"), ValuesFiles: chartOptions(t, ns, "mysql", set).ValuesFiles, Set: set,
 		Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "mysql: installed and Ready in %s", time.Since(start).Round(100*time.Millisecond))

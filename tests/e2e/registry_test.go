@@ -261,7 +261,7 @@ func TestTheUmbrellaFromAnOCIRegistryWithItsImages(t *testing.T) {
 	// Helm 3 installs from the registry, verifying the signature.
 	installed := time.Now()
 	start = installed
-	rel := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: "stack", Chart: ref,
+	rel := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, OnFailure: dumpNamespaces, Namespace: ns, Name: "stack", Chart: ref,
 		ChartArgs: chartArgs, ValuesFiles: values, Set: map[string]string{"global.imageRegistry": p.reg.Host},
 		Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "registry: helm install %s --version %s --verify: Ready in %s, every image pulled by the kubelet", ref, p.version, time.Since(start).Round(100*time.Millisecond))

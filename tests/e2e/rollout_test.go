@@ -277,15 +277,18 @@ services:
             - pause: {duration: 15s}
             - setWeight: 75
             - pause: {duration: 15s}
-        # p99 up to 1 s: three suites share two cores here (a p99 of 0.27 s was seen on a fresh pod).
-        analysis: {interval: 10s, initialDelay: 20s, window: 30s, inconclusiveLimit: 4, latency: {maxSeconds: 1}}
+        # p99 up to 1 s and one failed measurement tolerated: suites share two cores here (a p99 of
+        # 0.27 s was seen on a fresh pod, and one measurement of 1.9 s among nine under 0.5 s while
+        # the autoscaling suite loaded the node). The bad version fails every measurement on its
+        # error ratio, so two failures still abort it within the first pause.
+        analysis: {interval: 10s, initialDelay: 20s, window: 30s, failureLimit: 1, inconclusiveLimit: 4, latency: {maxSeconds: 1}}
     orders:
       env: [{name: PODINFO_UI_MESSAGE, value: orders v1}]
       hpa: {enabled: true, minReplicas: 2, maxReplicas: 4, targetCPUUtilizationPercentage: 400}
       rollout:
         strategy: blueGreen
         blueGreen: {scaleDownDelaySeconds: 20}
-        analysis: {interval: 10s, initialDelay: 20s, window: 30s, count: 3, inconclusiveLimit: 3, latency: {maxSeconds: 1}}
+        analysis: {interval: 10s, initialDelay: 20s, window: 30s, count: 3, failureLimit: 1, inconclusiveLimit: 3, latency: {maxSeconds: 1}}
     mailer: {enabled: false}
     pipeline: {enabled: false}
 monitoring:
@@ -305,7 +308,7 @@ monitoring:
         podSelector: {matchLabels: {app.kubernetes.io/name: argo-rollouts}}
 `)
 	start := time.Now()
-	rel := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: "stack",
+	rel := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, OnFailure: dumpNamespaces, Namespace: ns, Name: "stack",
 		Chart: filepath.Join(root, "charts", "stack"), ValuesFiles: helmOptions(ns, withoutBackingServices(t, ns), values).ValuesFiles,
 		Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	for _, app := range []string{"users", "orders"} {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,7 +55,7 @@ func deleteAtEnd(t *testing.T, name string) {
 	recordNamespace(t, name)
 	t.Cleanup(func() {
 		if t.Failed() {
-			kube.Dump(context.Background(), env.Clientset, name, os.Stdout)
+			dumpNamespaces([]string{name})
 		}
 		if os.Getenv("STACK_KEEP_NAMESPACES") == "" {
 			// The pods go first and at once (grace period 0): a graceful stop of an umbrella's
@@ -64,6 +65,20 @@ func deleteAtEnd(t *testing.T, name string) {
 			_ = env.Clientset.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
 		}
 	})
+}
+
+// dumped are the namespaces whose diagnostics a failed test already wrote.
+var dumped sync.Map
+
+// dumpNamespaces writes the diagnostics (kube.Dump) of each namespace not dumped yet: a release's
+// namespaces before its uninstall (stackrelease.Options.OnFailure, while the pods and their logs
+// are still there), the rest when their deletion comes.
+func dumpNamespaces(namespaces []string) {
+	for _, ns := range namespaces {
+		if _, done := dumped.LoadOrStore(ns, true); !done {
+			kube.Dump(context.Background(), env.Clientset, ns, os.Stdout)
+		}
+	}
 }
 
 func helmOptions(ns string, extraValues ...string) *helm.Options {
@@ -112,7 +127,7 @@ func valuesFile(t *testing.T, name, yaml string) string {
 func installRelease(t *testing.T, ns, suite string, values ...string) *helm.Options {
 	t.Helper()
 	start := time.Now()
-	r := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: "stack",
+	r := stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, OnFailure: dumpNamespaces, Namespace: ns, Name: "stack",
 		Chart: filepath.Join(root, "charts", "stack"), ValuesFiles: helmOptions(ns, values...).ValuesFiles, Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "%s: umbrella installed and Ready in %s", suite, time.Since(start).Round(100*time.Millisecond))
 	return r.Helm()

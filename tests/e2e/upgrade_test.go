@@ -152,7 +152,7 @@ func TestUpgradeFromThePreviousReleaseKeepsDataAndSecrets(t *testing.T) {
 		files = append(files, o)
 	}
 	start := time.Now()
-	stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, Namespace: ns, Name: "stack",
+	stackrelease.Install(t, stackrelease.Options{Kubeconfig: env.Cluster.Kubeconfig, OnFailure: dumpNamespaces, Namespace: ns, Name: "stack",
 		Chart: filepath.Join(old, "stack"), ValuesFiles: files, Clientset: env.Clientset, RESTConfig: env.RESTConfig})
 	progress(t, "upgrade: %s installed in %s", ref, time.Since(start).Round(100*time.Millisecond))
 

@@ -51,6 +51,10 @@ type Options struct {
 	RESTConfig *rest.Config
 	// KeepOnFailure leaves a release of a failed test installed, to look at.
 	KeepOnFailure bool
+	// OnFailure, when the test failed, is called with the release's namespaces (its manifest's,
+	// the release's first) before the uninstall takes the pods and their logs away: the place
+	// for a diagnostics dump (kube.Dump of each).
+	OnFailure func(namespaces []string)
 }
 
 // Release is an installed release.
@@ -103,6 +107,9 @@ func InstallE(t testing.TB, o Options) (*Release, error) {
 	}
 	r := &Release{Options: o, helm: o.helmOptions()}
 	t.Cleanup(func() {
+		if t.Failed() && r.OnFailure != nil {
+			r.OnFailure(r.namespaces(t))
+		}
 		if r.KeepOnFailure && t.Failed() {
 			t.Logf("release %s kept in %s: the test failed", r.Name, r.Namespace)
 			return
@@ -204,6 +211,16 @@ func (r *Release) settle(t testing.TB, what string, start time.Time) error {
 	}
 	t.Logf("release %s %s in %s and up after %s", r.Name, what, strings.Join(namespaces, ", "), time.Since(start).Round(100*time.Millisecond))
 	return nil
+}
+
+// namespaces are the namespaces of the release's manifest as installed now (only the release's
+// when helm cannot say: an install that failed early).
+func (r *Release) namespaces(t testing.TB) []string {
+	manifest, err := helm.RunHelmCommandAndGetOutputE(t, r.helm, "get", "manifest", r.Name)
+	if err != nil {
+		return []string{r.Namespace}
+	}
+	return Namespaces(manifest, r.Namespace)
 }
 
 // Namespaces are the namespaces a release manifest's objects are in (those without one are in

@@ -43,3 +43,24 @@ metadata: {name: b, namespace: app}
 	require.Equal(t, []string{"app", "mon"}, Namespaces(manifest, "app")[0:2], "the release's first, then the others, once each")
 	require.Equal(t, []string{"rel", "app", "mon"}, Namespaces(manifest, "rel"))
 }
+
+// failedTB is a test that has failed, whose cleanups the test runs itself.
+type failedTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (f *failedTB) Failed() bool      { return true }
+func (f *failedTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+
+func TestAFailedTestsReleaseCallsOnFailureBeforeItsUninstall(t *testing.T) {
+	var got []string
+	ft := &failedTB{TB: t}
+	_, err := InstallE(ft, Options{Kubeconfig: "/nonexistent/kubeconfig", Namespace: "ns", Name: "r", Chart: "/nonexistent/chart",
+		OnFailure: func(namespaces []string) { got = namespaces }})
+	require.Error(t, err, "no cluster, no chart")
+	require.Nil(t, got, "not before the test ends")
+	require.Len(t, ft.cleanups, 1)
+	ft.cleanups[0]()
+	require.Equal(t, []string{"ns"}, got, "the release's namespace when helm cannot list the manifest's")
+}

@@ -126,6 +126,9 @@ func TestTheProdProfileIsSizedForProduction(t *testing.T) {
 	assert.Zero(t, r.Count("Secret"), "prod takes the JWT key and the backing services' passwords from existing Secrets")
 	auth := render.Get[*appsv1.Deployment](t, r, "stack-auth").Spec.Template.Spec.Containers[0]
 	assert.Equal(t, "stack-auth-jwt", env(auth)["PODINFO_JWT_SECRET"].ValueFrom.SecretKeyRef.Name)
+	conf := nginxConf(t, r, "stack-gateway")
+	assert.Equal(t, 5, strings.Count(conf, "server stack-orders.stack.svc.cluster.local:80 max_fails=0;"), "the Service once per try")
+	assert.Contains(t, location(t, conf, "/api/orders/"), "proxy_next_upstream_tries 5;", "five attempts at a refused connection")
 }
 
 func TestSubchartsCanBeSwitchedOff(t *testing.T) {
