@@ -174,6 +174,9 @@ func PrepareE(opts PrepareOptions) (*Env, error) {
 		return nil, err
 	}
 	env.Cluster = c
+	if err := c.IsolateServiceNetworkE(); err != nil {
+		return nil, err
+	}
 	if env.Clientset, err = c.ClientsetE(); err != nil {
 		return nil, err
 	}

@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gruntwork-io/terratest/modules/k8s"
+	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/stack-charts/stack/tests/kube"
@@ -128,13 +131,25 @@ func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 	progress(t, "logs: X-Request-ID %s found in the gateway's log: status %v, upstream %v, upstream time %v s, pod %v",
 		id, line["status"], line["upstream_addr"], line["upstream_response_time"], line["kubernetes.pod_name"])
 
-	// 2. A service pod's lines, found by the pod's name.
+	// 2. A service pod's lines, found by the pod's name: every line the kubelet holds for it, those
+	// written before the collector started included (a collector that dropped its first requests
+	// lost exactly these).
 	pods, err := env.Clientset.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=users"})
 	require.NoError(t, err)
 	require.NotEmpty(t, pods.Items)
 	pod := pods.Items[0].Name
-	rows = waitRows("a line of pod "+pod, inNS+fmt.Sprintf(` kubernetes.pod_name:=%q`, pod), 1, 90*time.Second)
-	progress(t, "logs: %d line(s) of service pod %s, e.g. %q (container %v, labels carried: app.kubernetes.io/name=%v)", len(rows), pod,
+	raw, err := env.Clientset.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{}).DoRaw(context.Background())
+	require.NoError(t, err)
+	held := 0
+	for _, l := range strings.Split(string(raw), "\n") {
+		if strings.TrimSpace(l) != "" {
+			held++
+		}
+	}
+	require.Positive(t, held, "the pod has logged")
+	rows = waitRows(fmt.Sprintf("the %d line(s) of pod %s", held, pod), inNS+fmt.Sprintf(` kubernetes.pod_name:=%q`, pod), held, 90*time.Second)
+	require.Len(t, rows, held, "each of the pod's lines once")
+	progress(t, "logs: all %d line(s) of service pod %s, e.g. %q (container %v, labels carried: app.kubernetes.io/name=%v)", len(rows), pod,
 		fmt.Sprint(rows[0]["_msg"]), rows[0]["kubernetes.container_name"], rows[0]["kubernetes.pod_labels.app.kubernetes.io/name"])
 
 	// 3. Lines pushed in Loki's push format (what Promtail or Fluent Bit's loki output send).
@@ -242,4 +257,45 @@ func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 	require.Len(t, rows, during, "each line written during the outage, once")
 	progress(t, "logs: store scaled to zero for %s: %d gateway and %d Loki lines before = after on its PVC; the %d lines written while it was gone arrived from the collector's buffer %s after it was Ready",
 		back.Sub(down).Round(100*time.Millisecond), before["gateway"], before["loki"], during, time.Since(back).Round(100*time.Millisecond))
+
+	// 6. Through all of it, no block of lines was given up: vlagent drops a block the store answers
+	// with 400 or 404 (retrying only refusals and 5xx), and says so in its metrics.
+	collectors, err := env.Clientset.CoreV1().Pods(monNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=logs-collector"})
+	require.NoError(t, err)
+	require.NotEmpty(t, collectors.Items)
+	for _, c := range collectors.Items {
+		tun := k8s.NewTunnelWithLogger(k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, monNS), k8s.ResourceTypePod, c.Name, 0, 9429, logger.Discard)
+		require.NoError(t, tun.ForwardPortE(t))
+		metrics, err := httpGetBody("http://" + tun.Endpoint() + "/metrics")
+		tun.Close()
+		require.NoError(t, err)
+		dropped := 0.0
+		for _, l := range strings.Split(metrics, "\n") {
+			if strings.HasPrefix(l, "vlagent_remotewrite_packets_dropped_total") {
+				var v float64
+				_, err := fmt.Sscan(l[strings.LastIndexByte(l, ' ')+1:], &v)
+				require.NoError(t, err, l)
+				dropped += v
+			}
+		}
+		require.Zero(t, dropped, "collector %s dropped blocks the store refused (vlagent_remotewrite_packets_dropped_total)", c.Name)
+	}
+	progress(t, "logs: %d collector(s), 0 blocks dropped (vlagent_remotewrite_packets_dropped_total)", len(collectors.Items))
+}
+
+// httpGetBody is the body of a GET that answered 200.
+func httpGetBody(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return b.String(), nil
 }

@@ -1,0 +1,82 @@
+package cluster
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"regexp"
+)
+
+// serviceRangeFlag is the API server's Service network, as kubeadm writes it into its manifest.
+var serviceRangeFlag = regexp.MustCompile(`--service-cluster-ip-range=(\S+)`)
+
+// serviceNetworkTable is the nftables table of the rule below, one per node.
+const serviceNetworkTable = "stack-service-network"
+
+// serviceNetworkRule is the shell that makes a node refuse, rather than route out, packets for the
+// Service network cidr that no Service rule translated: pods' traffic (forward) and the node's own
+// (output), in a table of its own whose chains run after kube-proxy's translation (NAT, priority
+// -100) and before every filter chain (priority 0: the iptables rules, where the NetworkPolicy
+// enforcer accepts the traffic its policies allow before a rule appended there is reached).
+// Idempotent: the table is made once.
+func serviceNetworkRule(cidr string) string {
+	return fmt.Sprintf(`nft list table ip %[1]s >/dev/null 2>&1 && exit 0
+nft -f - <<'EOF'
+table ip %[1]s {
+  chain forward { type filter hook forward priority -10; ip daddr %[2]s reject; }
+  chain output { type filter hook output priority -10; ip daddr %[2]s reject; }
+}
+EOF`, serviceNetworkTable, cidr)
+}
+
+// IsolateServiceNetworkE makes every node refuse a connection to a Service address that its
+// kube-proxy has not programmed (yet, or any more) instead of sending it to the node's default
+// route. In a cloud that address leads nowhere; on a kind node it leads to the host's network, and
+// on a host whose outbound connections are intercepted the interceptor answers: a log collector's
+// first requests to a Service created a second earlier drew HTTP 404 from it, dropped its blocks as
+// rejected and kept the connection (a whole suite's lines lost), where a refusal is retried.
+func (c *Cluster) IsolateServiceNetworkE() error {
+	nodeList, err := c.Nodes()
+	if err != nil {
+		return err
+	}
+	var cidrs []string
+	for _, n := range nodeList {
+		var out bytes.Buffer
+		cmd := n.Command("cat", "/etc/kubernetes/manifests/kube-apiserver.yaml")
+		cmd.SetStdout(&out)
+		if cmd.Run() != nil {
+			continue // a worker: no API server
+		}
+		m := serviceRangeFlag.FindStringSubmatch(out.String())
+		if m == nil {
+			return fmt.Errorf("%s: no --service-cluster-ip-range in the API server's manifest", n)
+		}
+		for _, s := range bytes.Split([]byte(m[1]), []byte(",")) {
+			p, err := netip.ParsePrefix(string(s))
+			if err != nil {
+				return fmt.Errorf("%s: service range %q: %w", n, s, err)
+			}
+			if p.Addr().Is4() {
+				cidrs = append(cidrs, p.String())
+			}
+		}
+		break
+	}
+	if len(cidrs) == 0 {
+		return fmt.Errorf("cluster %s: no control-plane node with an IPv4 Service range found", c.Name)
+	}
+	for _, n := range nodeList {
+		for _, cidr := range cidrs {
+			var out bytes.Buffer
+			cmd := n.Command("sh", "-c", serviceNetworkRule(cidr))
+			cmd.SetStdout(&out)
+			cmd.SetStderr(&out)
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s: refuse the untranslated Service network %s: %w: %s", n, cidr, err, out.String())
+			}
+		}
+	}
+	c.logf("nodes refuse connections to Service addresses kube-proxy does not serve (%v), rather than route them out", cidrs)
+	return nil
+}
