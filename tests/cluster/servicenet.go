@@ -2,9 +2,13 @@ package cluster
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
+	osexec "os/exec"
 	"regexp"
+
+	kindexec "sigs.k8s.io/kind/pkg/exec"
 )
 
 // serviceRangeFlag is the API server's Service network, as kubeadm writes it into its manifest.
@@ -20,14 +24,18 @@ const serviceNetworkTable = "stack-service-network"
 // enforcer accepts the traffic its policies allow before a rule appended there is reached).
 // Idempotent: the table is made once.
 func serviceNetworkRule(cidr string) string {
-	return fmt.Sprintf(`nft list table ip %[1]s >/dev/null 2>&1 && exit 0
+	return fmt.Sprintf(`command -v nft >/dev/null || exit %[3]d
+nft list table ip %[1]s >/dev/null 2>&1 && exit 0
 nft -f - <<'EOF'
 table ip %[1]s {
   chain forward { type filter hook forward priority -10; ip daddr %[2]s reject; }
   chain output { type filter hook output priority -10; ip daddr %[2]s reject; }
 }
-EOF`, serviceNetworkTable, cidr)
+EOF`, serviceNetworkTable, cidr, noNFT)
 }
+
+// noNFT is serviceNetworkRule's exit status on a node without the nft command.
+const noNFT = 3
 
 // IsolateServiceNetworkE makes every node refuse a connection to a Service address that its
 // kube-proxy has not programmed (yet, or any more) instead of sending it to the node's default
@@ -73,6 +81,11 @@ func (c *Cluster) IsolateServiceNetworkE() error {
 			cmd.SetStdout(&out)
 			cmd.SetStderr(&out)
 			if err := cmd.Run(); err != nil {
+				var exit *osexec.ExitError
+				if re := kindexec.RunErrorForError(err); re != nil && errors.As(re.Inner, &exit) && exit.ExitCode() == noNFT {
+					c.logf("%s has no nft command: its connections to Service addresses kube-proxy does not serve leave the node", n)
+					return nil
+				}
 				return fmt.Errorf("%s: refuse the untranslated Service network %s: %w: %s", n, cidr, err, out.String())
 			}
 		}
