@@ -107,6 +107,8 @@ func TestTheRabbitMQPeerWaitTellsAReachablePeerFromAnUnansweredOne(t *testing.T)
 	assert.Less(t, took, 10*time.Second, "well within the 30 s wait")
 	out, took = run("127.0.0.1", silent, 3)
 	assert.Equal(t, "wait-for-peers: no peer reachable after 3 s (last: 127.0.0.1: connected, but no answer from epmd in 2 s): starting anyway", out)
-	assert.GreaterOrEqual(t, took, 3*time.Second, "the whole wait")
+	// Whole seconds of the clock again: 3 of them may begin just after the start and end just
+	// after 2 s (a CI run measured 2.08 s).
+	assert.GreaterOrEqual(t, took, 2*time.Second, "the whole wait")
 	assert.Less(t, took, 20*time.Second, "bounded by the wait and one probe")
 }
