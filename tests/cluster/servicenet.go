@@ -7,12 +7,32 @@ import (
 	"net/netip"
 	osexec "os/exec"
 	"regexp"
+	"strings"
 
 	kindexec "sigs.k8s.io/kind/pkg/exec"
 )
 
 // serviceRangeFlag is the API server's Service network, as kubeadm writes it into its manifest.
 var serviceRangeFlag = regexp.MustCompile(`--service-cluster-ip-range=(\S+)`)
+
+// serviceCIDR is the IPv4 Service range of an API server's manifest (the one an nftables "ip"
+// table filters; a dual-stack cluster's IPv6 range is left as it is): "" when it has none.
+func serviceCIDR(manifest string) (string, error) {
+	m := serviceRangeFlag.FindStringSubmatch(manifest)
+	if m == nil {
+		return "", errors.New("no --service-cluster-ip-range in the API server's manifest")
+	}
+	for _, r := range strings.Split(m[1], ",") {
+		p, err := netip.ParsePrefix(r)
+		if err != nil {
+			return "", fmt.Errorf("service range %q: %w", r, err)
+		}
+		if p.Addr().Is4() {
+			return p.String(), nil
+		}
+	}
+	return "", nil
+}
 
 // serviceNetworkTable is the nftables table of the rule below, one per node.
 const serviceNetworkTable = "stack-service-network"
@@ -48,7 +68,7 @@ func (c *Cluster) IsolateServiceNetworkE() error {
 	if err != nil {
 		return err
 	}
-	var cidrs []string
+	cidr := ""
 	for _, n := range nodeList {
 		var out bytes.Buffer
 		cmd := n.Command("cat", "/etc/kubernetes/manifests/kube-apiserver.yaml")
@@ -56,40 +76,28 @@ func (c *Cluster) IsolateServiceNetworkE() error {
 		if cmd.Run() != nil {
 			continue // a worker: no API server
 		}
-		m := serviceRangeFlag.FindStringSubmatch(out.String())
-		if m == nil {
-			return fmt.Errorf("%s: no --service-cluster-ip-range in the API server's manifest", n)
-		}
-		for _, s := range bytes.Split([]byte(m[1]), []byte(",")) {
-			p, err := netip.ParsePrefix(string(s))
-			if err != nil {
-				return fmt.Errorf("%s: service range %q: %w", n, s, err)
-			}
-			if p.Addr().Is4() {
-				cidrs = append(cidrs, p.String())
-			}
+		if cidr, err = serviceCIDR(out.String()); err != nil {
+			return fmt.Errorf("%s: %w", n, err)
 		}
 		break
 	}
-	if len(cidrs) == 0 {
+	if cidr == "" {
 		return fmt.Errorf("cluster %s: no control-plane node with an IPv4 Service range found", c.Name)
 	}
 	for _, n := range nodeList {
-		for _, cidr := range cidrs {
-			var out bytes.Buffer
-			cmd := n.Command("sh", "-c", serviceNetworkRule(cidr))
-			cmd.SetStdout(&out)
-			cmd.SetStderr(&out)
-			if err := cmd.Run(); err != nil {
-				var exit *osexec.ExitError
-				if re := kindexec.RunErrorForError(err); re != nil && errors.As(re.Inner, &exit) && exit.ExitCode() == noNFT {
-					c.logf("%s has no nft command: its connections to Service addresses kube-proxy does not serve leave the node", n)
-					return nil
-				}
-				return fmt.Errorf("%s: refuse the untranslated Service network %s: %w: %s", n, cidr, err, out.String())
+		var out bytes.Buffer
+		cmd := n.Command("sh", "-c", serviceNetworkRule(cidr))
+		cmd.SetStdout(&out)
+		cmd.SetStderr(&out)
+		if err := cmd.Run(); err != nil {
+			var exit *osexec.ExitError
+			if re := kindexec.RunErrorForError(err); re != nil && errors.As(re.Inner, &exit) && exit.ExitCode() == noNFT {
+				c.logf("%s has no nft command: its connections to Service addresses kube-proxy does not serve leave the node", n)
+				return nil
 			}
+			return fmt.Errorf("%s: refuse the untranslated Service network %s: %w: %s", n, cidr, err, out.String())
 		}
 	}
-	c.logf("nodes refuse connections to Service addresses kube-proxy does not serve (%v), rather than route them out", cidrs)
+	c.logf("nodes refuse connections to Service addresses kube-proxy does not serve (%s), rather than route them out", cidr)
 	return nil
 }
