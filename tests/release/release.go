@@ -183,11 +183,10 @@ func (r *Release) settle(t testing.TB, what string, start time.Time) error {
 	t.Helper()
 	namespaces := []string{r.Namespace}
 	if r.Clientset != nil {
-		manifest, err := helm.RunHelmCommandAndGetOutputE(t, r.helm, "get", "manifest", r.Name)
-		if err != nil {
-			return fmt.Errorf("helm get manifest %s: %w", r.Name, err)
+		var err error
+		if namespaces, err = r.namespacesE(t); err != nil {
+			return err
 		}
-		namespaces = Namespaces(manifest, r.Namespace)
 	}
 	for _, ns := range namespaces {
 		if r.Clientset != nil {
@@ -213,14 +212,22 @@ func (r *Release) settle(t testing.TB, what string, start time.Time) error {
 	return nil
 }
 
-// namespaces are the namespaces of the release's manifest as installed now (only the release's
-// when helm cannot say: an install that failed early).
-func (r *Release) namespaces(t testing.TB) []string {
+// namespacesE are the namespaces of the release's manifest as installed now.
+func (r *Release) namespacesE(t testing.TB) ([]string, error) {
 	manifest, err := helm.RunHelmCommandAndGetOutputE(t, r.helm, "get", "manifest", r.Name)
 	if err != nil {
-		return []string{r.Namespace}
+		return nil, fmt.Errorf("helm get manifest %s: %w", r.Name, err)
 	}
-	return Namespaces(manifest, r.Namespace)
+	return Namespaces(manifest, r.Namespace), nil
+}
+
+// namespaces is namespacesE with only the release's namespace when helm cannot say (an install
+// that failed early).
+func (r *Release) namespaces(t testing.TB) []string {
+	if ns, err := r.namespacesE(t); err == nil {
+		return ns
+	}
+	return []string{r.Namespace}
 }
 
 // Namespaces are the namespaces a release manifest's objects are in (those without one are in
