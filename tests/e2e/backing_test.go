@@ -178,14 +178,29 @@ func waitMetric(t *testing.T, what, endpoint, sample string) {
 	t.Helper()
 	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + `$`)
 	kube.Wait(t, kube.WaitOptions{What: what, Timeout: time.Minute, Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
-		resp, err := http.Get("http://" + endpoint + "/metrics")
+		body, err := metricsPage(endpoint)
 		if err != nil {
 			return false, err.Error(), nil
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return re.Match(body), "no " + sample + " yet", nil
+		return re.MatchString(body), "no " + sample + " yet", nil
 	})
+}
+
+// metricsPage is the /metrics page of the exporter at endpoint (host:port).
+func metricsPage(endpoint string) (string, error) {
+	resp, err := http.Get("http://" + endpoint + "/metrics")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s/metrics: %s", endpoint, resp.Status)
+	}
+	return string(body), nil
 }
 
 // lines keeps the non-empty lines of s.

@@ -140,12 +140,7 @@ func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 	pod := pods.Items[0].Name
 	raw, err := env.Clientset.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{}).DoRaw(context.Background())
 	require.NoError(t, err)
-	held := 0
-	for _, l := range strings.Split(string(raw), "\n") {
-		if strings.TrimSpace(l) != "" {
-			held++
-		}
-	}
+	held := len(lines(string(raw)))
 	require.Positive(t, held, "the pod has logged")
 	rows = waitRows(fmt.Sprintf("the %d line(s) of pod %s", held, pod), inNS+fmt.Sprintf(` kubernetes.pod_name:=%q`, pod), held, 90*time.Second)
 	require.Len(t, rows, held, "each of the pod's lines once")
@@ -266,11 +261,11 @@ func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 	for _, c := range collectors.Items {
 		tun := k8s.NewTunnelWithLogger(k8s.NewKubectlOptions("", env.Cluster.Kubeconfig, monNS), k8s.ResourceTypePod, c.Name, 0, 9429, logger.Discard)
 		require.NoError(t, tun.ForwardPortE(t))
-		metrics, err := httpGetBody("http://" + tun.Endpoint() + "/metrics")
+		metrics, err := metricsPage(tun.Endpoint())
 		tun.Close()
 		require.NoError(t, err)
 		dropped := 0.0
-		for _, l := range strings.Split(metrics, "\n") {
+		for _, l := range lines(metrics) {
 			if strings.HasPrefix(l, "vlagent_remotewrite_packets_dropped_total") {
 				var v float64
 				_, err := fmt.Sscan(l[strings.LastIndexByte(l, ' ')+1:], &v)
@@ -281,21 +276,4 @@ func TestLogsAreCollectedStoredAndSearchable(t *testing.T) {
 		require.Zero(t, dropped, "collector %s dropped blocks the store refused (vlagent_remotewrite_packets_dropped_total)", c.Name)
 	}
 	progress(t, "logs: %d collector(s), 0 blocks dropped (vlagent_remotewrite_packets_dropped_total)", len(collectors.Items))
-}
-
-// httpGetBody is the body of a GET that answered 200.
-func httpGetBody(url string) (string, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(resp.Body); err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return b.String(), nil
 }
